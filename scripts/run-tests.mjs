@@ -1,0 +1,59 @@
+// Runs every package's tests with node's test runner (TypeScript through tsx), one file at a time:
+// the suites start real processes and timing-sensitive servers on a 2-core machine.
+// Afterwards it fails the run if any test left a process behind.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const only = process.argv.slice(2);
+const files = [];
+for (const pkg of readdirSync(join(root, "packages"))) {
+  if (only.length > 0 && !only.includes(pkg)) continue;
+  const dir = join(root, "packages", pkg, "test");
+  if (!existsSync(dir)) continue;
+  for (const f of readdirSync(dir).sort()) {
+    if (f.endsWith(".test.ts")) files.push(join("packages", pkg, "test", f));
+  }
+}
+
+const before = descendantsOfInit();
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
+  { cwd: root, stdio: "inherit", env: { ...process.env, FAULTLINE_TEST: "1" } },
+);
+
+const leftovers = strayProcesses(before);
+if (leftovers.length > 0) {
+  console.error(`\nstray processes left behind by the tests:\n${leftovers.join("\n")}`);
+  process.exit(1);
+}
+process.exit(result.status ?? 1);
+
+/** Processes whose command line mentions this checkout, minus those that existed before the run. */
+function descendantsOfInit() {
+  const seen = new Set();
+  for (const entry of readdirSync("/proc")) {
+    if (/^\d+$/.test(entry)) seen.add(entry);
+  }
+  return seen;
+}
+
+function strayProcesses(before) {
+  const stray = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || before.has(pid) || Number(pid) === process.pid) continue;
+    let cmd = "";
+    let environ = "";
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+    } catch {
+      continue;
+    }
+    // Only processes the lab marks as its own count: anything else on the machine is not ours.
+    if (environ.includes("FAULTLINE_LAB_OWNER=") && cmd) stray.push(`${pid} ${cmd}`);
+  }
+  return stray;
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks, then the npm workspaces.
+# aws-lambda-ric builds libcurl and aws-lambda-cpp from source: it needs the autotools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v autoreconf >/dev/null 2>&1 || need+=(autoconf automake libtool)
+command -v zip >/dev/null 2>&1 || need+=(zip)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+[ -x /usr/bin/aws ] || need+=(awscli)
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "setup: apt-get install ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+npm ci --no-audit --no-fund
