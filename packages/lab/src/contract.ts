@@ -53,9 +53,17 @@ export interface InvocationInput {
 /** How one invocation ended, from the caller's point of view. */
 export type InvocationOutcome =
   | { kind: "response"; payload: Buffer; contentType: string }
-  | { kind: "stream"; body: Readable; contentType: string }
+  /** `completion` settles when the stream ends: with the runtime's error trailers if it reported a mid-stream error. */
+  | { kind: "stream"; body: Readable; contentType: string; completion?: Promise<StreamCompletion> }
   /** Function error (Unhandled): handler error, timeout, runtime exit, init failure. `payload` is Lambda's JSON. */
   | { kind: "function-error"; payload: Buffer; errorType: string };
+
+/** How a streamed response ended (Lambda-Runtime-Function-Error-Type / -Body trailers; empty when it succeeded). */
+export interface StreamCompletion {
+  errorType?: string;
+  /** As the runtime sent it (base64 of the error JSON). */
+  errorBody?: string;
+}
 
 export interface InvocationReport {
   outcome: InvocationOutcome;

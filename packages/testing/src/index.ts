@@ -1,0 +1,10 @@
+export {
+  type ConformanceHarness,
+  type ConformanceInput,
+  type ConformanceOptions,
+  type ConformanceOutcome,
+  makeInput,
+  type RawResponse,
+  rawRequest,
+  runtimeApiConformance,
+} from "./runtime-api-conformance.ts";
