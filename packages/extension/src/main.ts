@@ -1,0 +1,15 @@
+// Entry point of the bundled extension (faultline/extension.cjs in the layer).
+import { startExtension } from "./extension.ts";
+
+startExtension({ env: process.env }).then(
+  (extension) => {
+    const exit = () => void extension.stop().then(() => process.exit(0));
+    process.once("SIGTERM", exit);
+    process.once("SIGINT", exit);
+    void extension.done.then(() => process.exit(0));
+  },
+  (error: Error) => {
+    console.error(`FAULTLINE EXTENSION - fatal: ${error.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,232 @@
+import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Clock } from "./clock.ts";
+import { UpstreamError } from "./errors.ts";
+import type { Outcome } from "./faults/index.ts";
+import type { Plan } from "./injector.ts";
+import type { Logger } from "./log.ts";
+
+export interface ProxyOptions {
+  /** host:port of the Runtime API to forward to. */
+  upstream: string;
+  /** Decides one invocation (may hold it briefly to refresh the fault view). Must not reject. */
+  plan(invokedFunctionArn: string, requestId: string): Promise<Plan>;
+  /** Called once per injected fault (logs, metrics). */
+  onInjected?(plan: Plan, requestId: string, part: "delay" | "outcome"): void;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface RuntimeApiProxy {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const API = "/2018-06-01/runtime";
+/** Headers that describe one connection, never forwarded. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "host", "proxy-connection", "upgrade"]);
+
+type Handler = (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => Promise<void>;
+
+/**
+ * A Runtime API proxy: the runtime talks to it as if it were Lambda. Bodies are streamed, never parsed or
+ * re-serialised; only `next` and the invocation result routes are ever touched, and only when a fault applies.
+ */
+export async function startProxy(options: ProxyOptions, port: { explicit?: number; preferred: number }) {
+  const [upstreamHost, upstreamPort] = splitHostPort(options.upstream);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  /** Invocations whose result is replaced once the handler has run (preventExecution false). */
+  const replacements = new Map<string, Outcome>();
+
+  function upstreamRequest(method: string, path: string, headers: OutgoingHttpHeaders) {
+    return http.request({ host: upstreamHost, port: upstreamPort, method, path, headers, agent });
+  }
+
+  function send(method: string, path: string, headers: OutgoingHttpHeaders, body?: Buffer) {
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = upstreamRequest(method, path, headers);
+      req.on("response", resolve);
+      req.on("error", (error) => reject(new UpstreamError(`${method} ${path}: ${error.message}`)));
+      req.end(body);
+    });
+  }
+
+  /** Posts an injected result for `requestId` in the runtime's place. */
+  function postOutcome(requestId: string, outcome: Outcome) {
+    const headers: OutgoingHttpHeaders = {
+      "content-type": outcome.kind === "error" ? "application/json" : outcome.contentType,
+      "content-length": outcome.body.length,
+    };
+    if (outcome.kind === "error") headers["lambda-runtime-function-error-type"] = outcome.errorType;
+    const path = `${API}/invocation/${encodeURIComponent(requestId)}/${outcome.kind === "error" ? "error" : "response"}`;
+    return send("POST", path, headers, outcome.body);
+  }
+
+  /** GET next: where delays happen and where preventExecution short-circuits. */
+  const next: Handler = async (req, res) => {
+    for (;;) {
+      const event = await send("GET", req.url ?? `${API}/invocation/next`, forwardHeaders(req));
+      const requestId = header(event, "lambda-runtime-aws-request-id");
+      if (event.statusCode !== 200 || requestId === undefined) return relay(event, res);
+      const plan = await options.plan(header(event, "lambda-runtime-invoked-function-arn") ?? "", requestId);
+      if (plan.delay !== undefined) {
+        options.onInjected?.(plan, requestId, "delay");
+        await options.clock.sleep(plan.delay.milliseconds);
+      }
+      if (plan.outcome === undefined) return relay(event, res);
+      options.onInjected?.(plan, requestId, "outcome");
+      if (!plan.outcome.preventExecution) {
+        replacements.set(requestId, plan.outcome.outcome);
+        return relay(event, res);
+      }
+      // The runtime never sees this event: answer it ourselves, then wait for the next one on its behalf.
+      event.resume();
+      (await postOutcome(requestId, plan.outcome.outcome)).resume();
+    }
+  };
+
+  /** POST …/{id}/response or …/{id}/error: replaced when a fault said so, piped through otherwise. */
+  const result: Handler = async (req, res, match) => {
+    const requestId = decodeURIComponent(match[1] ?? "");
+    const outcome = replacements.get(requestId);
+    if (outcome === undefined) return forward(req, res);
+    replacements.delete(requestId);
+    req.resume();
+    await new Promise<void>((resolve) => (req.readableEnded ? resolve() : req.once("end", resolve)));
+    relay(await postOutcome(requestId, outcome), res);
+  };
+
+  const passThrough: Handler = (req, res) => forward(req, res);
+
+  /** The route table: everything not listed is passed through untouched (init/error, future routes). */
+  const routes: ReadonlyArray<{ method: string; path: RegExp; handler: Handler }> = [
+    { method: "GET", path: /^\/2018-06-01\/runtime\/invocation\/next$/, handler: next },
+    {
+      method: "POST",
+      path: /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(?:response|error)$/,
+      handler: result,
+    },
+  ];
+
+  /** Streams a request upstream (trailers included, for streamed responses) and the answer back. */
+  function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const up = upstreamRequest(req.method ?? "GET", req.url ?? "/", forwardHeaders(req));
+      up.on("response", (answer) => {
+        relay(answer, res);
+        resolve();
+      });
+      up.on("error", (error) => reject(new UpstreamError(`${req.method} ${req.url}: ${error.message}`)));
+      req.on("data", (chunk: Buffer) => {
+        if (!up.write(chunk)) {
+          req.pause();
+          up.once("drain", () => req.resume());
+        }
+      });
+      req.on("end", () => {
+        if (req.rawTrailers.length > 0 && up.chunkedEncoding) up.addTrailers(pairs(req.rawTrailers));
+        up.end();
+      });
+      req.on("error", (error) => up.destroy(error));
+    });
+  }
+
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    let handler = passThrough;
+    let match = /.*/.exec(path) as RegExpExecArray;
+    for (const route of routes) {
+      const found = route.method === req.method ? route.path.exec(path) : null;
+      if (found) {
+        handler = route.handler;
+        match = found;
+        break;
+      }
+    }
+    handler(req, res, match).catch((error: Error) => {
+      options.log.error(`runtime API proxy: ${error.message}`);
+      renderError(res, 502, "Faultline.UpstreamError", error.message);
+    });
+  });
+  // The runtime keeps its connection across freezes: never time it out from our side, and never cap how long
+  // a streamed response may take to arrive.
+  server.keepAliveTimeout = 0;
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+
+  const chosen = await listen(server, port);
+  return {
+    port: chosen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  } satisfies RuntimeApiProxy;
+}
+
+/** Explicit port: that one or nothing. Otherwise the preferred port, or an ephemeral one if it is taken. */
+async function listen(server: http.Server, port: { explicit?: number; preferred: number }): Promise<number> {
+  const attempt = (p: number) =>
+    new Promise<number>((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      server.once("error", onError);
+      server.listen(p, "127.0.0.1", () => {
+        server.off("error", onError);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  if (port.explicit !== undefined) return attempt(port.explicit);
+  try {
+    return await attempt(port.preferred);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    return attempt(0);
+  }
+}
+
+function relay(answer: IncomingMessage, res: ServerResponse): void {
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (!HOP_BY_HOP.has(name) && name !== "transfer-encoding" && value !== undefined) headers[name] = value;
+  }
+  res.writeHead(answer.statusCode ?? 502, headers);
+  answer.pipe(res);
+  answer.on("error", () => res.destroy());
+}
+
+/** The one error shape the proxy renders. */
+function renderError(res: ServerResponse, status: number, errorType: string, errorMessage: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ errorType, errorMessage });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function forwardHeaders(req: IncomingMessage): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+function header(message: IncomingMessage, name: string): string | undefined {
+  const value = message.headers[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function pairs(raw: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+  return out;
+}
+
+export function splitHostPort(hostPort: string): [string, number] {
+  const colon = hostPort.lastIndexOf(":");
+  return [hostPort.slice(0, colon).replace(/^\[|\]$/g, ""), Number(hostPort.slice(colon + 1))];
+}
