@@ -1,0 +1,205 @@
+/**
+ * The lab config file: JSON, validated with zod. Errors name the file and the field path
+ * (`lab.json: functions[1].timeout: must be a number between 1 and 900`). Paths are relative to the file.
+ * Schema documented in docs/lab-config.md.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import type { FunctionSpec } from "./contract.ts";
+import { type ConfigIssue, LabConfigError } from "./errors.ts";
+
+export const SUPPORTED_RUNTIMES = [
+  "nodejs18.x",
+  "nodejs20.x",
+  "nodejs22.x",
+  "nodejs24.x",
+  "provided.al2023",
+  "provided.al2",
+] as const;
+
+export const DEFAULT_TIMEOUT_SECONDS = 3;
+export const DEFAULT_MEMORY_MB = 128;
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
+
+const intBetween = (min: number, max: number) => {
+  const message = `must be a number between ${min} and ${max}`;
+  return z
+    .number({ error: message })
+    .int({ error: message })
+    .min(min, { error: message })
+    .max(max, { error: message });
+};
+const port = intBetween(0, 65535);
+const stringMap = (what: string) =>
+  z.record(z.string(), z.string({ error: `${what} values must be strings` }), {
+    error: `must be an object of string ${what}`,
+  });
+
+const functionSchema = z.strictObject({
+  name: z
+    .string({ error: "must be a string" })
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "must be 1-64 letters, digits, hyphens or underscores" }),
+  runtime: z.enum(SUPPORTED_RUNTIMES, { error: `must be one of ${SUPPORTED_RUNTIMES.join(", ")}` }),
+  handler: z.string({ error: "must be a string" }).min(1, { error: "must not be empty" }).max(128),
+  code: z.string({ error: "must be a directory path" }).min(1, { error: "must be a directory path" }),
+  layers: z
+    .array(z.string({ error: "must be a directory or .zip path" }))
+    .max(5, { error: "at most 5 layers" })
+    .default([]),
+  environment: z
+    .record(
+      z.string().regex(/^[a-zA-Z]\w*$/, { error: "variable names must be letters, digits and underscores" }),
+      z.string({ error: "variable values must be strings" }),
+      { error: "must be an object of string variables" },
+    )
+    .default({}),
+  tags: stringMap("tag").default({}),
+  timeout: intBetween(1, 900).default(DEFAULT_TIMEOUT_SECONDS),
+  memorySize: intBetween(128, 10240).default(DEFAULT_MEMORY_MB),
+  reservedConcurrency: intBetween(0, 1000).optional(),
+});
+
+const labSchema = z.strictObject({
+  region: z
+    .string({ error: "must be a string" })
+    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: "must be an AWS region such as us-east-1" })
+    .default("us-east-1"),
+  accountId: z
+    .string({ error: "must be a 12-digit string" })
+    .regex(/^\d{12}$/, { error: "must be a 12-digit string" })
+    .default("123456789012"),
+  ports: z
+    .strictObject(
+      { lambda: port.default(0), s3: port.default(0), fis: port.default(0) },
+      { error: "must be an object" },
+    )
+    .default({ lambda: 0, s3: 0, fis: 0 }),
+  buckets: z
+    .array(
+      z
+        .string({ error: "must be a string" })
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be a valid S3 bucket name" }),
+      { error: "must be an array of bucket names" },
+    )
+    .default([]),
+  idleTimeoutSeconds: z
+    .number({ error: "must be a positive number of seconds" })
+    .positive({ error: "must be a positive number of seconds" })
+    .default(DEFAULT_IDLE_TIMEOUT_SECONDS),
+  functions: z.array(functionSchema, { error: "must be an array of functions" }),
+});
+
+/** The raw shape of a lab config file (what users write). */
+export type LabConfigInput = z.input<typeof labSchema>;
+
+/** A validated lab config: defaults applied, paths absolute, functions as the lab runs them. */
+export interface LabConfig {
+  /** Absolute path of the file it came from, if any. */
+  file?: string;
+  region: string;
+  accountId: string;
+  ports: { lambda: number; s3: number; fis: number };
+  buckets: string[];
+  idleTimeoutSeconds: number;
+  functions: FunctionSpec[];
+}
+
+/** Reads and validates a lab config file. Throws `LabConfigError` naming the file and field. */
+export function loadLabConfig(path: string): LabConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new LabConfigError(path, [
+      { field: "", message: `cannot read the file (${(error as Error).message})` },
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new LabConfigError(path, [{ field: "", message: `not valid JSON (${(error as Error).message})` }]);
+  }
+  return { ...parseLabConfig(raw, { file: path, baseDir: dirname(resolve(path)) }), file: resolve(path) };
+}
+
+/** Validates a config object. `file` names it in errors; relative paths resolve against `baseDir`. */
+export function parseLabConfig(raw: unknown, source: { file: string; baseDir: string }): LabConfig {
+  const parsed = labSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new LabConfigError(
+      source.file,
+      parsed.error.issues.map((issue) => ({ field: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  const cfg = parsed.data;
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  const functions = cfg.functions.map((fn, i): FunctionSpec => {
+    const at = `functions[${i}]`;
+    const previous = seen.get(fn.name);
+    if (previous !== undefined) {
+      issues.push({
+        field: `${at}.name`,
+        message: `duplicate function name "${fn.name}" (also functions[${previous}])`,
+      });
+    }
+    seen.set(fn.name, i);
+    const codeDir = resolve(source.baseDir, fn.code);
+    if (kindOf(codeDir) !== "dir")
+      issues.push({ field: `${at}.code`, message: `not a directory: ${codeDir}` });
+    const layers = fn.layers.map((layer, j) => {
+      const path = resolve(source.baseDir, layer);
+      const kind = kindOf(path);
+      if (kind !== "dir" && !(kind === "file" && path.endsWith(".zip"))) {
+        issues.push({ field: `${at}.layers[${j}]`, message: `not a directory or .zip file: ${path}` });
+      }
+      return path;
+    });
+    const spec: FunctionSpec = {
+      name: fn.name,
+      arn: `arn:aws:lambda:${cfg.region}:${cfg.accountId}:function:${fn.name}`,
+      region: cfg.region,
+      accountId: cfg.accountId,
+      runtime: fn.runtime,
+      handler: fn.handler,
+      codeDir,
+      layers,
+      environment: fn.environment,
+      tags: fn.tags,
+      timeoutSeconds: fn.timeout,
+      memorySizeMb: fn.memorySize,
+    };
+    if (fn.reservedConcurrency !== undefined) spec.reservedConcurrency = fn.reservedConcurrency;
+    return spec;
+  });
+  if (issues.length > 0) throw new LabConfigError(source.file, issues);
+  return {
+    region: cfg.region,
+    accountId: cfg.accountId,
+    ports: cfg.ports,
+    buckets: cfg.buckets,
+    idleTimeoutSeconds: cfg.idleTimeoutSeconds,
+    functions,
+  };
+}
+
+/** `["functions", 1, "timeout"]` → `functions[1].timeout`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function kindOf(path: string): "dir" | "file" | "missing" {
+  try {
+    const st = statSync(path);
+    return st.isDirectory() ? "dir" : "file";
+  } catch {
+    return "missing";
+  }
+}

@@ -1,0 +1,13 @@
+export * from "./config.ts";
+export type * from "./contract.ts";
+export * from "./errors.ts";
+export { type Lab, type LabConfigSource, type StartLabOptions, startLab } from "./lab.ts";
+export {
+  createLambdaApiServer,
+  type LambdaApiContext,
+  routes as lambdaApiRoutes,
+  startLambdaApi,
+} from "./lambda-api/index.ts";
+export { type LogEvent, type LogListener, type LogQuery, LogStore, logGroupName } from "./logs.ts";
+export { FunctionPool, type PoolOptions, type PoolStats, type Timers } from "./pool.ts";
+export { type RunningS3, S3_CREDENTIALS, type S3Options, startS3 } from "./s3.ts";

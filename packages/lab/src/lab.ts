@@ -1,0 +1,139 @@
+/**
+ * startLab: validate the config, start S3, one pool per function, and the Lambda API — in that order, undoing
+ * what started if a later step fails. `stop()` shuts every environment down and closes the servers.
+ */
+
+import { type LabConfig, type LabConfigInput, loadLabConfig, parseLabConfig } from "./config.ts";
+import type { EnvironmentFactory, LabServices } from "./contract.ts";
+import { type RunningServer, startLambdaApi } from "./lambda-api/index.ts";
+import { LogStore } from "./logs.ts";
+import { FunctionPool, type Timers } from "./pool.ts";
+import { type RunningS3, S3_CREDENTIALS, startS3 } from "./s3.ts";
+
+export interface StartLabOptions {
+  /** How environments are made; defaults to the real one (processes, Runtime API, extensions). */
+  environmentFactory?: EnvironmentFactory;
+  /** Interface for every server; 127.0.0.1 unless you mean to expose the lab. */
+  host?: string;
+  /** Base directory for relative paths of an inline config object (default: cwd). */
+  baseDir?: string;
+  /** Directory for S3 objects; a temporary one (deleted on stop) when omitted. */
+  s3Directory?: string;
+  /** Extra variables for every environment. */
+  environment?: Record<string, string>;
+  /** Idle expiry timers (tests). */
+  timers?: Timers;
+}
+
+export interface Lab {
+  endpoints: { lambda: string; s3: string };
+  config: LabConfig;
+  logs: LogStore;
+  /** What every environment gets injected (S3 endpoint, credentials, region…). */
+  services: LabServices;
+  /** A function's pool (stats: environments, created…), or undefined. */
+  pool(functionName: string): FunctionPool | undefined;
+  /** Shuts every environment down (no process left behind) and closes the servers. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** A validated config, a path to a JSON file, or an inline config object. */
+export type LabConfigSource = string | LabConfig | LabConfigInput;
+
+export async function startLab(source: LabConfigSource, options: StartLabOptions = {}): Promise<Lab> {
+  const config = resolveConfig(source, options);
+  const host = options.host ?? "127.0.0.1";
+  const factory = options.environmentFactory ?? (await defaultFactory());
+  const logs = new LogStore();
+  const cleanups: Array<() => Promise<void>> = [];
+  const undo = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const s3: RunningS3 = await startS3({
+      buckets: config.buckets,
+      port: config.ports.s3,
+      host,
+      ...(options.s3Directory ? { directory: options.s3Directory } : {}),
+    });
+    cleanups.push(() => s3.close());
+
+    const services: LabServices = {
+      s3Endpoint: s3.endpoint,
+      extraEnvironment: {
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+        AWS_DEFAULT_REGION: config.region,
+        // Marks every process of this lab, so stray ones can be found (scripts/run-tests.mjs checks).
+        FAULTLINE_LAB_OWNER: String(process.pid),
+        ...options.environment,
+      },
+    };
+
+    const pools = new Map<string, FunctionPool>();
+    for (const spec of config.functions) {
+      pools.set(
+        spec.name,
+        new FunctionPool({
+          spec,
+          factory,
+          services,
+          logSink: logs,
+          idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+          ...(options.timers ? { timers: options.timers } : {}),
+        }),
+      );
+    }
+    cleanups.push(async () => {
+      await Promise.allSettled([...pools.values()].map((pool) => pool.stop()));
+    });
+
+    const lambda: RunningServer = await startLambdaApi(
+      { region: config.region, accountId: config.accountId, pools, startedAt: new Date() },
+      { host, port: config.ports.lambda },
+    );
+    // Stop accepting invocations before the pools go down.
+    cleanups.push(() => lambda.close());
+    // Functions calling Lambda reach the lab. No environment exists yet, so every one sees it.
+    services.extraEnvironment.AWS_ENDPOINT_URL_LAMBDA = lambda.url;
+
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoints: { lambda: lambda.url, s3: s3.endpoint },
+      config,
+      logs,
+      services,
+      pool: (name) => pools.get(name),
+      stop() {
+        stopping ??= undo();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
+function resolveConfig(source: LabConfigSource, options: StartLabOptions): LabConfig {
+  if (typeof source === "string") return loadLabConfig(source);
+  if (isValidated(source)) return source;
+  return parseLabConfig(source, { file: "<inline config>", baseDir: options.baseDir ?? process.cwd() });
+}
+
+function isValidated(source: LabConfig | LabConfigInput): source is LabConfig {
+  const fn = source.functions?.[0] as { arn?: unknown } | undefined;
+  return fn !== undefined ? typeof fn.arn === "string" : "idleTimeoutSeconds" in source && "ports" in source;
+}
+
+/** The real environment factory (processes, Runtime API, extensions), loaded only when needed. */
+async function defaultFactory(): Promise<EnvironmentFactory> {
+  // A computed specifier keeps this file compiling while the environment side is being built.
+  const specifier = "./environment/index.ts";
+  const mod = (await import(specifier)) as {
+    createEnvironmentFactory?: (options?: object) => EnvironmentFactory;
+  };
+  if (!mod.createEnvironmentFactory) throw new Error("the lab's environment factory is not available");
+  return mod.createEnvironmentFactory({});
+}

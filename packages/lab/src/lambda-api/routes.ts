@@ -1,0 +1,69 @@
+/** The Lambda API's route table, read top to bottom: first match wins. One handler per operation. */
+import type { Handler } from "./context.ts";
+import { getFunction } from "./handlers/get-function.ts";
+import { getFunctionConfiguration } from "./handlers/get-function-configuration.ts";
+import { invoke } from "./handlers/invoke.ts";
+import { invokeWithResponseStream } from "./handlers/invoke-with-response-stream.ts";
+import { listFunctions } from "./handlers/list-functions.ts";
+import { listTags } from "./handlers/list-tags.ts";
+
+export interface Route {
+  method: "GET" | "POST";
+  /** `:param` matches one path segment (URL-decoded); a trailing slash is optional. */
+  path: string;
+  operation: string;
+  handler: Handler;
+}
+
+export const routes: Route[] = [
+  { method: "POST", path: "/2015-03-31/functions/:name/invocations", operation: "Invoke", handler: invoke },
+  {
+    method: "POST",
+    path: "/2021-11-15/functions/:name/response-streaming-invocations",
+    operation: "InvokeWithResponseStream",
+    handler: invokeWithResponseStream,
+  },
+  { method: "GET", path: "/2015-03-31/functions", operation: "ListFunctions", handler: listFunctions },
+  {
+    method: "GET",
+    path: "/2015-03-31/functions/:name/configuration",
+    operation: "GetFunctionConfiguration",
+    handler: getFunctionConfiguration,
+  },
+  { method: "GET", path: "/2015-03-31/functions/:name", operation: "GetFunction", handler: getFunction },
+  { method: "GET", path: "/2017-03-31/tags/:arn", operation: "ListTags", handler: listTags },
+];
+
+export interface CompiledRoute extends Route {
+  pattern: RegExp;
+  names: string[];
+}
+
+export function compile(table: Route[]): CompiledRoute[] {
+  return table.map((route) => {
+    const names: string[] = [];
+    const source = route.path.replace(/:(\w+)/g, (_m, name: string) => {
+      names.push(name);
+      return "([^/]+)";
+    });
+    return { ...route, pattern: new RegExp(`^${source}/?$`), names };
+  });
+}
+
+export function match(
+  table: CompiledRoute[],
+  method: string,
+  pathname: string,
+): { route: CompiledRoute; params: Record<string, string> } | undefined {
+  for (const route of table) {
+    if (route.method !== method) continue;
+    const m = route.pattern.exec(pathname);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    route.names.forEach((name, i) => {
+      params[name] = decodeURIComponent(m[i + 1] ?? "");
+    });
+    return { route, params };
+  }
+  return undefined;
+}

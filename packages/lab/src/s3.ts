@@ -1,0 +1,77 @@
+/**
+ * The lab's S3: s3rver on 127.0.0.1 with the configured buckets, data in a temporary directory removed on close.
+ * Known s3rver quirks (docs/lab-config.md): clients must not send aws-chunked bodies (use
+ * `requestChecksumCalculation: "WHEN_REQUIRED"` or string/Buffer bodies); a truncated ListObjectsV2 needs the
+ * process started with --openssl-legacy-provider (the `faultline` CLI is); IfMatch and IfNoneMatch "*" on PUT are ignored.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** s3rver accepts this account's signatures; the lab injects it as the environments' credentials. */
+export const S3_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: import("node:http").Server;
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+// s3rver is CommonJS without types: load it through require and describe the little we use.
+const S3rver = createRequire(import.meta.url)("s3rver") as S3rverConstructor;
+
+export interface S3Options {
+  buckets: string[];
+  port?: number;
+  host?: string;
+  /** Where objects live; a fresh temporary directory (deleted on close) when omitted. */
+  directory?: string;
+}
+
+export interface RunningS3 {
+  /** e.g. http://127.0.0.1:4569 — path-style endpoint for AWS_ENDPOINT_URL_S3. */
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startS3(options: S3Options): Promise<RunningS3> {
+  const host = options.host ?? "127.0.0.1";
+  const directory = options.directory ?? mkdtempSync(join(tmpdir(), "faultline-s3-"));
+  const ownsDirectory = options.directory === undefined;
+  const server = new S3rver({
+    address: host,
+    port: options.port ?? 0,
+    silent: true,
+    directory,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  let address: AddressInfo;
+  try {
+    address = await server.run();
+  } catch (error) {
+    if (ownsDirectory) rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: `http://${host}:${address.port}`,
+    port: address.port,
+    close() {
+      if (!closed) {
+        // Keep-alive sockets of clients would otherwise hold close() open.
+        const closing = server.close();
+        server.httpServer?.closeAllConnections();
+        closed = closing
+          .catch(() => undefined)
+          .finally(() => {
+            if (ownsDirectory) rmSync(directory, { recursive: true, force: true });
+          });
+      }
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,594 @@
+/**
+ * The lab's control side against a fake environment factory (unit level): config validation, the function pool,
+ * and the Lambda API through the real @aws-sdk/client-lambda. The real environments are covered by lab-acceptance.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  InvokeWithResponseStreamCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  ListTagsCommand,
+} from "@aws-sdk/client-lambda";
+import type {
+  EnvironmentFactory,
+  EnvironmentState,
+  ExecutionEnvironment,
+  FunctionSpec,
+  InvocationInput,
+  InvocationReport,
+  LabServices,
+} from "../src/contract.ts";
+import {
+  FunctionPool,
+  type Lab,
+  LabConfigError,
+  LogStore,
+  loadLabConfig,
+  parseLabConfig,
+  startLab,
+  type Timers,
+  TooManyRequestsError,
+} from "../src/index.ts";
+
+const fixtures = join(import.meta.dirname, "fixtures", "lab-basic");
+const labJson = join(fixtures, "lab.json");
+
+/** A gate a test opens when it wants an invocation to finish: no sleeps. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { open, opened };
+}
+
+/**
+ * Fake environments: echo the payload; `{"throw":…}` → function error; `{"hold":"name"}` waits on a named gate;
+ * `{"die":true}` → the runtime "exits" (function error, then dead).
+ */
+class FakeFactory implements EnvironmentFactory {
+  readonly created: FakeEnvironment[] = [];
+  readonly gates = new Map<string, ReturnType<typeof gate>>();
+  lastServices?: LabServices;
+  create(spec: FunctionSpec, services: LabServices, logSink: LogStore): ExecutionEnvironment {
+    this.lastServices = services;
+    const env = new FakeEnvironment(`env-${this.created.length}`, spec, this, logSink);
+    this.created.push(env);
+    return env;
+  }
+  gate(name: string) {
+    let g = this.gates.get(name);
+    if (!g) {
+      g = gate();
+      this.gates.set(name, g);
+    }
+    return g;
+  }
+}
+
+class FakeEnvironment implements ExecutionEnvironment {
+  state: EnvironmentState = "initializing";
+  shutdowns: string[] = [];
+  invocations: InvocationInput[] = [];
+  #dead: Array<() => void> = [];
+  constructor(
+    readonly id: string,
+    readonly spec: FunctionSpec,
+    readonly factory: FakeFactory,
+    readonly logs: LogStore,
+  ) {}
+  async invoke(input: InvocationInput): Promise<InvocationReport> {
+    const cold = this.state === "initializing";
+    this.state = "invoking";
+    this.invocations.push(input);
+    const stream = `2026/11/26/[$LATEST]${this.id}`;
+    const log = (line: string) => this.logs.write(this.spec.name, stream, line, Date.now());
+    log(`START RequestId: ${input.requestId} Version: $LATEST`);
+    const event = JSON.parse(input.payload.toString("utf8"));
+    if (event.hold) await this.factory.gate(event.hold).opened;
+    let report: InvocationReport;
+    if (event.throw || event.die) {
+      const payload = Buffer.from(
+        JSON.stringify({ errorType: "Error", errorMessage: event.throw ?? "exit" }),
+      );
+      report = { outcome: { kind: "function-error", payload, errorType: "Error" }, ...times(cold) };
+    } else if (event.stream) {
+      const { Readable } = await import("node:stream");
+      const body = Readable.from([Buffer.from("one,"), Buffer.from("two")]);
+      report = {
+        outcome: { kind: "stream", body, contentType: "text/plain", completion: Promise.resolve({}) },
+        ...times(cold),
+      };
+    } else {
+      report = {
+        outcome: { kind: "response", payload: input.payload, contentType: "application/json" },
+        ...times(cold),
+      };
+    }
+    log(`END RequestId: ${input.requestId}`);
+    report.log = `START RequestId: ${input.requestId}\n${"x".repeat(event.logBytes ?? 0)}END RequestId: ${input.requestId}\n`;
+    if (event.die) {
+      this.state = "dead";
+      for (const l of this.#dead) l();
+    } else {
+      this.state = "ready";
+    }
+    return report;
+  }
+  async shutdown(reason: "spindown" | "timeout" | "failure"): Promise<void> {
+    this.shutdowns.push(reason);
+    if (this.state === "dead") return;
+    this.state = "dead";
+    for (const l of this.#dead) l();
+  }
+  onDead(listener: () => void): void {
+    this.#dead.push(listener);
+  }
+}
+
+function times(cold: boolean) {
+  return {
+    log: "",
+    durationMs: 1,
+    billedDurationMs: 1,
+    maxMemoryUsedMb: 10,
+    ...(cold ? { initDurationMs: 5 } : {}),
+  };
+}
+
+function input(payload: unknown, requestId = "req"): InvocationInput {
+  return {
+    requestId,
+    payload: Buffer.from(JSON.stringify(payload)),
+    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:f",
+    traceId: "Root=1-0-0",
+    acceptStreaming: false,
+  };
+}
+
+/** Manual timers: tests fire idle expiry explicitly. */
+class ManualTimers implements Timers {
+  pending = new Map<number, () => void>();
+  #next = 0;
+  setTimeout(fn: () => void): unknown {
+    const id = this.#next++;
+    this.pending.set(id, fn);
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  fireAll(): void {
+    const fns = [...this.pending.values()];
+    this.pending.clear();
+    for (const fn of fns) fn();
+  }
+}
+
+describe("lab config", () => {
+  it("loads a valid file: defaults applied, paths absolute, ARNs built", () => {
+    const config = loadLabConfig(labJson);
+    assert.equal(config.functions.length, 3);
+    const [echo, shell, single] = config.functions;
+    assert.equal(echo?.arn, "arn:aws:lambda:us-east-1:123456789012:function:node-echo");
+    assert.equal(echo?.codeDir, join(fixtures, "node-echo"));
+    assert.deepEqual(echo?.layers, [join(fixtures, "layer-a")]);
+    assert.equal(echo?.timeoutSeconds, 2);
+    assert.equal(shell?.memorySizeMb, 128);
+    assert.equal(single?.timeoutSeconds, 3);
+    assert.equal(single?.reservedConcurrency, 1);
+    assert.deepEqual(config.ports, { lambda: 0, s3: 0, fis: 0 });
+  });
+
+  const base = () => JSON.parse(JSON.stringify(loadLabConfigRaw()));
+  const parse = (raw: unknown) => parseLabConfig(raw, { file: "lab.json", baseDir: fixtures });
+  const fails = (raw: unknown, expected: string) => {
+    assert.throws(
+      () => parse(raw),
+      (error: unknown) => {
+        assert.ok(error instanceof LabConfigError, `expected LabConfigError, got ${error}`);
+        assert.ok(error.message.includes(expected), `"${error.message}" does not include "${expected}"`);
+        return true;
+      },
+    );
+  };
+
+  it("names the file and field path of a bad value", () => {
+    const raw = base();
+    raw.functions[1].timeout = 901;
+    fails(raw, "lab.json: functions[1].timeout: must be a number between 1 and 900");
+    raw.functions[1].timeout = "3";
+    fails(raw, "lab.json: functions[1].timeout: must be a number between 1 and 900");
+  });
+
+  it("refuses unknown runtimes, bad memory, duplicate names, missing paths and unknown fields", () => {
+    let raw = base();
+    raw.functions[0].runtime = "python3.12";
+    fails(raw, "functions[0].runtime: must be one of nodejs18.x");
+    raw = base();
+    raw.functions[2].memorySize = 64;
+    fails(raw, "functions[2].memorySize: must be a number between 128 and 10240");
+    raw = base();
+    raw.functions[2].name = "node-echo";
+    fails(raw, 'functions[2].name: duplicate function name "node-echo" (also functions[0])');
+    raw = base();
+    raw.functions[0].code = "nope";
+    fails(raw, "functions[0].code: not a directory");
+    raw = base();
+    raw.functions[0].layers = ["missing.zip"];
+    fails(raw, "functions[0].layers[0]: not a directory or .zip file");
+    raw = base();
+    raw.functions[0].timeot = 3;
+    fails(raw, "functions[0]: Unrecognized key");
+    raw = base();
+    raw.ports.lambda = 70000;
+    fails(raw, "ports.lambda: must be a number between 0 and 65535");
+    raw = base();
+    raw.accountId = "12";
+    fails(raw, "accountId: must be a 12-digit string");
+    fails({}, "functions: must be an array of functions");
+  });
+
+  it("reports unreadable and non-JSON files with the file name", (t) => {
+    assert.throws(
+      () => loadLabConfig("/nonexistent/lab.json"),
+      /\/nonexistent\/lab.json: cannot read the file/,
+    );
+    const dir = t.name.replace(/\W/g, "");
+    const file = join(fixtures, "..", `lab-tmp-${dir}.json`);
+    writeFileSync(file, "{ not json");
+    t.after(() => rmSync(file, { force: true }));
+    assert.throws(() => loadLabConfig(file), /lab-tmp-.*\.json: not valid JSON/);
+  });
+});
+
+function loadLabConfigRaw(): Record<string, unknown> {
+  return JSON.parse(readFileSync(labJson, "utf8"));
+}
+
+describe("function pool", () => {
+  const spec = () => loadLabConfig(labJson).functions[0]!;
+  const services: LabServices = { extraEnvironment: {} };
+
+  it("gives concurrent invocations separate environments, then reuses warm ones", async () => {
+    const factory = new FakeFactory();
+    const pool = new FunctionPool({
+      spec: spec(),
+      factory,
+      services,
+      logSink: new LogStore(),
+      idleTimeoutMs: 60_000,
+    });
+    const g = factory.gate("three");
+    const running = [1, 2, 3].map((i) => pool.invoke(input({ hold: "three" }, `r${i}`)));
+    assert.equal(pool.stats().busy, 3);
+    g.open();
+    await Promise.all(running);
+    assert.deepEqual(pool.stats(), { environments: 3, idle: 3, busy: 0, created: 3, queued: 0 });
+    await pool.invoke(input({}));
+    await pool.invoke(input({}));
+    assert.equal(pool.stats().created, 3, "warm environments reused");
+    await pool.stop();
+    assert.equal(pool.stats().environments, 0);
+    assert.ok(factory.created.every((e) => e.state === "dead"));
+  });
+
+  it("throttles beyond reserved concurrency; Event invocations wait for a slot", async () => {
+    const factory = new FakeFactory();
+    const pool = new FunctionPool({
+      spec: { ...spec(), reservedConcurrency: 1 },
+      factory,
+      services,
+      logSink: new LogStore(),
+      idleTimeoutMs: 60_000,
+    });
+    const g = factory.gate("one");
+    const first = pool.invoke(input({ hold: "one" }));
+    await assert.rejects(pool.invoke(input({})), TooManyRequestsError);
+    const queued = pool.invokeInBackground(input({ echo: "later" }));
+    assert.equal(pool.stats().queued, 1);
+    g.open();
+    await first;
+    const report = await queued;
+    assert.equal(report?.outcome.kind, "response");
+    assert.equal(pool.stats().created, 1);
+    await pool.stop();
+  });
+
+  it("shuts idle environments down after the idle timeout and discards dead ones", async () => {
+    const factory = new FakeFactory();
+    const timers = new ManualTimers();
+    const pool = new FunctionPool({
+      spec: spec(),
+      factory,
+      services,
+      logSink: new LogStore(),
+      idleTimeoutMs: 1000,
+      timers,
+    });
+    await pool.invoke(input({}));
+    assert.equal(timers.pending.size, 1);
+    timers.fireAll();
+    assert.deepEqual(factory.created[0]?.shutdowns, ["spindown"]);
+    assert.equal(pool.stats().environments, 0);
+    await pool.invoke(input({ die: true }));
+    assert.equal(pool.stats().environments, 0, "dead environment discarded");
+    await pool.invoke(input({}));
+    assert.equal(pool.stats().created, 3);
+    await pool.stop();
+  });
+});
+
+describe("Lambda API (fake environments, real SDK client)", () => {
+  let lab: Lab;
+  let client: LambdaClient;
+  const factory = new FakeFactory();
+  before(async () => {
+    lab = await startLab(labJson, { environmentFactory: factory });
+    client = new LambdaClient({
+      endpoint: lab.endpoints.lambda,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" },
+      maxAttempts: 1,
+    });
+  });
+  after(async () => {
+    client?.destroy();
+    await lab?.stop();
+  });
+
+  it("listens on 127.0.0.1 and injects S3 endpoint, credentials and region into environments", async () => {
+    assert.match(lab.endpoints.lambda, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(lab.endpoints.s3, /^http:\/\/127\.0\.0\.1:\d+$/);
+    await client.send(new InvokeCommand({ FunctionName: "node-echo", Payload: "{}" }));
+    const env = factory.lastServices?.extraEnvironment ?? {};
+    assert.equal(env.AWS_ENDPOINT_URL_S3, lab.endpoints.s3);
+    assert.equal(env.AWS_ENDPOINT_URL_LAMBDA, lab.endpoints.lambda);
+    assert.equal(env.AWS_ACCESS_KEY_ID, "S3RVER");
+    assert.ok(env.FAULTLINE_LAB_OWNER);
+  });
+
+  it("Invoke: payload round trip, executed version, log tail of at most 4 KB", async () => {
+    const out = await client.send(
+      new InvokeCommand({
+        FunctionName: "node-echo",
+        Payload: JSON.stringify({ echo: 1, logBytes: 10_000 }),
+        LogType: "Tail",
+      }),
+    );
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.ExecutedVersion, "$LATEST");
+    assert.equal(out.FunctionError, undefined);
+    assert.deepEqual(JSON.parse(Buffer.from(out.Payload!).toString()), { echo: 1, logBytes: 10_000 });
+    const tail = Buffer.from(out.LogResult!, "base64");
+    assert.equal(tail.length, 4096);
+    assert.match(tail.toString(), /END RequestId: [0-9a-f-]{36}\n$/);
+  });
+
+  it("Invoke: function error → FunctionError Unhandled with Lambda's payload", async () => {
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: "node-echo", Payload: '{"throw":"boom"}' }),
+    );
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, "Unhandled");
+    assert.equal(JSON.parse(Buffer.from(out.Payload!).toString()).errorMessage, "boom");
+  });
+
+  it("Invoke: names, partial ARNs, ARNs and qualifiers", async () => {
+    const arn = "arn:aws:lambda:us-east-1:123456789012:function:node-echo";
+    for (const name of [
+      "node-echo",
+      "123456789012:function:node-echo",
+      arn,
+      `${arn}:$LATEST`,
+      "node-echo:$LATEST",
+    ]) {
+      const out = await client.send(new InvokeCommand({ FunctionName: name, Payload: "{}" }));
+      assert.equal(out.StatusCode, 200, name);
+    }
+    const env = factory.created.at(-1)!;
+    assert.equal(env.invocations.at(-1)?.invokedFunctionArn, `${arn}:$LATEST`);
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: arn, Qualifier: "$LATEST", Payload: "{}" }),
+    );
+    assert.equal(out.StatusCode, 200);
+    await assert.rejects(client.send(new InvokeCommand({ FunctionName: "node-echo", Qualifier: "v1" })), {
+      name: "ResourceNotFoundException",
+      message: "Function not found: arn:aws:lambda:us-east-1:123456789012:function:node-echo:v1",
+    });
+    await assert.rejects(
+      client.send(
+        new InvokeCommand({ FunctionName: "arn:aws:lambda:eu-west-1:123456789012:function:node-echo" }),
+      ),
+      {
+        name: "ResourceNotFoundException",
+      },
+    );
+  });
+
+  it("unknown function → ResourceNotFoundException 404 as Lambda returns it", async () => {
+    await assert.rejects(
+      client.send(new InvokeCommand({ FunctionName: "nope" })),
+      (error: Error & Record<string, unknown>) => {
+        assert.equal(error.name, "ResourceNotFoundException");
+        assert.equal(
+          error.message,
+          "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope",
+        );
+        assert.equal(error.Type, "User");
+        assert.equal((error.$metadata as { httpStatusCode: number }).httpStatusCode, 404);
+        return true;
+      },
+    );
+    const raw = await rawRequest(lab.endpoints.lambda, "GET", "/2015-03-31/functions/nope");
+    assert.equal(raw.status, 404);
+    assert.equal(raw.headers["x-amzn-errortype"], "ResourceNotFoundException");
+    assert.deepEqual(JSON.parse(raw.body), {
+      Type: "User",
+      Message: "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope",
+    });
+  });
+
+  it("Invoke: 6 MB request limit → RequestEntityTooLargeException 413", async () => {
+    const payload = JSON.stringify({ pad: "x".repeat(6 * 1024 * 1024) });
+    await assert.rejects(
+      client.send(new InvokeCommand({ FunctionName: "node-echo", Payload: payload })),
+      (error: Error) => {
+        assert.equal(error.name, "RequestEntityTooLargeException");
+        assert.match(
+          error.message,
+          /Request must be smaller than 6291456 bytes for the InvokeFunction operation/,
+        );
+        assert.equal(
+          (error as unknown as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode,
+          413,
+        );
+        return true;
+      },
+    );
+  });
+
+  it("Invoke: Event → 202 and runs in the background; DryRun → 204 and does not run", async () => {
+    const before = lab.logs.events("shell-echo").length;
+    const dry = await client.send(
+      new InvokeCommand({ FunctionName: "shell-echo", InvocationType: "DryRun" }),
+    );
+    assert.equal(dry.StatusCode, 204);
+    assert.equal(lab.logs.events("shell-echo").length, before);
+    const seen = new Promise<void>((resolve) => {
+      const off = lab.logs.subscribe((e) => {
+        if (e.functionName === "shell-echo" && e.message.startsWith("END")) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: "shell-echo", InvocationType: "Event", Payload: "{}" }),
+    );
+    assert.equal(out.StatusCode, 202);
+    await seen;
+    assert.ok(lab.logs.events("shell-echo").length > before);
+    assert.equal(lab.logs.streams("shell-echo").length, 1);
+  });
+
+  it("reserved concurrency 1 → 429 TooManyRequestsException for the second concurrent call", async () => {
+    const g = factory.gate("single");
+    const first = client.send(new InvokeCommand({ FunctionName: "single", Payload: '{"hold":"single"}' }));
+    while (lab.pool("single")?.stats().busy !== 1) await new Promise((r) => setImmediate(r));
+    await assert.rejects(
+      client.send(new InvokeCommand({ FunctionName: "single", Payload: "{}" })),
+      (error: Error & Record<string, unknown>) => {
+        assert.equal(error.name, "TooManyRequestsException");
+        assert.equal(error.Reason, "ReservedFunctionConcurrentInvocationLimitExceeded");
+        assert.equal((error.$metadata as { httpStatusCode: number }).httpStatusCode, 429);
+        return true;
+      },
+    );
+    g.open();
+    assert.equal((await first).StatusCode, 200);
+  });
+
+  it("InvokeWithResponseStream: PayloadChunk events then InvokeComplete", async () => {
+    const out = await client.send(
+      new InvokeWithResponseStreamCommand({
+        FunctionName: "node-echo",
+        Payload: '{"stream":true}',
+        LogType: "Tail",
+      }),
+    );
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.ExecutedVersion, "$LATEST");
+    let text = "";
+    let complete: Record<string, unknown> | undefined;
+    for await (const event of out.EventStream!) {
+      if (event.PayloadChunk?.Payload) text += Buffer.from(event.PayloadChunk.Payload).toString();
+      if (event.InvokeComplete) complete = event.InvokeComplete as Record<string, unknown>;
+    }
+    assert.equal(text, "one,two");
+    assert.ok(complete);
+    assert.equal(complete.ErrorCode, undefined);
+    assert.ok(typeof complete.LogResult === "string");
+  });
+
+  it("ListFunctions paginates with Marker/MaxItems", async () => {
+    const first = await client.send(new ListFunctionsCommand({ MaxItems: 2 }));
+    assert.deepEqual(
+      first.Functions?.map((f) => f.FunctionName),
+      ["node-echo", "shell-echo"],
+    );
+    assert.ok(first.NextMarker);
+    const second = await client.send(new ListFunctionsCommand({ MaxItems: 2, Marker: first.NextMarker }));
+    assert.deepEqual(
+      second.Functions?.map((f) => f.FunctionName),
+      ["single"],
+    );
+    assert.equal(second.NextMarker, undefined);
+  });
+
+  it("GetFunction / GetFunctionConfiguration / ListTags", async () => {
+    const fn = await client.send(new GetFunctionCommand({ FunctionName: "node-echo" }));
+    const c = fn.Configuration!;
+    assert.equal(c.FunctionArn, "arn:aws:lambda:us-east-1:123456789012:function:node-echo");
+    assert.equal(c.Runtime, "nodejs20.x");
+    assert.equal(c.Handler, "index.handler");
+    assert.equal(c.Timeout, 2);
+    assert.equal(c.MemorySize, 128);
+    assert.equal(c.Version, "$LATEST");
+    assert.deepEqual(c.Environment?.Variables, { GREETING: "hello" });
+    assert.equal(c.Layers?.[0]?.Arn, "arn:aws:lambda:us-east-1:123456789012:layer:layer-a:1");
+    assert.ok((c.CodeSize ?? 0) > 0);
+    assert.match(c.LastModified ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
+    assert.deepEqual(fn.Tags, { team: "chaos" });
+    const single = await client.send(new GetFunctionCommand({ FunctionName: "single" }));
+    assert.equal(single.Concurrency?.ReservedConcurrentExecutions, 1);
+    const conf = await client.send(new GetFunctionConfigurationCommand({ FunctionName: "shell-echo" }));
+    assert.equal(conf.Runtime, "provided.al2023");
+    assert.equal(conf.LoggingConfig?.LogGroup, "/aws/lambda/shell-echo");
+    const tags = await client.send(new ListTagsCommand({ Resource: c.FunctionArn }));
+    assert.deepEqual(tags.Tags, { team: "chaos" });
+    await assert.rejects(
+      client.send(new ListTagsCommand({ Resource: "arn:aws:lambda:us-east-1:123456789012:function:zz" })),
+      {
+        name: "ResourceNotFoundException",
+      },
+    );
+  });
+
+  it("stop() shuts every environment down and closes the servers", async () => {
+    const extra = await startLab(labJson, { environmentFactory: factory });
+    const created = factory.created.length;
+    await fetch(`${extra.endpoints.lambda}/2015-03-31/functions/node-echo/invocations`, {
+      method: "POST",
+      body: "{}",
+    });
+    assert.equal(factory.created.length, created + 1);
+    await extra.stop();
+    assert.equal(factory.created.at(-1)?.state, "dead");
+    await assert.rejects(fetch(`${extra.endpoints.lambda}/2015-03-31/functions`));
+    await assert.rejects(fetch(extra.endpoints.s3));
+  });
+});
+
+function rawRequest(base: string, method: string, path: string) {
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+    (resolve, reject) => {
+      const req = request(`${base}${path}`, { method }, (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    },
+  );
+}
