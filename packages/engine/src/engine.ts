@@ -1,0 +1,817 @@
+import { join } from "node:path";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import type { LambdaClient } from "@aws-sdk/client-lambda";
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  type FaultConfig,
+  faultActionFromFisParameters,
+  faultObjectKey,
+  isLambdaActionId,
+  serializeFaultConfig,
+} from "@faultline/protocol";
+import { ACTIONS, TARGET_RESOURCE_TYPES } from "./catalog.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "./errors.ts";
+import { EngineEvents } from "./events.ts";
+import { type Account, actionArn, experimentArn, newId, parseFisArn, templateArn } from "./ids.ts";
+import { ExperimentLog, type LogType } from "./logs.ts";
+import {
+  type ActionStatus,
+  type Experiment,
+  type ExperimentStatus,
+  type ExperimentTemplate,
+  type ResolvedTarget,
+  TERMINAL_ACTION,
+  TERMINAL_EXPERIMENT,
+} from "./model.ts";
+import { paginate } from "./paging.ts";
+import { QUOTAS } from "./quotas.ts";
+import { type FaultObjectRecord, Store } from "./store.ts";
+import {
+  DEFAULT_READINESS,
+  mapLimit,
+  type ReadinessOptions,
+  type ResolvedFunction,
+  resolveTarget,
+} from "./targets.ts";
+import {
+  actionDurationMs,
+  LAMBDA_TARGET_KEY,
+  validateCreateTemplate,
+  validateUpdateTemplate,
+} from "./template.ts";
+
+export interface EngineOptions {
+  /** Directory for the SQLite database and experiment logs; ":memory:" for throwaway engines in tests. */
+  dataDir: string;
+  lambda: LambdaClient;
+  s3: S3Client;
+  /** Needed only for `aws:cloudwatch:alarm` stop conditions. */
+  cloudwatch?: CloudWatchClient;
+  region?: string;
+  accountId?: string;
+  partition?: string;
+  clock?: Clock;
+  /** Drives COUNT/PERCENT selection; inject for repeatable tests. */
+  random?: () => number;
+  /** How often stop-condition alarms are read while an experiment runs. Default 5000 ms. */
+  stopConditionPollMs?: number;
+  readiness?: Partial<ReadinessOptions>;
+  /** Parallel AWS calls during resolution and fault writes. Default 16. */
+  concurrency?: number;
+  /** Where FIS v2 experiment logs go. Default `<dataDir>/logs`; none for ":memory:". */
+  logDir?: string;
+  /** Operational messages (cleanup failures and the like). Default: console.error. */
+  log?: (message: string) => void;
+}
+
+interface Run {
+  exp: Experiment;
+  template: ExperimentTemplate;
+  functions: Map<string, ResolvedFunction[]>;
+  timers: Set<() => void>;
+  /** Every mutation of a run goes through this queue, so a stop never races a write. */
+  queue: Promise<void>;
+  halting?: { status: "stopped" | "failed"; reason: string };
+}
+
+const REASONS = {
+  pending: "Experiment is pending.",
+  initiating: "Experiment is initiating.",
+  running: "Experiment is running.",
+  completed: "Experiment completed.",
+  stopping: "Stopping experiment.",
+  userStopped: "Experiment stopped by user.",
+  stopCondition: "Experiment halted by stop condition",
+  restart: "Experiment was interrupted: the engine restarted; every fault object it wrote was removed.",
+  actionPending: "Action is pending.",
+  actionRunning: "Action is running.",
+  actionCompleted: "Action was completed.",
+  actionStopped: "Action was stopped.",
+  actionCancelled: "Action was cancelled.",
+  preview: "Action was skipped: actionsMode is skip-all (target preview, nothing injected).",
+  noTargets: "Action was skipped: no targets were resolved.",
+} as const;
+
+/**
+ * The experiment engine: FIS templates and experiments over the AWS SDK (Lambda, S3, CloudWatch).
+ * No HTTP here; the API package calls these methods one-to-one.
+ */
+export class Engine {
+  readonly events = new EngineEvents();
+  readonly account: Account;
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly readiness: ReadinessOptions;
+  private readonly concurrency: number;
+  private readonly pollMs: number;
+  private readonly logs: ExperimentLog;
+  private readonly runs = new Map<string, Run>();
+  private readonly say: (message: string) => void;
+  private closed = false;
+
+  private constructor(private readonly options: EngineOptions) {
+    this.account = {
+      region: options.region ?? "us-east-1",
+      accountId: options.accountId ?? "123456789012",
+      partition: options.partition ?? "aws",
+    };
+    this.store = new Store(options.dataDir);
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.readiness = { ...DEFAULT_READINESS, ...options.readiness };
+    this.concurrency = options.concurrency ?? 16;
+    this.pollMs = options.stopConditionPollMs ?? 5000;
+    this.logs = new ExperimentLog(
+      options.logDir ?? (options.dataDir === ":memory:" ? undefined : join(options.dataDir, "logs")),
+    );
+    this.say = options.log ?? ((m) => console.error(`faultline engine: ${m}`));
+  }
+
+  /** Opens the store and reconciles whatever a previous process left unfinished. */
+  static async open(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(options);
+    await engine.reconcile();
+    return engine;
+  }
+
+  // ---------------------------------------------------------------- templates
+
+  async createExperimentTemplate(input: unknown): Promise<ExperimentTemplate> {
+    const { body, tags, clientToken } = validateCreateTemplate(input);
+    if (clientToken) {
+      const earlier = this.store.templateByToken(clientToken);
+      if (earlier) return earlier;
+    }
+    if (this.store.countTemplates() >= QUOTAS.templates) {
+      throw new ServiceQuotaExceededException(`at most ${QUOTAS.templates} experiment templates`);
+    }
+    const id = newId("EXT");
+    const now = new Date(this.clock.now());
+    const template: ExperimentTemplate = {
+      id,
+      arn: templateArn(this.account, id),
+      ...body,
+      creationTime: now,
+      lastUpdateTime: now,
+      tags,
+      targetAccountConfigurationsCount: 0,
+    };
+    this.store.putTemplate(template, clientToken);
+    return template;
+  }
+
+  getExperimentTemplate(id: string): ExperimentTemplate {
+    const t = this.store.getTemplate(id);
+    if (!t) throw new ResourceNotFoundException(`Experiment template ${id} not found.`);
+    return t;
+  }
+
+  updateExperimentTemplate(id: string, input: unknown): ExperimentTemplate {
+    const current = this.getExperimentTemplate(id);
+    const body = validateUpdateTemplate(current, input);
+    const updated: ExperimentTemplate = { ...current, ...body, lastUpdateTime: new Date(this.clock.now()) };
+    this.store.putTemplate(updated);
+    return updated;
+  }
+
+  deleteExperimentTemplate(id: string): ExperimentTemplate {
+    const t = this.getExperimentTemplate(id);
+    this.store.deleteTemplate(id);
+    return t;
+  }
+
+  listExperimentTemplates(page: { maxResults?: number; nextToken?: string } = {}) {
+    const { items, nextToken } = paginate(this.store.listTemplates(), page);
+    return {
+      experimentTemplates: items.map((t) => ({
+        id: t.id,
+        arn: t.arn,
+        description: t.description,
+        creationTime: t.creationTime,
+        lastUpdateTime: t.lastUpdateTime,
+        tags: t.tags,
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  // -------------------------------------------------------------- experiments
+
+  async startExperiment(input: unknown): Promise<Experiment> {
+    const req = parseStartInput(input);
+    if (req.clientToken) {
+      const earlier = this.store.experimentByToken(req.clientToken);
+      if (earlier) return earlier;
+    }
+    const template = this.getExperimentTemplate(req.experimentTemplateId);
+    if (this.store.activeExperiments().length >= QUOTAS.activeExperiments) {
+      throw new ServiceQuotaExceededException(
+        `at most ${QUOTAS.activeExperiments} active experiments; stop one or wait for one to finish`,
+      );
+    }
+    const id = newId("EXP");
+    const exp: Experiment = {
+      id,
+      arn: experimentArn(this.account, id),
+      experimentTemplateId: template.id,
+      roleArn: template.roleArn,
+      state: { status: "pending", reason: REASONS.pending },
+      targets: template.targets,
+      actions: Object.fromEntries(
+        Object.entries(template.actions).map(([name, a]) => [
+          name,
+          { ...a, state: { status: "pending" as ActionStatus, reason: REASONS.actionPending } },
+        ]),
+      ),
+      stopConditions: template.stopConditions,
+      creationTime: new Date(this.clock.now()),
+      tags: req.tags,
+      ...(template.logConfiguration ? { logConfiguration: template.logConfiguration } : {}),
+      experimentOptions: {
+        accountTargeting: template.experimentOptions.accountTargeting,
+        emptyTargetResolutionMode: template.experimentOptions.emptyTargetResolutionMode,
+        actionsMode: req.actionsMode,
+      },
+      targetAccountConfigurationsCount: 0,
+    };
+    this.store.putExperiment(exp, req.clientToken);
+    const run: Run = { exp, template, functions: new Map(), timers: new Set(), queue: Promise.resolve() };
+    this.runs.set(id, run);
+    this.enqueue(run, () => this.initiate(run));
+    return structuredClone(exp);
+  }
+
+  getExperiment(id: string): Experiment {
+    const run = this.runs.get(id);
+    if (run) return structuredClone(run.exp);
+    const e = this.store.getExperiment(id);
+    if (!e) throw new ResourceNotFoundException(`Experiment ${id} not found.`);
+    return e;
+  }
+
+  listExperiments(page: { maxResults?: number; nextToken?: string; experimentTemplateId?: string } = {}) {
+    const all = this.store.listExperiments(page.experimentTemplateId);
+    const { items, nextToken } = paginate(all, page);
+    return {
+      experiments: items.map((e) => ({
+        id: e.id,
+        arn: e.arn,
+        experimentTemplateId: e.experimentTemplateId,
+        state: e.state,
+        creationTime: e.creationTime,
+        tags: e.tags,
+        experimentOptions: e.experimentOptions,
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  listExperimentResolvedTargets(
+    id: string,
+    page: { maxResults?: number; nextToken?: string; targetName?: string } = {},
+  ) {
+    this.getExperiment(id);
+    const { items, nextToken } = paginate(this.store.resolvedTargets(id, page.targetName), page);
+    return { resolvedTargets: items, ...(nextToken ? { nextToken } : {}) };
+  }
+
+  /** StopExperiment: returns at once in `stopping`; faults are removed before the state turns `stopped`. */
+  stopExperiment(id: string, reason: string = REASONS.userStopped): Experiment {
+    const run = this.runs.get(id);
+    if (!run) return this.getExperiment(id);
+    this.requestHalt(run, "stopped", reason);
+    return structuredClone(run.exp);
+  }
+
+  /** The kill switch: stops every running experiment and removes every fault object the engine wrote. */
+  async stopAll(reason = "Experiment stopped by the faultline kill switch."): Promise<{ stopped: string[] }> {
+    const runs = [...this.runs.values()];
+    for (const run of runs) this.requestHalt(run, "stopped", reason);
+    await Promise.all(runs.map((r) => r.queue));
+    await this.removeRecorded(this.store.faultObjects());
+    return { stopped: runs.map((r) => r.exp.id) };
+  }
+
+  /** Resolves when every queued step of this experiment has run (for tests driving a ManualClock). */
+  async idle(id?: string): Promise<void> {
+    const runs = id ? [this.runs.get(id)].filter((r) => r !== undefined) : [...this.runs.values()];
+    for (const run of runs) {
+      let seen: Promise<void> | undefined;
+      while (seen !== run.queue) {
+        seen = run.queue;
+        await seen;
+      }
+    }
+  }
+
+  /** Resolves with the experiment once it reaches a terminal state. */
+  settled(id: string): Promise<Experiment> {
+    const now = this.getExperiment(id);
+    if (TERMINAL_EXPERIMENT.has(now.state.status)) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const onEvent = (e: {
+        detail: { "experiment-id": string; "new-state": { status: ExperimentStatus } };
+      }) => {
+        if (e.detail["experiment-id"] === id && TERMINAL_EXPERIMENT.has(e.detail["new-state"].status)) {
+          this.events.off("experiment", onEvent);
+          resolve(this.getExperiment(id));
+        }
+      };
+      this.events.on("experiment", onEvent);
+    });
+  }
+
+  /** Fault objects recorded as (possibly) present in S3. Empty after every experiment ends cleanly. */
+  recordedFaultObjects(): FaultObjectRecord[] {
+    return this.store.faultObjects();
+  }
+
+  logPath(experimentId: string): string | undefined {
+    return this.logs.path(experimentId);
+  }
+
+  /** Graceful shutdown: stops every experiment (removing its faults), then closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stopAll("Experiment stopped: the faultline engine shut down.");
+    this.closed = true;
+    this.store.close();
+  }
+
+  // ------------------------------------------------------- actions, resources, tags
+
+  listActions(page: { maxResults?: number; nextToken?: string } = {}) {
+    const { items, nextToken } = paginate([...ACTIONS], page);
+    return {
+      actions: items.map((a) => ({
+        id: a.id,
+        arn: actionArn(this.account, a.id),
+        description: a.description,
+        targets: a.targets,
+        tags: {},
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  getAction(id: string) {
+    const a = ACTIONS.find((x) => x.id === id);
+    if (!a) throw new ResourceNotFoundException(`Action ${id} not found.`);
+    return { ...a, arn: actionArn(this.account, a.id), tags: {} };
+  }
+
+  listTargetResourceTypes(page: { maxResults?: number; nextToken?: string } = {}) {
+    const { items, nextToken } = paginate([...TARGET_RESOURCE_TYPES], page);
+    return {
+      targetResourceTypes: items.map((t) => ({ resourceType: t.resourceType, description: t.description })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  getTargetResourceType(resourceType: string) {
+    const t = TARGET_RESOURCE_TYPES.find((x) => x.resourceType === resourceType);
+    if (!t) throw new ResourceNotFoundException(`Target resource type ${resourceType} not found.`);
+    return t;
+  }
+
+  listTagsForResource(arn: string): Record<string, string> {
+    return this.taggable(arn).tags;
+  }
+
+  tagResource(arn: string, tags: Record<string, string>): void {
+    const r = this.taggable(arn);
+    const next = { ...r.tags, ...tags };
+    if (Object.keys(next).length > QUOTAS.tagsPerResource) {
+      throw new ValidationException("tags", `at most ${QUOTAS.tagsPerResource} tags per resource`);
+    }
+    r.save(next);
+  }
+
+  untagResource(arn: string, keys: string[]): void {
+    const r = this.taggable(arn);
+    const next = { ...r.tags };
+    for (const k of keys) delete next[k];
+    r.save(next);
+  }
+
+  private taggable(arn: string): {
+    tags: Record<string, string>;
+    save: (tags: Record<string, string>) => void;
+  } {
+    const parsed = parseFisArn(arn);
+    if (parsed?.kind === "experiment-template") {
+      const t = this.getExperimentTemplate(parsed.id);
+      return { tags: t.tags, save: (tags) => this.store.putTemplate({ ...t, tags }) };
+    }
+    if (parsed?.kind === "experiment") {
+      const e = this.getExperiment(parsed.id);
+      return {
+        tags: e.tags,
+        save: (tags) => {
+          const run = this.runs.get(e.id);
+          if (run) run.exp.tags = tags;
+          this.store.putExperiment({ ...(run?.exp ?? e), tags });
+        },
+      };
+    }
+    throw new ResourceNotFoundException(`Resource ${arn} not found.`);
+  }
+
+  // ---------------------------------------------------------------- the run
+
+  private enqueue(run: Run, step: () => Promise<void>): void {
+    run.queue = run.queue.then(step).catch((error: unknown) => {
+      this.say(`experiment ${run.exp.id}: ${(error as Error).stack ?? error}`);
+      return this.halt(run, "failed", `Internal error: ${(error as Error).message}`);
+    });
+  }
+
+  private timer(run: Run, ms: number, step: () => Promise<void>): void {
+    const cancel = this.clock.setTimer(ms, () => {
+      run.timers.delete(cancel);
+      this.enqueue(run, step);
+    });
+    run.timers.add(cancel);
+  }
+
+  private requestHalt(run: Run, status: "stopped" | "failed", reason: string): void {
+    if (run.halting || TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
+    run.halting = { status, reason };
+    if (status === "stopped") this.setExperimentState(run, "stopping", REASONS.stopping);
+    this.enqueue(run, () => this.halt(run, status, reason));
+  }
+
+  private setExperimentState(run: Run, status: ExperimentStatus, reason: string): void {
+    const old = run.exp.state;
+    run.exp.state = { status, reason };
+    if (status === "running" && !run.exp.startTime) run.exp.startTime = new Date(this.clock.now());
+    if (TERMINAL_EXPERIMENT.has(status)) run.exp.endTime = new Date(this.clock.now());
+    this.store.putExperiment(run.exp);
+    this.events.emit("experiment", {
+      version: "0",
+      id: `${run.exp.id}-${status}`,
+      "detail-type": "FIS Experiment State Change",
+      source: "aws.fis",
+      account: this.account.accountId,
+      time: new Date(this.clock.now()).toISOString(),
+      region: this.account.region,
+      resources: [run.exp.arn],
+      detail: {
+        "experiment-id": run.exp.id,
+        "experiment-template-id": run.exp.experimentTemplateId,
+        "new-state": { status, reason },
+        "old-state": { status: old.status, reason: old.reason },
+      },
+    });
+  }
+
+  private setActionState(run: Run, name: string, status: ActionStatus, reason: string): void {
+    const action = run.exp.actions[name]!;
+    action.state = { status, reason };
+    if ((status === "running" || status === "initiating") && !action.startTime) {
+      action.startTime = new Date(this.clock.now());
+    }
+    if (TERMINAL_ACTION.has(status)) action.endTime = new Date(this.clock.now());
+    this.store.putExperiment(run.exp);
+    this.events.emit("action", { experimentId: run.exp.id, actionName: name, status, reason });
+  }
+
+  private log(run: Run, type: LogType, details: Record<string, unknown>): void {
+    this.logs.write(run.exp.id, type, this.clock.now(), details);
+  }
+
+  private async initiate(run: Run): Promise<void> {
+    if (run.halting) return;
+    this.setExperimentState(run, "initiating", REASONS.initiating);
+    this.log(run, "experiment-start", {
+      experiment_template_id: run.exp.experimentTemplateId,
+      experiment_arn: run.exp.arn,
+      experiment_template: run.template,
+    });
+    const alarms = run.exp.stopConditions
+      .filter((s) => s.source === "aws:cloudwatch:alarm")
+      .map((s) => s.value!);
+    if (alarms.length > 0) {
+      let firing: string[];
+      try {
+        firing = await this.alarmsInAlarm(alarms);
+      } catch (error) {
+        return this.halt(
+          run,
+          "failed",
+          `Could not read the stop condition alarms: ${(error as Error).message}`,
+        );
+      }
+      if (firing.length > 0) {
+        return this.halt(
+          run,
+          "failed",
+          `${REASONS.stopCondition}: ${firing.join(", ")} in ALARM before start`,
+        );
+      }
+    }
+    const resolved: ResolvedTarget[] = [];
+    for (const [targetName, target] of Object.entries(run.exp.targets)) {
+      this.log(run, "target-resolution-start", { target_name: targetName });
+      let fns: ResolvedFunction[];
+      try {
+        fns = await resolveTarget(this.options.lambda, target, {
+          random: this.random,
+          readiness: this.readiness,
+          concurrency: this.concurrency,
+        });
+      } catch (error) {
+        return this.halt(
+          run,
+          "failed",
+          `Target resolution failed for ${targetName}: ${(error as Error).message}`,
+        );
+      }
+      if (run.halting) return;
+      run.functions.set(targetName, fns);
+      const records = fns.map((fn) => ({
+        resourceType: target.resourceType,
+        targetName,
+        targetInformation: {
+          arn: fn.arn,
+          functionName: fn.name,
+          ...(fn.qualifier ? { qualifier: fn.qualifier } : {}),
+          ready: String(fn.readiness.ready),
+          ...(fn.readiness.problems.length > 0 ? { problems: fn.readiness.problems.join("; ") } : {}),
+        },
+      }));
+      resolved.push(...records);
+      for (const r of records)
+        this.log(run, "target-resolution-detail", { target_name: targetName, target: r });
+      this.log(run, "target-resolution-end", { target_name: targetName, resolved_targets: records.length });
+      if (fns.length === 0) {
+        const byArn = (target.resourceArns?.length ?? 0) > 0;
+        if (run.exp.experimentOptions.emptyTargetResolutionMode === "fail" || byArn) {
+          this.store.putResolvedTargets(run.exp.id, resolved);
+          return this.halt(
+            run,
+            "failed",
+            `Target resolution returned an empty set for target ${targetName}.`,
+          );
+        }
+      }
+    }
+    this.store.putResolvedTargets(run.exp.id, resolved);
+    this.setExperimentState(run, "running", REASONS.running);
+    if (run.exp.experimentOptions.actionsMode === "skip-all") {
+      for (const name of Object.keys(run.exp.actions))
+        this.setActionState(run, name, "skipped", REASONS.preview);
+      return this.finish(run, "completed", REASONS.completed);
+    }
+    if (alarms.length > 0) this.timer(run, this.pollMs, () => this.pollAlarms(run, alarms));
+    this.scheduleReady(run);
+  }
+
+  /** Starts every pending action whose startAfter actions have all finished; completes the experiment at the end. */
+  private scheduleReady(run: Run): void {
+    if (run.halting) return;
+    const actions = run.exp.actions;
+    const done = (n: string) => ["completed", "skipped"].includes(actions[n]!.state.status);
+    for (const [name, action] of Object.entries(actions)) {
+      if (action.state.status !== "pending") continue;
+      if (!(action.startAfter ?? []).every(done)) continue;
+      this.setActionState(run, name, "initiating", "Action is initiating.");
+      this.enqueue(run, () => this.startAction(run, name));
+    }
+    if (Object.values(actions).every((a) => TERMINAL_ACTION.has(a.state.status))) {
+      this.enqueue(run, () => this.finish(run, "completed", REASONS.completed));
+    }
+  }
+
+  private async startAction(run: Run, name: string): Promise<void> {
+    if (run.halting) return;
+    const action = run.exp.actions[name]!;
+    const durationMs = actionDurationMs(action);
+    const actionId = action.actionId;
+    if (isLambdaActionId(actionId)) {
+      const targetName = action.targets?.[LAMBDA_TARGET_KEY] ?? "";
+      const fns = run.functions.get(targetName) ?? [];
+      if (fns.length === 0) {
+        this.setActionState(run, name, "skipped", REASONS.noTargets);
+        this.scheduleReady(run);
+        return;
+      }
+      const notReady = fns.filter((fn) => !fn.readiness.ready || !fn.location);
+      if (notReady.length > 0) {
+        const why = notReady.flatMap((fn) => fn.readiness.problems).slice(0, 5);
+        const more = notReady.length > 5 ? ` (and ${notReady.length - 5} more functions)` : "";
+        return this.failAction(run, name, `Targets are not ready for faultline: ${why.join("; ")}${more}`);
+      }
+      const fault = faultActionFromFisParameters(actionId, action.parameters ?? {});
+      const start = this.clock.now();
+      const records: (FaultObjectRecord & { body: string })[] = fns.map((fn) => {
+        const config: FaultConfig = {
+          version: 1,
+          experimentId: run.exp.id,
+          actionName: name,
+          ...fault,
+          ...(fn.qualifier ? { qualifier: fn.qualifier } : {}),
+          startTime: new Date(start).toISOString(),
+          endTime: new Date(start + durationMs).toISOString(),
+        } as FaultConfig;
+        return {
+          bucket: fn.location!.bucket,
+          key: faultObjectKey(fn.location!, fn.name, run.exp.id, name),
+          experimentId: run.exp.id,
+          actionName: name,
+          body: serializeFaultConfig(config),
+        };
+      });
+      // Recorded before writing: after a crash, reconciliation deletes whatever may have reached S3.
+      this.store.recordFaultObjects(records);
+      try {
+        await mapLimit(records, this.concurrency, async (r) => {
+          await this.options.s3.send(
+            new PutObjectCommand({
+              Bucket: r.bucket,
+              Key: r.key,
+              Body: r.body,
+              ContentType: "application/json",
+            }),
+          );
+          this.events.emit("fault-object", { ...pick(r), change: "written" });
+        });
+      } catch (error) {
+        return this.failAction(run, name, `Could not write fault objects to S3: ${(error as Error).message}`);
+      }
+    }
+    this.setActionState(run, name, "running", REASONS.actionRunning);
+    this.log(run, "action-start", {
+      action_name: name,
+      action_id: actionId,
+      action_params: action.parameters ?? {},
+      action_targets: action.targets ?? {},
+    });
+    this.timer(run, durationMs, () => this.endAction(run, name));
+  }
+
+  private async endAction(run: Run, name: string): Promise<void> {
+    if (run.halting) return;
+    const failed = await this.removeRecorded(
+      this.store.faultObjects({ experimentId: run.exp.id, actionName: name }),
+    );
+    if (failed > 0) {
+      return this.failAction(
+        run,
+        name,
+        `Could not delete ${failed} fault objects from S3; the engine will retry.`,
+      );
+    }
+    this.setActionState(run, name, "completed", REASONS.actionCompleted);
+    this.log(run, "action-end", { action_name: name, action_state: run.exp.actions[name]!.state });
+    this.scheduleReady(run);
+  }
+
+  private async failAction(run: Run, name: string, reason: string): Promise<void> {
+    this.setActionState(run, name, "failed", reason);
+    this.log(run, "action-error", { action_name: name, action_state: { status: "failed", reason } });
+    await this.halt(run, "failed", `Action ${name} failed: ${reason}`);
+  }
+
+  private async pollAlarms(run: Run, alarms: string[]): Promise<void> {
+    if (run.halting) return;
+    try {
+      const firing = await this.alarmsInAlarm(alarms);
+      if (firing.length > 0) {
+        this.log(run, "experiment-end", { stop_conditions: firing });
+        return this.halt(run, "stopped", REASONS.stopCondition);
+      }
+    } catch (error) {
+      this.say(`experiment ${run.exp.id}: cannot read stop condition alarms: ${(error as Error).message}`);
+    }
+    if (!run.halting) this.timer(run, this.pollMs, () => this.pollAlarms(run, alarms));
+  }
+
+  private async alarmsInAlarm(arns: string[]): Promise<string[]> {
+    const cw = this.options.cloudwatch ?? new CloudWatchClient({ region: this.account.region });
+    const names = arns.map((arn) => arn.slice(arn.indexOf(":alarm:") + ":alarm:".length));
+    const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: names }));
+    const found = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])];
+    const missing = names.filter((n) => !found.some((a) => a.AlarmName === n));
+    if (missing.length > 0) throw new Error(`alarm not found: ${missing.join(", ")}`);
+    return found.filter((a) => a.StateValue === "ALARM").map((a) => a.AlarmArn ?? a.AlarmName ?? "?");
+  }
+
+  /** Ends the run: cancels timers, removes every fault object, settles every action, records the end. */
+  private async halt(run: Run, status: "stopped" | "failed", reason: string): Promise<void> {
+    if (TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
+    run.halting ??= { status, reason };
+    for (const cancel of run.timers) cancel();
+    run.timers.clear();
+    await this.removeRecorded(this.store.faultObjects({ experimentId: run.exp.id }));
+    for (const [name, a] of Object.entries(run.exp.actions)) {
+      if (a.state.status === "running" || a.state.status === "initiating") {
+        this.setActionState(run, name, "stopped", REASONS.actionStopped);
+      } else if (a.state.status === "pending") {
+        this.setActionState(run, name, "cancelled", REASONS.actionCancelled);
+      }
+    }
+    await this.finish(run, run.halting.status, run.halting.reason);
+  }
+
+  private async finish(run: Run, status: ExperimentStatus, reason: string): Promise<void> {
+    if (TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
+    for (const cancel of run.timers) cancel();
+    run.timers.clear();
+    this.setExperimentState(run, status, reason);
+    this.log(run, "experiment-end", { experiment_state: run.exp.state });
+    this.runs.delete(run.exp.id);
+  }
+
+  /** Deletes recorded fault objects; returns how many could not be deleted (they stay recorded for a retry). */
+  private async removeRecorded(records: FaultObjectRecord[]): Promise<number> {
+    let failed = 0;
+    await mapLimit(records, this.concurrency, async (r) => {
+      try {
+        await this.options.s3.send(new DeleteObjectCommand({ Bucket: r.bucket, Key: r.key }));
+        this.store.forgetFaultObject(r.bucket, r.key);
+        this.events.emit("fault-object", { ...pick(r), change: "deleted" });
+      } catch (error) {
+        failed++;
+        this.say(`cannot delete s3://${r.bucket}/${r.key}: ${(error as Error).message}`);
+      }
+    });
+    return failed;
+  }
+
+  /** After a crash: every experiment that was live is failed, every fault object it may have written removed. */
+  private async reconcile(): Promise<void> {
+    const failed = await this.removeRecorded(this.store.faultObjects());
+    if (failed > 0) this.say(`${failed} fault objects could not be removed at start; they stay recorded`);
+    for (const exp of this.store.activeExperiments()) {
+      const run: Run = {
+        exp,
+        template: this.store.getTemplate(exp.experimentTemplateId) ?? ({} as ExperimentTemplate),
+        functions: new Map(),
+        timers: new Set(),
+        queue: Promise.resolve(),
+      };
+      for (const [name, a] of Object.entries(exp.actions)) {
+        if (!TERMINAL_ACTION.has(a.state.status)) {
+          this.setActionState(
+            run,
+            name,
+            a.state.status === "pending" ? "cancelled" : "failed",
+            REASONS.restart,
+          );
+        }
+      }
+      this.setExperimentState(run, "failed", REASONS.restart);
+      this.log(run, "experiment-end", { experiment_state: exp.state });
+    }
+  }
+}
+
+function pick(r: FaultObjectRecord): FaultObjectRecord {
+  return { bucket: r.bucket, key: r.key, experimentId: r.experimentId, actionName: r.actionName };
+}
+
+function parseStartInput(input: unknown): {
+  clientToken?: string;
+  experimentTemplateId: string;
+  actionsMode: "run-all" | "skip-all";
+  tags: Record<string, string>;
+} {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new ValidationException("(body)", "the request body must be a JSON object");
+  }
+  const body = input as Record<string, unknown>;
+  for (const key of Object.keys(body)) {
+    if (!["clientToken", "experimentTemplateId", "experimentOptions", "tags"].includes(key)) {
+      throw new ValidationException(key, "is not a known field");
+    }
+  }
+  const id = body.experimentTemplateId;
+  if (typeof id !== "string" || id === "")
+    throw new ValidationException("experimentTemplateId", "is required");
+  const token = body.clientToken;
+  if (token !== undefined && (typeof token !== "string" || token.length === 0 || token.length > 1024)) {
+    throw new ValidationException("clientToken", "must be a string of 1 to 1024 characters");
+  }
+  const options = (body.experimentOptions ?? {}) as Record<string, unknown>;
+  const mode = options.actionsMode ?? "run-all";
+  if (mode !== "run-all" && mode !== "skip-all") {
+    throw new ValidationException("experimentOptions.actionsMode", 'must be "run-all" or "skip-all"');
+  }
+  const tags = (body.tags ?? {}) as Record<string, string>;
+  if (
+    typeof tags !== "object" ||
+    Array.isArray(tags) ||
+    Object.values(tags).some((v) => typeof v !== "string")
+  ) {
+    throw new ValidationException("tags", "must be an object of strings");
+  }
+  return {
+    ...(typeof token === "string" ? { clientToken: token } : {}),
+    experimentTemplateId: id,
+    actionsMode: mode,
+    tags,
+  };
+}

@@ -1,0 +1,49 @@
+import { EventEmitter } from "node:events";
+import type { ActionStatus, ExperimentStatus } from "./model.ts";
+
+/** FIS's EventBridge "FIS Experiment State Change" event, as published on the in-process bus. */
+export interface ExperimentStateChangeEvent {
+  version: "0";
+  id: string;
+  "detail-type": "FIS Experiment State Change";
+  source: "aws.fis";
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: {
+    "experiment-id": string;
+    "experiment-template-id": string;
+    "new-state": { status: ExperimentStatus; reason: string };
+    "old-state": { status: ExperimentStatus; reason: string };
+  };
+}
+
+export interface ActionStateChangeEvent {
+  experimentId: string;
+  actionName: string;
+  status: ActionStatus;
+  reason: string;
+}
+
+export interface FaultObjectEvent {
+  experimentId: string;
+  actionName: string;
+  bucket: string;
+  key: string;
+  change: "written" | "deleted";
+}
+
+interface EventMap {
+  experiment: [ExperimentStateChangeEvent];
+  action: [ActionStateChangeEvent];
+  "fault-object": [FaultObjectEvent];
+}
+
+/** Typed in-process bus: `experiment` (FIS-shaped), `action` and `fault-object` events. */
+export class EngineEvents extends EventEmitter<EventMap> {
+  constructor() {
+    super();
+    this.setMaxListeners(100);
+  }
+}

@@ -1,0 +1,13 @@
+export * from "./catalog.ts";
+export * from "./clock.ts";
+export * from "./duration.ts";
+export { Engine, type EngineOptions } from "./engine.ts";
+export * from "./errors.ts";
+export * from "./events.ts";
+export * from "./ids.ts";
+export * from "./logs.ts";
+export * from "./model.ts";
+export * from "./quotas.ts";
+export type { FaultObjectRecord } from "./store.ts";
+export * from "./targets.ts";
+export * from "./template.ts";

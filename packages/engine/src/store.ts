@@ -1,0 +1,192 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { Experiment, ExperimentTemplate, ResolvedTarget } from "./model.ts";
+
+/** A fault object the engine wrote (or is about to write): recorded before PutObject, removed after DeleteObject. */
+export interface FaultObjectRecord {
+  bucket: string;
+  key: string;
+  experimentId: string;
+  actionName: string;
+}
+
+const TIME_FIELDS = new Set(["creationTime", "lastUpdateTime", "startTime", "endTime"]);
+const revive = (key: string, value: unknown) =>
+  TIME_FIELDS.has(key) && typeof value === "string" ? new Date(value) : value;
+
+/**
+ * SQLite persistence. Every state change is written before the engine acts on it, so a restart
+ * after kill -9 knows every experiment that was live and every fault object that may exist.
+ */
+export class Store {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string | ":memory:") {
+    if (dataDir === ":memory:") {
+      this.db = new Database(":memory:");
+    } else {
+      mkdirSync(dataDir, { recursive: true });
+      this.db = new Database(join(dataDir, "faultline.sqlite"));
+      // WAL + NORMAL keeps writes cheap; a committed transaction survives a process kill.
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = NORMAL");
+    }
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS templates (id TEXT PRIMARY KEY, doc TEXT NOT NULL, created INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS template_tokens (token TEXT PRIMARY KEY, template_id TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS experiments (
+        id TEXT PRIMARY KEY, template_id TEXT NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL,
+        client_token TEXT UNIQUE, created INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS resolved_targets (
+        experiment_id TEXT NOT NULL, target_name TEXT NOT NULL, seq INTEGER NOT NULL, info TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, target_name, seq));
+      CREATE TABLE IF NOT EXISTS fault_objects (
+        bucket TEXT NOT NULL, key TEXT NOT NULL, experiment_id TEXT NOT NULL, action_name TEXT NOT NULL,
+        PRIMARY KEY (bucket, key));
+    `);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // templates
+  putTemplate(t: ExperimentTemplate, clientToken?: string): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "INSERT INTO templates (id, doc, created) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+        )
+        .run(t.id, JSON.stringify(t), t.creationTime.getTime());
+      if (clientToken) {
+        this.db
+          .prepare("INSERT OR IGNORE INTO template_tokens (token, template_id) VALUES (?, ?)")
+          .run(clientToken, t.id);
+      }
+    })();
+  }
+  getTemplate(id: string): ExperimentTemplate | undefined {
+    const row = this.db.prepare("SELECT doc FROM templates WHERE id = ?").get(id) as
+      | { doc: string }
+      | undefined;
+    return row ? (JSON.parse(row.doc, revive) as ExperimentTemplate) : undefined;
+  }
+  templateByToken(token: string): ExperimentTemplate | undefined {
+    const row = this.db.prepare("SELECT template_id FROM template_tokens WHERE token = ?").get(token) as
+      | { template_id: string }
+      | undefined;
+    return row ? this.getTemplate(row.template_id) : undefined;
+  }
+  deleteTemplate(id: string): void {
+    this.db.prepare("DELETE FROM templates WHERE id = ?").run(id);
+  }
+  listTemplates(): ExperimentTemplate[] {
+    const rows = this.db.prepare("SELECT doc FROM templates ORDER BY created, id").all() as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc, revive) as ExperimentTemplate);
+  }
+  countTemplates(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM templates").get() as { n: number }).n;
+  }
+
+  // experiments
+  putExperiment(e: Experiment, clientToken?: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO experiments (id, template_id, status, doc, client_token, created) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, doc = excluded.doc`,
+      )
+      .run(
+        e.id,
+        e.experimentTemplateId,
+        e.state.status,
+        JSON.stringify(e),
+        clientToken ?? null,
+        e.creationTime.getTime(),
+      );
+  }
+  getExperiment(id: string): Experiment | undefined {
+    const row = this.db.prepare("SELECT doc FROM experiments WHERE id = ?").get(id) as
+      | { doc: string }
+      | undefined;
+    return row ? (JSON.parse(row.doc, revive) as Experiment) : undefined;
+  }
+  experimentByToken(token: string): Experiment | undefined {
+    const row = this.db.prepare("SELECT doc FROM experiments WHERE client_token = ?").get(token) as
+      | { doc: string }
+      | undefined;
+    return row ? (JSON.parse(row.doc, revive) as Experiment) : undefined;
+  }
+  listExperiments(templateId?: string): Experiment[] {
+    const rows = (
+      templateId
+        ? this.db
+            .prepare("SELECT doc FROM experiments WHERE template_id = ? ORDER BY created, id")
+            .all(templateId)
+        : this.db.prepare("SELECT doc FROM experiments ORDER BY created, id").all()
+    ) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc, revive) as Experiment);
+  }
+  /** Experiments whose status is not terminal. */
+  activeExperiments(): Experiment[] {
+    const rows = this.db
+      .prepare(
+        "SELECT doc FROM experiments WHERE status IN ('pending','initiating','running','stopping') ORDER BY created",
+      )
+      .all() as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc, revive) as Experiment);
+  }
+
+  // resolved targets
+  putResolvedTargets(experimentId: string, targets: ResolvedTarget[]): void {
+    const insert = this.db.prepare(
+      "INSERT OR REPLACE INTO resolved_targets (experiment_id, target_name, seq, info) VALUES (?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      targets.forEach((t, i) => {
+        insert.run(experimentId, t.targetName, i, JSON.stringify(t));
+      });
+    })();
+  }
+  resolvedTargets(experimentId: string, targetName?: string): ResolvedTarget[] {
+    const rows = (
+      targetName
+        ? this.db
+            .prepare(
+              "SELECT info FROM resolved_targets WHERE experiment_id = ? AND target_name = ? ORDER BY seq",
+            )
+            .all(experimentId, targetName)
+        : this.db
+            .prepare("SELECT info FROM resolved_targets WHERE experiment_id = ? ORDER BY seq")
+            .all(experimentId)
+    ) as { info: string }[];
+    return rows.map((r) => JSON.parse(r.info) as ResolvedTarget);
+  }
+
+  // fault objects
+  recordFaultObjects(records: FaultObjectRecord[]): void {
+    const insert = this.db.prepare(
+      "INSERT OR REPLACE INTO fault_objects (bucket, key, experiment_id, action_name) VALUES (?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const r of records) insert.run(r.bucket, r.key, r.experimentId, r.actionName);
+    })();
+  }
+  forgetFaultObject(bucket: string, key: string): void {
+    this.db.prepare("DELETE FROM fault_objects WHERE bucket = ? AND key = ?").run(bucket, key);
+  }
+  faultObjects(filter: { experimentId?: string; actionName?: string } = {}): FaultObjectRecord[] {
+    let sql =
+      "SELECT bucket, key, experiment_id AS experimentId, action_name AS actionName FROM fault_objects";
+    const args: string[] = [];
+    if (filter.experimentId) {
+      sql += " WHERE experiment_id = ?";
+      args.push(filter.experimentId);
+      if (filter.actionName) {
+        sql += " AND action_name = ?";
+        args.push(filter.actionName);
+      }
+    }
+    return this.db.prepare(sql).all(...args) as FaultObjectRecord[];
+  }
+}

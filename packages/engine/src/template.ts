@@ -1,0 +1,417 @@
+import { FaultConfigError, faultActionFromFisParameters, isLambdaActionId } from "@faultline/protocol";
+import { z } from "zod";
+import { parseDurationMs } from "./duration.ts";
+import { ServiceQuotaExceededException, ValidationException } from "./errors.ts";
+import type { TemplateAction, TemplateBody, TemplateTarget } from "./model.ts";
+import { QUOTAS } from "./quotas.ts";
+
+/** Actions faultline can run; everything else in FIS's catalogue is refused by name. */
+export const SUPPORTED_ACTION_IDS = [
+  "aws:lambda:invocation-add-delay",
+  "aws:lambda:invocation-error",
+  "aws:lambda:invocation-http-integration-response",
+  "aws:fis:wait",
+] as const;
+
+export const LAMBDA_RESOURCE_TYPE = "aws:lambda:function";
+export const LAMBDA_TARGET_KEY = "Functions";
+
+const FUNCTION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
+const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const ALARM_ARN = /^arn:[a-z-]+:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/;
+const QUALIFIER = /^[\p{L}\p{Z}\p{N}_.:/=+\-@$]+$/u;
+const NO_SPACE = /^\S+$/;
+const SELECTION = /^(ALL|COUNT\((\d+)\)|PERCENT\((\d+)\))$/;
+
+const str = (min: number, max: number) =>
+  z
+    .string({ error: "must be a string" })
+    .min(min, min === 1 ? "must not be empty" : `must be at least ${min} characters`)
+    .max(max, `must be at most ${max} characters`);
+const stringMap = (keyMax: number, valueMax: number) =>
+  z.record(str(1, keyMax), z.string({ error: "must be a string" }).max(valueMax), {
+    error: "must be an object of strings",
+  });
+
+const targetSchema = z.strictObject(
+  {
+    resourceType: str(1, 128),
+    resourceArns: z.array(str(20, 2048), { error: "must be a list of ARNs" }).optional(),
+    resourceTags: stringMap(128, 256).optional(),
+    filters: z
+      .array(
+        z.strictObject({
+          path: str(1, 256),
+          values: z.array(str(0, 128), { error: "must be a list of strings" }),
+        }),
+        { error: "must be a list of {path, values}" },
+      )
+      .optional(),
+    selectionMode: str(1, 64),
+    parameters: stringMap(64, 1024).optional(),
+  },
+  { error: "must be an object" },
+);
+
+const actionSchema = z.strictObject(
+  {
+    actionId: str(1, 128),
+    description: str(0, 512).optional(),
+    parameters: z
+      .record(str(1, 64), str(0, 1024).regex(NO_SPACE, "must not contain whitespace"), {
+        error: "must be an object of strings",
+      })
+      .optional(),
+    targets: stringMap(64, 64).optional(),
+    startAfter: z.array(str(1, 64), { error: "must be a list of action names" }).optional(),
+  },
+  { error: "must be an object" },
+);
+
+const stopConditionSchema = z.strictObject(
+  { source: str(1, 64), value: str(20, 2048).optional() },
+  { error: "must be an object" },
+);
+
+const logConfigurationSchema = z.strictObject({
+  cloudWatchLogsConfiguration: z.strictObject({ logGroupArn: str(20, 2048) }).optional(),
+  s3Configuration: z.strictObject({ bucketName: str(3, 63), prefix: str(1, 700).optional() }).optional(),
+  logSchemaVersion: z.number({ error: "is required and must be a number" }).int(),
+});
+
+const optionsSchema = z.strictObject({
+  accountTargeting: z.enum(["single-account", "multi-account"]).optional(),
+  emptyTargetResolutionMode: z.enum(["fail", "skip"]).optional(),
+});
+
+const names = (max: number) => str(1, max).regex(NO_SPACE, "must not contain whitespace");
+
+const createSchema = z.strictObject(
+  {
+    clientToken: str(1, 1024).optional(),
+    description: str(0, 512),
+    targets: z.record(names(64), targetSchema, { error: "must be an object" }).optional(),
+    actions: z.record(names(64), actionSchema, { error: "must be an object" }),
+    stopConditions: z.array(stopConditionSchema, { error: "must be a list" }),
+    roleArn: str(20, 2048),
+    tags: stringMap(128, 256).optional(),
+    logConfiguration: logConfigurationSchema.optional(),
+    experimentOptions: optionsSchema.optional(),
+    experimentReportConfiguration: z.unknown().optional(),
+  },
+  { error: "the request body must be a JSON object" },
+);
+
+const updateSchema = createSchema
+  .omit({ clientToken: true, tags: true })
+  .partial()
+  .extend({
+    experimentOptions: z
+      .strictObject({ emptyTargetResolutionMode: z.enum(["fail", "skip"]).optional() })
+      .optional(),
+  });
+
+export type CreateTemplateInput = z.input<typeof createSchema>;
+export type UpdateTemplateInput = z.input<typeof updateSchema>;
+
+/** Turns the first zod issue into a ValidationException naming the field path. */
+function shape<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  let path = issue.path.map(String).join(".");
+  let message = issue.message;
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0]!;
+    path = path === "" ? key : `${path}.${key}`;
+    message = "is not a known field";
+  } else if (issue.code === "invalid_type" && issue.input === undefined) {
+    message = "is required";
+  }
+  throw new ValidationException(path === "" ? "(body)" : path, message);
+}
+
+/** Validates a CreateExperimentTemplate body. Pure: no I/O. */
+export function validateCreateTemplate(input: unknown): {
+  body: TemplateBody;
+  tags: Record<string, string>;
+  clientToken?: string;
+} {
+  const raw = shape(createSchema, input);
+  if (raw.tags && Object.keys(raw.tags).length > QUOTAS.tagsPerResource) {
+    throw new ValidationException("tags", `at most ${QUOTAS.tagsPerResource} tags`);
+  }
+  const body = checkBody({
+    description: raw.description,
+    roleArn: raw.roleArn,
+    targets: raw.targets ?? {},
+    actions: raw.actions,
+    stopConditions: raw.stopConditions,
+    logConfiguration: raw.logConfiguration,
+    experimentOptions: {
+      accountTargeting: raw.experimentOptions?.accountTargeting ?? "single-account",
+      emptyTargetResolutionMode: raw.experimentOptions?.emptyTargetResolutionMode ?? "fail",
+    },
+    experimentReportConfiguration: raw.experimentReportConfiguration,
+  });
+  return { body, tags: raw.tags ?? {}, ...(raw.clientToken ? { clientToken: raw.clientToken } : {}) };
+}
+
+/** Validates an UpdateExperimentTemplate body against the current template; given fields replace old ones. */
+export function validateUpdateTemplate(current: TemplateBody, input: unknown): TemplateBody {
+  const raw = shape(updateSchema, input);
+  return checkBody({
+    description: raw.description ?? current.description,
+    roleArn: raw.roleArn ?? current.roleArn,
+    targets: raw.targets ?? current.targets,
+    actions: raw.actions ?? current.actions,
+    stopConditions: raw.stopConditions ?? current.stopConditions,
+    logConfiguration: raw.logConfiguration ?? current.logConfiguration,
+    experimentOptions: {
+      accountTargeting: current.experimentOptions.accountTargeting,
+      emptyTargetResolutionMode:
+        raw.experimentOptions?.emptyTargetResolutionMode ??
+        current.experimentOptions.emptyTargetResolutionMode,
+    },
+    experimentReportConfiguration: raw.experimentReportConfiguration ?? current.experimentReportConfiguration,
+  });
+}
+
+/** The rules zod cannot express: cross-references, the DAG, FIS parameter ranges, quotas. */
+function checkBody(body: TemplateBody): TemplateBody {
+  if (!ROLE_ARN.test(body.roleArn)) {
+    throw new ValidationException("roleArn", `"${body.roleArn}" is not an IAM role ARN`);
+  }
+  if (body.experimentOptions.accountTargeting !== "single-account") {
+    throw new ValidationException(
+      "experimentOptions.accountTargeting",
+      "multi-account is not supported by faultline; use single-account",
+    );
+  }
+  if (body.logConfiguration) {
+    const log = body.logConfiguration;
+    if (log.logSchemaVersion !== 1 && log.logSchemaVersion !== 2) {
+      throw new ValidationException("logConfiguration.logSchemaVersion", "must be 1 or 2");
+    }
+    if (!log.cloudWatchLogsConfiguration && !log.s3Configuration) {
+      throw new ValidationException(
+        "logConfiguration",
+        "needs cloudWatchLogsConfiguration or s3Configuration",
+      );
+    }
+  }
+  for (const [name, target] of Object.entries(body.targets)) checkTarget(`targets.${name}`, target);
+  checkStopConditions(body);
+  const actionNames = Object.keys(body.actions);
+  if (actionNames.length === 0) throw new ValidationException("actions", "at least one action is required");
+  if (actionNames.length > QUOTAS.actionsPerTemplate) {
+    throw new ServiceQuotaExceededException(
+      `actions: ${actionNames.length} actions exceed the quota of ${QUOTAS.actionsPerTemplate} per template`,
+    );
+  }
+  for (const [name, action] of Object.entries(body.actions)) checkAction(name, action, body.targets);
+  checkDag(body.actions);
+  return body;
+}
+
+function checkTarget(field: string, t: TemplateTarget): void {
+  if (t.resourceType !== LAMBDA_RESOURCE_TYPE) {
+    throw new ValidationException(
+      `${field}.resourceType`,
+      `"${t.resourceType}" is not supported by faultline (supported: ${LAMBDA_RESOURCE_TYPE})`,
+    );
+  }
+  const arns = t.resourceArns ?? [];
+  const byArn = arns.length > 0;
+  const byTags = t.resourceTags !== undefined && Object.keys(t.resourceTags).length > 0;
+  const byFilters = t.filters !== undefined && t.filters.length > 0;
+  if (byArn && (byTags || byFilters)) {
+    throw new ValidationException(
+      `${field}.resourceArns`,
+      "cannot be combined with resourceTags or filters; identify targets one way",
+    );
+  }
+  if (!byArn && !byTags && !byFilters) {
+    throw new ValidationException(field, "needs resourceArns, resourceTags or filters");
+  }
+  if (arns.length > QUOTAS.resourceArnsPerTarget) {
+    throw new ValidationException(
+      `${field}.resourceArns`,
+      `at most ${QUOTAS.resourceArnsPerTarget} ARNs, got ${arns.length}`,
+    );
+  }
+  arns.forEach((arn, i) => {
+    if (!FUNCTION_ARN.test(arn)) {
+      throw new ValidationException(`${field}.resourceArns.${i}`, `"${arn}" is not a Lambda function ARN`);
+    }
+  });
+  t.filters?.forEach((f, i) => {
+    if (!/^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)*$/.test(f.path)) {
+      throw new ValidationException(
+        `${field}.filters.${i}.path`,
+        `"${f.path}" must be a dotted PascalCase path into ListFunctions output, such as Runtime or Architectures`,
+      );
+    }
+    if (f.values.length === 0)
+      throw new ValidationException(`${field}.filters.${i}.values`, "must not be empty");
+  });
+  const m = SELECTION.exec(t.selectionMode);
+  if (!m) {
+    throw new ValidationException(
+      `${field}.selectionMode`,
+      `"${t.selectionMode}" must be ALL, COUNT(n) or PERCENT(n)`,
+    );
+  }
+  if (m[2] !== undefined && Number(m[2]) < 1) {
+    throw new ValidationException(`${field}.selectionMode`, "COUNT(n) needs n of at least 1");
+  }
+  if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 100)) {
+    throw new ValidationException(`${field}.selectionMode`, "PERCENT(n) needs n from 1 to 100");
+  }
+  for (const [key, value] of Object.entries(t.parameters ?? {})) {
+    if (key !== "functionQualifier") {
+      throw new ValidationException(
+        `${field}.parameters.${key}`,
+        "is not a parameter of aws:lambda:function (only functionQualifier)",
+      );
+    }
+    if (value.length === 0 || !QUALIFIER.test(value)) {
+      throw new ValidationException(
+        `${field}.parameters.functionQualifier`,
+        `"${value}" is not a valid qualifier`,
+      );
+    }
+  }
+}
+
+function checkStopConditions(body: TemplateBody): void {
+  if (body.stopConditions.length === 0) {
+    throw new ValidationException(
+      "stopConditions",
+      'at least one is required (use {"source":"none"} for none)',
+    );
+  }
+  if (body.stopConditions.length > QUOTAS.stopConditionsPerTemplate) {
+    throw new ServiceQuotaExceededException(
+      `stopConditions: ${body.stopConditions.length} exceed the quota of ${QUOTAS.stopConditionsPerTemplate} per template`,
+    );
+  }
+  body.stopConditions.forEach((sc, i) => {
+    const field = `stopConditions.${i}`;
+    if (sc.source === "none") {
+      if (sc.value !== undefined)
+        throw new ValidationException(`${field}.value`, 'must be absent when source is "none"');
+    } else if (sc.source === "aws:cloudwatch:alarm") {
+      if (sc.value === undefined)
+        throw new ValidationException(`${field}.value`, "is required: the alarm ARN");
+      if (!ALARM_ARN.test(sc.value)) {
+        throw new ValidationException(`${field}.value`, `"${sc.value}" is not a CloudWatch alarm ARN`);
+      }
+    } else {
+      throw new ValidationException(
+        `${field}.source`,
+        `"${sc.source}" is not supported (supported: aws:cloudwatch:alarm, none)`,
+      );
+    }
+  });
+}
+
+function checkAction(name: string, action: TemplateAction, targets: Record<string, TemplateTarget>): void {
+  const field = `actions.${name}`;
+  const id = action.actionId;
+  if (!(SUPPORTED_ACTION_IDS as readonly string[]).includes(id)) {
+    throw new ValidationException(
+      `${field}.actionId`,
+      `"${id}" is not supported by faultline (supported: ${SUPPORTED_ACTION_IDS.join(", ")})`,
+    );
+  }
+  const params = action.parameters ?? {};
+  if (params.duration === undefined)
+    throw new ValidationException(`${field}.parameters.duration`, "is required");
+  const ms = parseDurationMs(params.duration, `${field}.parameters.duration`);
+  if (ms <= 0) throw new ValidationException(`${field}.parameters.duration`, "must be longer than zero");
+  if (ms > QUOTAS.maxActionDurationMs) {
+    throw new ServiceQuotaExceededException(
+      `${field}.parameters.duration: ${params.duration} exceeds the quota of 12 hours per action`,
+    );
+  }
+  const actionTargets = action.targets ?? {};
+  if (isLambdaActionId(id)) {
+    try {
+      faultActionFromFisParameters(id, params, `${field}.parameters`);
+    } catch (error) {
+      if (error instanceof FaultConfigError) {
+        throw new ValidationException(error.field, error.message.slice(error.field.length + 2));
+      }
+      throw error;
+    }
+    for (const key of Object.keys(actionTargets)) {
+      if (key !== LAMBDA_TARGET_KEY) {
+        throw new ValidationException(
+          `${field}.targets.${key}`,
+          `${id} takes one target key, ${LAMBDA_TARGET_KEY}`,
+        );
+      }
+    }
+    const ref = actionTargets[LAMBDA_TARGET_KEY];
+    if (ref === undefined) {
+      throw new ValidationException(
+        `${field}.targets.${LAMBDA_TARGET_KEY}`,
+        "is required: the name of a target",
+      );
+    }
+    if (!targets[ref]) {
+      throw new ValidationException(
+        `${field}.targets.${LAMBDA_TARGET_KEY}`,
+        `refers to unknown target "${ref}"`,
+      );
+    }
+  } else {
+    for (const key of Object.keys(params)) {
+      if (key !== "duration")
+        throw new ValidationException(`${field}.parameters.${key}`, `is not a parameter of ${id}`);
+    }
+    if (Object.keys(actionTargets).length > 0) {
+      throw new ValidationException(`${field}.targets`, `${id} takes no targets`);
+    }
+  }
+}
+
+/** startAfter must name other actions and never loop back: FIS runs actions as a DAG. */
+function checkDag(actions: Record<string, TemplateAction>): void {
+  for (const [name, action] of Object.entries(actions)) {
+    action.startAfter?.forEach((dep, i) => {
+      if (dep === name)
+        throw new ValidationException(
+          `actions.${name}.startAfter.${i}`,
+          "an action cannot start after itself",
+        );
+      if (!Object.hasOwn(actions, dep)) {
+        throw new ValidationException(`actions.${name}.startAfter.${i}`, `refers to unknown action "${dep}"`);
+      }
+    });
+  }
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, path: string[]): void => {
+    if (state.get(name) === "done") return;
+    if (state.get(name) === "visiting") {
+      const cycle = [...path.slice(path.indexOf(name)), name].join(" → ");
+      throw new ValidationException(`actions.${name}.startAfter`, `forms a cycle: ${cycle}`);
+    }
+    state.set(name, "visiting");
+    for (const dep of actions[name]?.startAfter ?? []) visit(dep, [...path, name]);
+    state.set(name, "done");
+  };
+  for (const name of Object.keys(actions)) visit(name, []);
+  const roots = Object.values(actions).filter((a) => (a.startAfter ?? []).length === 0).length;
+  if (roots > QUOTAS.parallelActions) {
+    throw new ServiceQuotaExceededException(
+      `actions: ${roots} actions would run in parallel, over the quota of ${QUOTAS.parallelActions}`,
+    );
+  }
+}
+
+/** The duration of a validated action, in ms. */
+export function actionDurationMs(action: TemplateAction): number {
+  return parseDurationMs(action.parameters?.duration ?? "PT0S", "parameters.duration");
+}
