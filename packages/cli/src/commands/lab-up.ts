@@ -1,0 +1,87 @@
+/**
+ * `faultline lab up --config <file> [--json]`: runs the lab in the foreground until Ctrl-C / SIGTERM.
+ * With --json, stdout is exactly one line {"lambda":"…","s3":"…"} once the lab is ready (function logs go to stderr
+ * only with --logs). A config that does not validate → the error, exit 2, nothing started.
+ */
+import { type Lab, LabConfigError, loadLabConfig, startLab } from "@faultline/lab";
+import type { CliCommand, CliIO } from "../command.ts";
+import { group } from "../command.ts";
+import { UsageError } from "../errors.ts";
+
+interface LabUpOptions {
+  config: string;
+  json?: boolean;
+  logs?: boolean;
+  host?: string;
+}
+
+export const labUp: CliCommand = {
+  name: "lab up",
+  register(program, io) {
+    group(program, "lab", "Run the local Lambda lab")
+      .command("up")
+      .description("Start the lab (Lambda API, S3, functions) in the foreground; Ctrl-C stops it")
+      .requiredOption("-c, --config <file>", "lab config file (JSON, see docs/lab-config.md)")
+      .option("--json", "print one JSON line with the endpoints when ready, nothing else on stdout")
+      .option("--logs", "with --json: also print function logs (to stderr)")
+      .option("--host <address>", "interface to listen on", "127.0.0.1")
+      .action((options: LabUpOptions) => runLabUp(options, io));
+  },
+};
+
+export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> {
+  let config: ReturnType<typeof loadLabConfig>;
+  try {
+    config = loadLabConfig(options.config);
+  } catch (error) {
+    if (error instanceof LabConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const lab = await startLab(config, { host: options.host ?? "127.0.0.1" });
+  const stopped = stopOnSignals(lab, io);
+  if (options.json) {
+    io.stdout(`${JSON.stringify({ lambda: lab.endpoints.lambda, s3: lab.endpoints.s3 })}\n`);
+  } else {
+    io.stdout(
+      [
+        "faultline lab is up",
+        `  lambda  ${lab.endpoints.lambda}`,
+        `  s3      ${lab.endpoints.s3}`,
+        `  functions: ${config.functions.map((f) => f.name).join(", ") || "(none)"}`,
+        `  buckets:   ${config.buckets.join(", ") || "(none)"}`,
+        "Ctrl-C to stop.",
+        "",
+      ].join("\n"),
+    );
+  }
+  if (!options.json || options.logs) {
+    const write = options.json ? io.stderr : io.stdout;
+    lab.logs.subscribe((e) => write(`[${e.functionName}] ${e.message.replace(/\n$/, "")}\n`));
+  }
+  await stopped;
+}
+
+/** Resolves once the lab has stopped after SIGINT/SIGTERM/SIGHUP; a second signal exits at once. */
+function stopOnSignals(lab: Lab, io: CliIO): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        io.stderr(`${signal} again: exiting now\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      lab.stop().then(resolve, (error: unknown) => {
+        io.stderr(`error while stopping the lab: ${(error as Error).message}\n`);
+        resolve();
+      });
+    };
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+    // A crash of the CLI still takes the lab's environments down (they also die with us: pdeathsig).
+    process.once("uncaughtException", (error) => {
+      io.stderr(`faultline: ${error.stack ?? error.message}\n`);
+      process.exitCode = 1;
+      onSignal("SIGTERM");
+    });
+  });
+}

@@ -1,0 +1,18 @@
+/** Named CLI errors. `exitCode` is what the process exits with; the message is printed as is. */
+export class CliError extends Error {
+  override readonly name: string = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Bad usage or bad input (a config that does not validate…): exit 2, nothing started. */
+export class UsageError extends CliError {
+  override readonly name = "UsageError";
+  constructor(message: string) {
+    super(message, 2);
+  }
+}

@@ -1,0 +1,89 @@
+/** `faultline lab up` as users run it: the real bin, a real lab, signals. */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { describe, it } from "node:test";
+import { main } from "../src/main.ts";
+
+const bin = join(import.meta.dirname, "..", "bin", "faultline.mjs");
+const labJson = join(import.meta.dirname, "..", "..", "lab", "test", "fixtures", "lab-basic", "lab.json");
+
+function run(args: string[]): {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: () => string;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const stdout: string[] = [];
+  let stderr = "";
+  child.stderr?.on("data", (c) => {
+    stderr += c;
+  });
+  createInterface({ input: child.stdout! }).on("line", (line) => stdout.push(line));
+  const exit = once(child, "exit").then(([code]) => code as number | null);
+  return { child, stdout, stderr: () => stderr, exit };
+}
+
+async function firstLine(stdout: string[], exit: Promise<unknown>): Promise<string> {
+  const exited = exit.then(() => "exited");
+  while (stdout.length === 0) {
+    const r = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20, "tick"))]);
+    if (r === "exited" && stdout.length === 0) throw new Error("lab up exited before printing its endpoints");
+  }
+  return stdout[0]!;
+}
+
+describe("faultline lab up", () => {
+  it("--json prints exactly one JSON line when ready, serves, and exits 0 on SIGTERM", async (t) => {
+    const { child, stdout, stderr, exit } = run(["lab", "up", "--json", "--config", labJson]);
+    t.after(() => child.kill("SIGKILL"));
+    const line = await firstLine(stdout, exit);
+    const endpoints = JSON.parse(line) as Record<string, string>;
+    assert.deepEqual(Object.keys(endpoints).sort(), ["lambda", "s3"]);
+    assert.match(endpoints.lambda!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const list = await fetch(`${endpoints.lambda}/2015-03-31/functions/`);
+    assert.equal(list.status, 200);
+    const names = ((await list.json()) as { Functions: Array<{ FunctionName: string }> }).Functions.map(
+      (f) => f.FunctionName,
+    );
+    assert.deepEqual(names, ["node-echo", "shell-echo", "single"]);
+    // A real environment starts, so SIGTERM has processes to take down.
+    const invoked = await fetch(`${endpoints.lambda}/2015-03-31/functions/shell-echo/invocations`, {
+      method: "POST",
+      body: '{"ping":1}',
+    });
+    assert.equal(await invoked.text(), '{"ping":1}');
+    child.kill("SIGTERM");
+    assert.equal(await exit, 0, stderr());
+    assert.deepEqual(stdout, [line], "nothing but the endpoints on stdout");
+    await assert.rejects(fetch(`${endpoints.lambda}/2015-03-31/functions/`));
+  });
+
+  it("a bad config → the error naming file and field, exit 2, nothing started", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "faultline-cli-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const raw = JSON.parse(readFileSync(labJson, "utf8"));
+    raw.functions[0].code = join(labJson, "..", "node-echo");
+    raw.functions[0].layers = [];
+    raw.functions = [raw.functions[0]];
+    raw.functions[0].timeout = 0;
+    const file = join(dir, "lab.json");
+    writeFileSync(file, JSON.stringify(raw));
+    const { stdout, stderr, exit } = run(["lab", "up", "--json", "--config", file]);
+    assert.equal(await exit, 2);
+    assert.deepEqual(stdout, []);
+    assert.match(stderr(), /lab\.json: functions\[0\]\.timeout: must be a number between 1 and 900/);
+  });
+
+  it("usage errors exit 2 through main()", async () => {
+    let err = "";
+    const code = await main(["lab", "up"], { stdout: () => {}, stderr: (s) => (err += s) });
+    assert.equal(code, 2);
+    assert.match(err, /required option '-c, --config <file>'/);
+  });
+});
