@@ -7,31 +7,7 @@ import {
   validateCreateTemplate,
   validateUpdateTemplate,
 } from "../src/index.ts";
-
-const ARN = "arn:aws:lambda:us-east-1:123456789012:function:demo";
-export function seedTemplate(): Record<string, any> {
-  return {
-    clientToken: "t1",
-    description: "lambda latency",
-    roleArn: "arn:aws:iam::123456789012:role/fis",
-    stopConditions: [{ source: "none" }],
-    targets: {
-      fns: {
-        resourceType: "aws:lambda:function",
-        resourceTags: { FISExperimentReady: "Yes" },
-        selectionMode: "ALL",
-      },
-    },
-    actions: {
-      lat: {
-        actionId: "aws:lambda:invocation-add-delay",
-        parameters: { duration: "PT10M", invocationPercentage: "100", startupDelayMilliseconds: "2000" },
-        targets: { Functions: "fns" },
-      },
-    },
-    tags: { Name: "x" },
-  };
-}
+import { ARN, seedTemplate } from "./seed.ts";
 
 function rejects(mutate: (t: Record<string, any>) => void, field: string, fragment: string) {
   const t = seedTemplate();
@@ -49,7 +25,7 @@ function rejects(mutate: (t: Record<string, any>) => void, field: string, fragme
 
 describe("template validation", () => {
   test("the seed template is valid and keeps FIS defaults", () => {
-    const { body, tags, clientToken } = validateCreateTemplate(seedTemplate());
+    const { body, tags, clientToken } = validateCreateTemplate({ ...seedTemplate(), clientToken: "t1" });
     assert.equal(clientToken, "t1");
     assert.deepEqual(tags, { Name: "x" });
     assert.deepEqual(body.experimentOptions, {
