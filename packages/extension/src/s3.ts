@@ -1,6 +1,4 @@
 import http from "node:http";
-import https from "node:https";
-import aws4 from "aws4";
 import { StoreError } from "./errors.ts";
 import type { S3Settings } from "./settings.ts";
 
@@ -19,6 +17,12 @@ export interface ObjectStore {
 
 const REQUEST_TIMEOUT_MS = 5000;
 
+interface Transport {
+  sign: typeof import("aws4").sign;
+  request: typeof http.request;
+  agent: http.Agent;
+}
+
 /**
  * ListObjectsV2 and GetObject over node:http(s), signed with aws4 — not the AWS SDK, whose load time
  * would land on every cold start.
@@ -28,7 +32,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #settings: S3Settings;
   readonly #base: URL;
   readonly #pathStyle: boolean;
-  readonly #agent: http.Agent;
+  #transport: Promise<Transport> | undefined;
   #requests = 0;
 
   constructor(bucket: string, settings: S3Settings) {
@@ -42,8 +46,6 @@ export class S3ObjectStore implements ObjectStore {
           ? `https://s3.${settings.region}.amazonaws.com`
           : `https://${bucket}.s3.${settings.region}.amazonaws.com`),
     );
-    const Agent = this.#base.protocol === "https:" ? https.Agent : http.Agent;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 4 });
   }
 
   get requestCount(): number {
@@ -77,7 +79,23 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   close(): void {
-    this.#agent.destroy();
+    void this.#transport?.then((t) => t.agent.destroy());
+  }
+
+  /**
+   * node:https (TLS) and aws4 (crypto) are loaded on the first request, after the extension has
+   * registered: they would otherwise add milliseconds to every cold start before the runtime may begin.
+   */
+  #load(): Promise<Transport> {
+    this.#transport ??= (async () => {
+      const [{ default: aws4 }, module] = await Promise.all([
+        import("aws4"),
+        this.#base.protocol === "https:" ? import("node:https") : Promise.resolve(http),
+      ]);
+      const agent = new module.Agent({ keepAlive: true, maxSockets: 4 });
+      return { sign: aws4.sign, request: module.request, agent };
+    })();
+    return this.#transport;
   }
 
   async #send(
@@ -90,8 +108,9 @@ export class S3ObjectStore implements ObjectStore {
     const basePath = this.#base.pathname.replace(/\/$/, "");
     let path = this.#pathStyle ? `${basePath}/${this.#bucket}/${encodedKey}` : `${basePath}/${encodedKey}`;
     if (query !== undefined) path += `?${query.toString().replaceAll("+", "%20")}`;
+    const transport = await this.#load();
     const { accessKeyId, secretAccessKey, sessionToken } = this.#settings;
-    const signed = aws4.sign(
+    const signed = transport.sign(
       {
         host: this.#base.host,
         path,
@@ -102,7 +121,6 @@ export class S3ObjectStore implements ObjectStore {
       },
       accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
     );
-    const transport = this.#base.protocol === "https:" ? https : http;
     this.#requests++;
     try {
       return await new Promise((resolve, reject) => {
@@ -114,7 +132,7 @@ export class S3ObjectStore implements ObjectStore {
             path,
             method: "GET",
             headers: signed.headers,
-            agent: this.#agent,
+            agent: transport.agent,
             timeout: REQUEST_TIMEOUT_MS,
           },
           (res) => {

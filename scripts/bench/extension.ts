@@ -1,0 +1,361 @@
+/**
+ * Extension benchmark (issue 3). Run alone: `node --import tsx scripts/bench/extension.ts`, or through the
+ * root bench table, which calls `benchExtension()`.
+ *
+ * One run, side by side:
+ *  - p50/p99 Invoke latency of a warm trivial function (official aws-lambda-ric) with and without the layer's
+ *    proxy (no active fault), and the added latency as a ratio to one loopback HTTP round trip;
+ *  - the bundled extension's start → registered time and RSS, against a bare `node` start-up that makes one
+ *    HTTP request;
+ *  - S3 requests per poll (steady state and with changed objects).
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
+import { FaultPoller, Logger, S3ObjectStore, systemClock } from "../../packages/extension/src/index.ts";
+import { buildLayer } from "../../packages/extension/src/layer.ts";
+import { ExtensionsApi } from "../../packages/lab/src/extensions-api/index.ts";
+import { type RuntimeApiServer, startRuntimeApi } from "../../packages/lab/src/runtime-api/index.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const RIC = join(ROOT, "node_modules/aws-lambda-ric/bin/index.mjs");
+const FIXTURE = join(ROOT, "packages/extension/test/fixtures/fn");
+const WARMUP = 200;
+const MEASURED = 2000;
+
+export interface ExtensionBenchResult {
+  loopbackRttP50Ms: number;
+  direct: { p50Ms: number; p99Ms: number };
+  proxied: { p50Ms: number; p99Ms: number };
+  addedP50Ms: number;
+  /** addedP50Ms / loopbackRttP50Ms; target ≤ 2.5. */
+  addedToRttRatio: number;
+  startup: {
+    extensionRegisteredMs: number;
+    bareNodeMs: number;
+    /** target ≤ 1.2 */
+    ratio: number;
+    extensionRssKb: number;
+    bareNodeRssKb: number;
+    /** target ≤ 1.2 */
+    rssRatio: number;
+  };
+  s3RequestsPerPoll: { steady: number; twoChangedObjects: number };
+  bundleBytes: number;
+}
+
+export async function benchExtension(
+  log: (line: string) => void = console.log,
+): Promise<ExtensionBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), "faultline-bench-"));
+  const children: ChildProcess[] = [];
+  const s3 = new S3rver({
+    port: 0,
+    address: "127.0.0.1",
+    silent: true,
+    directory: join(dir, "s3"),
+    configureBuckets: [{ name: "faults" }],
+  });
+  const s3Port = (await s3.run()).port;
+  const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+  try {
+    const layer = await buildLayer({ out: join(dir, "layer.zip") });
+    const opt = join(dir, "opt");
+    execFileSync("unzip", ["-q", layer.zipPath, "-d", opt]);
+
+    const loopbackRttP50Ms = await loopbackRtt(children);
+    log(`loopback HTTP round trip p50 ${loopbackRttP50Ms.toFixed(3)} ms`);
+
+    const direct = await invokeLatency({ opt, s3Endpoint, dir, children, withLayer: false });
+    log(`direct   p50 ${direct.p50Ms.toFixed(3)} ms  p99 ${direct.p99Ms.toFixed(3)} ms`);
+    const proxied = await invokeLatency({ opt, s3Endpoint, dir, children, withLayer: true });
+    log(`proxied  p50 ${proxied.p50Ms.toFixed(3)} ms  p99 ${proxied.p99Ms.toFixed(3)} ms`);
+    const addedP50Ms = proxied.p50Ms - direct.p50Ms;
+    const addedToRttRatio = addedP50Ms / loopbackRttP50Ms;
+    log(
+      `added p50 ${addedP50Ms.toFixed(3)} ms = ${addedToRttRatio.toFixed(2)} × loopback RTT (target ≤ 2.5)`,
+    );
+
+    const startup = await startupCost({ opt, s3Endpoint, dir, children });
+    log(
+      `start → registered ${startup.extensionRegisteredMs.toFixed(1)} ms vs bare node ${startup.bareNodeMs.toFixed(1)} ms (${startup.ratio.toFixed(2)}×); ` +
+        `RSS ${startup.extensionRssKb} kB vs ${startup.bareNodeRssKb} kB (${startup.rssRatio.toFixed(2)}×) (targets ≤ 1.2)`,
+    );
+
+    const s3RequestsPerPoll = await requestsPerPoll(s3Endpoint);
+    log(
+      `S3 requests per poll: ${s3RequestsPerPoll.steady} steady, ${s3RequestsPerPoll.twoChangedObjects} with two new objects`,
+    );
+    log(`bundle faultline/extension.cjs ${layer.bundleBytes} bytes; layer zip ${layer.zipBytes} bytes`);
+    return {
+      loopbackRttP50Ms,
+      direct,
+      proxied,
+      addedP50Ms,
+      addedToRttRatio,
+      startup,
+      s3RequestsPerPoll,
+      bundleBytes: layer.bundleBytes,
+    };
+  } finally {
+    for (const child of children) await kill(child);
+    await s3.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One sequential keep-alive GET against a server in another process: the cost of one extra hop. */
+async function loopbackRtt(children: ChildProcess[]): Promise<number> {
+  const server = spawn(
+    process.execPath,
+    [
+      "-e",
+      `const s=require("http").createServer((q,r)=>{q.resume();r.end('{"ok":true}')});s.keepAliveTimeout=60000;s.listen(0,"127.0.0.1",()=>console.log(s.address().port))`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"], env: { FAULTLINE_LAB_OWNER: "bench" } },
+  );
+  children.push(server);
+  const port = Number(await firstLine(server));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise<void>((resolve, reject) => {
+      http
+        .get({ host: "127.0.0.1", port, path: "/", agent }, (res) => res.resume().on("end", resolve))
+        .on("error", reject);
+    });
+  const samples = await measure(get);
+  agent.destroy();
+  await kill(server);
+  return percentile(samples, 50);
+}
+
+async function invokeLatency(o: {
+  opt: string;
+  s3Endpoint: string;
+  dir: string;
+  children: ChildProcess[];
+  withLayer: boolean;
+}): Promise<{ p50Ms: number; p99Ms: number }> {
+  const { api, extensions } = await platform("bench");
+  const portFile = join(o.dir, `port-${randomUUID()}`);
+  const env = baseEnv(api, "bench", portFile, o.s3Endpoint);
+  let extension: ChildProcess | undefined;
+  if (o.withLayer) {
+    const registered = new Promise((resolve) => extensions.onRegister(resolve));
+    extension = spawn(join(o.opt, "extensions/faultline"), [], { env, stdio: "ignore" });
+    o.children.push(extension);
+    await registered;
+    await extensions.whenAllReady();
+  }
+  const command = o.withLayer
+    ? [join(o.opt, "faultline/bootstrap"), process.execPath, RIC]
+    : [process.execPath, RIC];
+  const runtime = spawn(command[0] as string, [...command.slice(1), "index.handler"], {
+    cwd: FIXTURE,
+    env,
+    stdio: "ignore",
+  });
+  o.children.push(runtime);
+  await api.whenReady();
+  const payload = Buffer.from('{"n":1}');
+  const samples = await measure(async () => {
+    const out = await api.invoke({
+      requestId: randomUUID(),
+      payload,
+      invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench",
+      traceId: "Root=1-5759e988-bd862e3fe1be46a994272793",
+      acceptStreaming: false,
+    });
+    if (out.kind !== "response") throw new Error(`unexpected ${out.kind}`);
+  });
+  await kill(runtime);
+  if (extension) await kill(extension);
+  await api.close();
+  return { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
+}
+
+async function startupCost(o: { opt: string; s3Endpoint: string; dir: string; children: ChildProcess[] }) {
+  const rounds = 10;
+  const ext: number[] = [];
+  const bare: number[] = [];
+  const extRss: number[] = [];
+  const bareRss: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    // The extension: spawn → its register call reaches the Extensions API; RSS once its init poll is done.
+    {
+      const { api, extensions } = await platform("startup");
+      const env = baseEnv(api, "startup", join(o.dir, `port-s${i}`), o.s3Endpoint);
+      const started = performance.now();
+      const registered = new Promise<number>((resolve) =>
+        extensions.onRegister(() => resolve(performance.now())),
+      );
+      const child = spawn(join(o.opt, "extensions/faultline"), [], { env, stdio: "ignore" });
+      o.children.push(child);
+      ext.push((await registered) - started);
+      await extensions.whenAllReady();
+      extRss.push(rssKb(child.pid));
+      await kill(child);
+      await api.close();
+    }
+    // Bare node: spawn → its first HTTP request arrives; RSS after that request.
+    {
+      let arrived!: (t: number) => void;
+      const arrival = new Promise<number>((resolve) => (arrived = resolve));
+      const server = http.createServer((req, res) => {
+        arrived(performance.now());
+        req.resume();
+        res.end("ok");
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as { port: number }).port;
+      const started = performance.now();
+      const child = spawn(
+        process.execPath,
+        [
+          "-e",
+          `require("http").request({host:"127.0.0.1",port:${port},method:"POST"},r=>r.resume()).end("{}");setInterval(()=>{},1000)`,
+        ],
+        { stdio: "ignore", env: { FAULTLINE_LAB_OWNER: "bench" } },
+      );
+      o.children.push(child);
+      bare.push((await arrival) - started);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      bareRss.push(rssKb(child.pid));
+      await kill(child);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+  const extensionRegisteredMs = percentile(ext, 50);
+  const bareNodeMs = percentile(bare, 50);
+  const extensionRssKb = percentile(extRss, 50);
+  const bareNodeRssKb = percentile(bareRss, 50);
+  return {
+    extensionRegisteredMs,
+    bareNodeMs,
+    ratio: extensionRegisteredMs / bareNodeMs,
+    extensionRssKb,
+    bareNodeRssKb,
+    rssRatio: extensionRssKb / bareNodeRssKb,
+  };
+}
+
+async function requestsPerPoll(endpoint: string) {
+  const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+  const store = new S3ObjectStore("faults", { endpoint, region: "us-east-1", ...credentials });
+  const log = new Logger({
+    level: "ERROR",
+    format: "text",
+    metrics: false,
+    functionName: "polls",
+    clock: systemClock,
+    write: () => {},
+  });
+  const poller = new FaultPoller({
+    store,
+    prefix: "fis/polls/",
+    functionName: "polls",
+    clock: systemClock,
+    log,
+    slowPollMs: 60_000,
+    hotPollMs: 5000,
+  });
+  await poller.poll();
+  const before = store.requestCount;
+  await poller.poll();
+  const steady = store.requestCount - before;
+  const client = new S3Client({
+    region: "us-east-1",
+    endpoint,
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+  });
+  for (const name of ["a", "b"]) {
+    await client.send(
+      new PutObjectCommand({ Bucket: "faults", Key: `fis/polls/EXP/${name}.json`, Body: "{}" }),
+    );
+  }
+  client.destroy();
+  const mid = store.requestCount;
+  await poller.poll();
+  const twoChangedObjects = store.requestCount - mid;
+  poller.stop();
+  store.close();
+  return { steady, twoChangedObjects };
+}
+
+async function platform(functionName: string): Promise<{ api: RuntimeApiServer; extensions: ExtensionsApi }> {
+  const extensions = new ExtensionsApi({
+    functionName,
+    functionVersion: "$LATEST",
+    handler: "index.handler",
+  });
+  const api = await startRuntimeApi({ routes: extensions.routes });
+  api.onDispatch((inv) => extensions.dispatchInvoke(inv));
+  return { api, extensions };
+}
+
+function baseEnv(api: RuntimeApiServer, functionName: string, portFile: string, s3Endpoint: string) {
+  return {
+    PATH: process.env.PATH,
+    AWS_LAMBDA_RUNTIME_API: api.address,
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/fis/",
+    AWS_ENDPOINT_URL_S3: s3Endpoint,
+    AWS_ACCESS_KEY_ID: "S3RVER",
+    AWS_SECRET_ACCESS_KEY: "S3RVER",
+    AWS_REGION: "us-east-1",
+    FAULTLINE_PORT_FILE: portFile,
+    FAULTLINE_LAB_OWNER: "bench",
+  };
+}
+
+async function measure(fn: () => Promise<void>): Promise<number[]> {
+  for (let i = 0; i < WARMUP; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < MEASURED; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return samples;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function rssKb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+}
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes("\n")) resolve(text.split("\n")[0] ?? "");
+    });
+  });
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await gone;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const result = await benchExtension();
+  console.log(JSON.stringify(result, null, 2));
+}
