@@ -4,7 +4,9 @@
  */
 import type { CliCommand } from "../command.ts";
 import { labUp } from "./lab-up.ts";
+import { layerBuild } from "./layer.ts";
 
 export const commands: CliCommand[] = [
   labUp, // faultline lab up --config <file> [--json]
+  layerBuild, // faultline layer build [--out <zip>] [--standalone]
 ];
