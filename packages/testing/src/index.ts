@@ -1,3 +1,5 @@
+export { type CollectedLine, CollectingLogSink } from "./log-sink.ts";
+export { labOwnedProcesses } from "./processes.ts";
 export {
   type ConformanceHarness,
   type ConformanceInput,

@@ -1,0 +1,647 @@
+/**
+ * One Lambda execution environment made of real processes: external extensions from /opt/extensions, then the
+ * runtime (aws-lambda-ric for nodejs*, a bootstrap for provided.*), all talking to this environment's own
+ * Runtime + Extensions API server. Frozen (SIGSTOP) between invocations, as Lambda does.
+ */
+import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import type {
+  EnvironmentState,
+  ExecutionEnvironment,
+  FunctionSpec,
+  InvocationInput,
+  InvocationOutcome,
+  InvocationReport,
+  LabServices,
+  LogSink,
+} from "../contract.ts";
+import { ExtensionsApi, type ShutdownReason } from "../extensions-api/index.ts";
+import { labWorkRoot, listExtensions, mergeLayers } from "../layers.ts";
+import { type InitErrorReport, type RuntimeApiServer, startRuntimeApi } from "../runtime-api/index.ts";
+import { type SandboxMode, type SandboxMounts, spawnSandboxed, visiblePaths } from "../sandbox/index.ts";
+import { isNodeRuntime, lambdaEnvironment, mapPath } from "./lambda-env.ts";
+import { fnError, initTimeoutError, runtimeExitError, timeoutError, unavailableError } from "./outcomes.ts";
+import { killAllOnExit, track, untrack } from "./reaper.ts";
+
+export interface EnvironmentSettings {
+  sandbox: SandboxMode;
+  /** Lambda's init phase limit (10 s). */
+  initTimeoutMs: number;
+  /** Time extensions get to handle SHUTDOWN before SIGKILL (Lambda: 2000 ms with external extensions). */
+  shutdownGraceMs: number;
+  ricEntry: string;
+  nodeBinary: string;
+}
+
+interface Proc {
+  name: string;
+  kind: "runtime" | "extension";
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  gone: boolean;
+}
+
+type Race<T> = { kind: "value"; value: T } | { kind: "timeout" } | { kind: "exit"; how: string };
+
+export class LabEnvironment implements ExecutionEnvironment {
+  readonly id = randomUUID().replaceAll("-", "");
+  private currentState: EnvironmentState = "ready";
+  private readonly streamName: string;
+  private api: RuntimeApiServer | undefined;
+  private ext: ExtensionsApi | undefined;
+  private procs: Proc[] = [];
+  private initialized = false;
+  private frozen = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private shutdownPromise: Promise<void> | undefined;
+  private readonly signals = new EventEmitter();
+  private readonly deadListeners: Array<() => void> = [];
+  private deadFired = false;
+  private currentLog: string[] | undefined;
+  private mounts: SandboxMounts | undefined;
+
+  constructor(
+    readonly spec: FunctionSpec,
+    private readonly services: LabServices,
+    private readonly logSink: LogSink,
+    private readonly settings: EnvironmentSettings,
+  ) {
+    const d = new Date().toISOString().slice(0, 10).replaceAll("-", "/");
+    this.streamName = `${d}/[$LATEST]${this.id}`;
+    this.signals.setMaxListeners(0);
+  }
+
+  get state(): EnvironmentState {
+    return this.currentState;
+  }
+
+  get logStreamName(): string {
+    return this.streamName;
+  }
+
+  onDead(listener: () => void): void {
+    if (this.deadFired) queueMicrotask(listener);
+    else this.deadListeners.push(listener);
+  }
+
+  invoke(input: InvocationInput): Promise<InvocationReport> {
+    const run = this.chain.then(() => this.run(input));
+    this.chain = run.then(
+      (r) => r.done,
+      () => {},
+    );
+    return run.then(
+      (r) => r.report,
+      (err: unknown) =>
+        this.report(
+          fnError("Runtime.Unknown", `RequestId: ${input.requestId} Error: ${(err as Error).message}`),
+          [],
+          0,
+        ),
+    );
+  }
+
+  shutdown(reason: ShutdownReason): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown(reason);
+    return this.shutdownPromise;
+  }
+
+  // ---- invocation ----
+
+  private async run(input: InvocationInput): Promise<{ report: InvocationReport; done: Promise<void> }> {
+    const none = Promise.resolve();
+    if (this.currentState === "dead" || this.currentState === "shutting-down") {
+      return { report: this.report(unavailableError(input.requestId), [], 0), done: none };
+    }
+    const log: string[] = [];
+    this.currentLog = log;
+    let initDurationMs: number | undefined;
+    if (!this.initialized) {
+      this.currentState = "initializing";
+      const t0 = performance.now();
+      const failure = await this.init(input.requestId);
+      initDurationMs = performance.now() - t0;
+      if (failure) {
+        this.line(`START RequestId: ${input.requestId} Version: $LATEST`);
+        await this.discard();
+        this.endLines(input.requestId, 0, initDurationMs, `Status: error\tError Type: ${failure.errorType}`);
+        this.currentLog = undefined;
+        return { report: this.report(failure, log, 0, initDurationMs), done: none };
+      }
+    }
+    this.currentState = "invoking";
+    this.line(`START RequestId: ${input.requestId} Version: $LATEST`);
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const start = performance.now();
+    const deadlineMs = Date.now() + timeoutMs;
+    this.thaw();
+    const api = this.api!;
+    const first = await this.race(api.invoke(input, { deadlineMs }), timeoutMs);
+    if (first.kind !== "value")
+      return { report: await this.failInvocation(input, first, start, initDurationMs, log), done: none };
+    const outcome = first.value;
+    if (outcome.kind === "stream") {
+      const durationMs = performance.now() - start;
+      const report = this.report(outcome, log, durationMs, initDurationMs);
+      const done = this.finishStream(input, outcome, start, deadlineMs, initDurationMs);
+      return { report, done };
+    }
+    const idle = await this.race(this.whenIdle(), deadlineMs - Date.now());
+    if (idle.kind !== "value")
+      return { report: await this.failInvocation(input, idle, start, initDurationMs, log), done: none };
+    const durationMs = performance.now() - start;
+    await new Promise((r) => setImmediate(r)); // let the runtime's last output lines in before END
+    this.freeze();
+    this.currentState = "ready";
+    this.endLines(input.requestId, durationMs, initDurationMs);
+    this.currentLog = undefined;
+    return { report: this.report(outcome, log, durationMs, initDurationMs), done: none };
+  }
+
+  /** A streamed response: the invocation completes when the stream ends, not when it is handed over. */
+  private async finishStream(
+    input: InvocationInput,
+    outcome: Extract<InvocationOutcome, { kind: "stream" }>,
+    start: number,
+    deadlineMs: number,
+    initDurationMs: number | undefined,
+  ): Promise<void> {
+    const ended = (outcome.completion ?? Promise.resolve({})).then(() => this.whenIdle());
+    const r = await this.race(ended, deadlineMs - Date.now());
+    if (r.kind !== "value") {
+      outcome.body.destroy(new Error(r.kind === "timeout" ? "Task timed out" : "Runtime exited"));
+      await this.failInvocation(input, r, start, initDurationMs, this.currentLog ?? []);
+      return;
+    }
+    this.freeze();
+    this.currentState = "ready";
+    this.endLines(input.requestId, performance.now() - start, initDurationMs);
+    this.currentLog = undefined;
+  }
+
+  private async failInvocation(
+    input: InvocationInput,
+    r: Race<unknown>,
+    start: number,
+    initDurationMs: number | undefined,
+    log: string[],
+  ): Promise<InvocationReport> {
+    const durationMs = performance.now() - start;
+    let outcome: InvocationOutcome;
+    if (r.kind === "timeout") {
+      // Lambda's own log line, then the environment is reset: the next invoke starts a fresh init.
+      this.line(
+        `${new Date().toISOString()} ${input.requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`,
+      );
+      outcome = timeoutError(input.requestId, this.spec.timeoutSeconds);
+      await this.resetProcesses();
+      this.currentState = "ready";
+      this.endLines(input.requestId, durationMs, initDurationMs, "Status: timeout");
+    } else {
+      outcome = runtimeExitError(input.requestId, r.kind === "exit" ? r.how : "unknown");
+      await this.discard();
+      this.endLines(
+        input.requestId,
+        durationMs,
+        initDurationMs,
+        "Status: error\tError Type: Runtime.ExitError",
+      );
+    }
+    this.currentLog = undefined;
+    return this.report(outcome, log, durationMs, initDurationMs);
+  }
+
+  /** The runtime parked in /next again and every extension asked for its next event. */
+  private async whenIdle(): Promise<void> {
+    await this.api!.whenReady();
+    await this.ext!.whenAllReady();
+  }
+
+  /** Resolves with the value, or the deadline, or the runtime's exit — whichever comes first. */
+  private race<T>(p: Promise<T>, ms: number): Promise<Race<T>> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish({ kind: "timeout" }), Math.max(0, ms));
+      const onExit = (how: string) => finish({ kind: "exit", how });
+      this.signals.once("runtime-exit", onExit);
+      const finish = (r: Race<T>) => {
+        clearTimeout(timer);
+        this.signals.off("runtime-exit", onExit);
+        resolve(r);
+      };
+      p.then(
+        (value) => finish({ kind: "value", value }),
+        () => {}, // aborted by a reset: the timeout or exit branch has already settled it
+      );
+    });
+  }
+
+  // ---- init ----
+
+  /** Returns undefined when init completed, else the outcome the caller gets. */
+  private async init(
+    requestId: string,
+  ): Promise<Extract<InvocationOutcome, { kind: "function-error" }> | undefined> {
+    const spec = this.spec;
+    let opt: string;
+    try {
+      opt = await mergeLayers(spec.layers);
+    } catch (err) {
+      return fnError("Runtime.InvalidLayer", `RequestId: ${requestId} Error: ${(err as Error).message}`);
+    }
+    const tmp = join(await labWorkRoot(), `tmp-${this.id}`);
+    await mkdir(tmp, { recursive: true });
+    this.mounts = { opt, task: spec.codeDir, tmp };
+    const paths = visiblePaths(this.settings.sandbox, this.mounts);
+    await this.ensureApi();
+    const api = this.api!;
+    const ext = this.ext!;
+    const env = {
+      ...lambdaEnvironment({
+        spec,
+        services: this.services,
+        runtimeApi: api.address,
+        logStreamName: this.streamName,
+        paths,
+        nodeBinDir: dirname(this.settings.nodeBinary),
+      }),
+      FAULTLINE_LAB_OWNER: String(process.pid),
+    };
+    this.line(`INIT_START Runtime Version: ${spec.runtime.replace(/\.x$/, "")}.lab`);
+    const initDeadline = Date.now() + this.settings.initTimeoutMs;
+    const fail = (outcome: Extract<InvocationOutcome, { kind: "function-error" }>, status: string) => {
+      this.line(
+        `INIT_REPORT Init Duration: ${(this.settings.initTimeoutMs - (initDeadline - Date.now())).toFixed(2)} ms\tPhase: init\tStatus: ${status}`,
+      );
+      return outcome;
+    };
+
+    // 1. Extensions start and must all register before the runtime starts.
+    const names = await listExtensions(opt);
+    const registered = new Promise<void>((resolve) => {
+      const check = () => {
+        if (ext.list().length >= names.length) {
+          this.signals.off("ext-register", check);
+          resolve();
+        }
+      };
+      this.signals.on("ext-register", check);
+      check();
+    });
+    for (const name of names) {
+      this.start("extension", name, [`${paths.opt}/extensions/${name}`], env, paths.task);
+    }
+    const reg = await this.initRace(registered, initDeadline);
+    if (reg.kind === "timeout")
+      return fail(initTimeoutError(requestId, this.settings.initTimeoutMs), "timeout");
+    if (reg.kind === "failed") return fail(reg.outcome, "error");
+    ext.closeRegistration();
+
+    // 2. The runtime; init completes when it first parks in /next and every extension has finished its init.
+    const argv = this.runtimeCommand(env, paths);
+    if (typeof argv === "string")
+      return fail(fnError("Runtime.InvalidEntrypoint", `RequestId: ${requestId} Error: ${argv}`), "error");
+    this.start("runtime", "runtime", argv, env, paths.task);
+    const ready = (async () => {
+      await api.whenReady();
+      await ext.whenAllReady();
+    })();
+    const r = await this.initRace(ready, initDeadline);
+    if (r.kind === "timeout")
+      return fail(initTimeoutError(requestId, this.settings.initTimeoutMs), "timeout");
+    if (r.kind === "failed") return fail(r.outcome, "error");
+    this.initialized = true;
+    return undefined;
+  }
+
+  /** Waits for `p`, failing early on an init error (runtime or extension), a process exit, or the init deadline. */
+  private initRace(
+    p: Promise<void>,
+    deadline: number,
+  ): Promise<
+    | { kind: "ok" }
+    | { kind: "timeout" }
+    | { kind: "failed"; outcome: Extract<InvocationOutcome, { kind: "function-error" }> }
+  > {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done({ kind: "timeout" }), Math.max(0, deadline - Date.now()));
+      const onInitError = (report: InitErrorReport) =>
+        done({
+          kind: "failed",
+          outcome: { kind: "function-error", errorType: report.errorType, payload: report.payload },
+        });
+      const onExtError = (name: string, errorType: string) =>
+        done({ kind: "failed", outcome: fnError(errorType, `Extension ${name} failed to initialise`) });
+      const onExit = (how: string) =>
+        done({ kind: "failed", outcome: fnError("Runtime.ExitError", `Runtime exited with error: ${how}`) });
+      const onExtExit = (name: string, how: string) =>
+        done({
+          kind: "failed",
+          outcome: fnError("Extension.Crash", `Extension ${name} exited during init: ${how}`),
+        });
+      const done = (r: Parameters<typeof resolve>[0]) => {
+        clearTimeout(timer);
+        this.signals.off("runtime-init-error", onInitError);
+        this.signals.off("ext-init-error", onExtError);
+        this.signals.off("runtime-exit", onExit);
+        this.signals.off("ext-exit", onExtExit);
+        resolve(r);
+      };
+      this.signals.on("runtime-init-error", onInitError);
+      this.signals.on("ext-init-error", onExtError);
+      this.signals.on("runtime-exit", onExit);
+      this.signals.on("ext-exit", onExtExit);
+      p.then(() => done({ kind: "ok" }));
+    });
+  }
+
+  private runtimeCommand(env: Record<string, string>, paths: SandboxMounts): string[] | string {
+    const spec = this.spec;
+    if (isNodeRuntime(spec.runtime)) {
+      const cmd = [this.settings.nodeBinary, this.settings.ricEntry, spec.handler];
+      const wrapper = env.AWS_LAMBDA_EXEC_WRAPPER;
+      // Lambda runs `wrapper <runtime command…>` for managed runtimes.
+      return wrapper ? [this.settings.sandbox === "plain" ? mapPath(wrapper, paths) : wrapper, ...cmd] : cmd;
+    }
+    const mounts = this.mounts!;
+    if (existsSync(join(mounts.task, "bootstrap"))) return [`${paths.task}/bootstrap`];
+    if (existsSync(join(mounts.opt, "bootstrap"))) return [`${paths.opt}/bootstrap`];
+    return "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]";
+  }
+
+  private async ensureApi(): Promise<void> {
+    if (this.api) return;
+    const ext = new ExtensionsApi({
+      functionName: this.spec.name,
+      functionVersion: "$LATEST",
+      handler: this.spec.handler,
+    });
+    const api = await startRuntimeApi({ routes: ext.routes });
+    api.onDispatch((inv) => ext.dispatchInvoke(inv));
+    api.onInitError((r) => this.signals.emit("runtime-init-error", r));
+    ext.onRegister(() => this.signals.emit("ext-register"));
+    ext.onError((kind, r) => {
+      if (kind === "init-error") this.signals.emit("ext-init-error", r.extension, r.errorType);
+      this.line(`EXTENSION ${r.extension} reported ${kind}: ${r.errorType}`);
+    });
+    this.api = api;
+    this.ext = ext;
+  }
+
+  // ---- processes ----
+
+  private start(
+    kind: Proc["kind"],
+    name: string,
+    argv: string[],
+    env: Record<string, string>,
+    cwd: string,
+  ): void {
+    const child = spawnSandboxed(this.settings.sandbox, this.mounts!, argv, env, cwd);
+    const proc: Proc = {
+      name,
+      kind,
+      child,
+      gone: false,
+      exited: new Promise((resolve) => {
+        child.once("exit", (code, signal) => resolve({ code, signal }));
+        child.once("error", () => resolve({ code: null, signal: null }));
+      }),
+    };
+    this.procs.push(proc);
+    if (child.pid) track(child.pid);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (l) => this.line(l));
+    }
+    void proc.exited.then(({ code, signal }) => {
+      proc.gone = true;
+      if (child.pid) untrack(child.pid);
+      const how = signal ? `signal: ${signalName(signal)}` : `exit status ${code}`;
+      if (kind === "runtime") {
+        this.signals.emit("runtime-exit", how);
+        // A runtime dying while idle takes the environment with it.
+        if (this.currentState === "ready" && this.initialized && !this.resetting) void this.discard();
+      } else {
+        this.signals.emit("ext-exit", name, how);
+        this.ext?.forget(name);
+      }
+    });
+  }
+
+  private resetting = false;
+
+  /** Kills every process; the environment can init again (after a timeout). */
+  private async resetProcesses(): Promise<void> {
+    this.resetting = true;
+    await this.killAll();
+    this.api?.reset("environment reset");
+    this.ext?.reset();
+    this.initialized = false;
+    this.resetting = false;
+  }
+
+  /** The environment can take no more invocations. */
+  private async discard(): Promise<void> {
+    if (this.currentState === "dead") return;
+    this.currentState = "dead";
+    this.resetting = true;
+    await this.killAll();
+    await this.api?.close();
+    if (this.mounts) await rm(this.mounts.tmp, { recursive: true, force: true });
+    this.fireDead();
+  }
+
+  private async killAll(): Promise<void> {
+    const live = this.procs.filter((p) => !p.gone);
+    for (const p of live) {
+      const pgid = p.child.pid;
+      if (!pgid) continue;
+      // In a PID namespace, kill its init (the leader's only child): the kernel reaps the whole namespace and the
+      // leader (unshare) exits right after. Killing the leader too would leave the init's zombie to the host's
+      // init, which may reap it late.
+      const nsInit = this.settings.sandbox === "namespace" ? firstChild(pgid) : undefined;
+      signal(nsInit ?? -pgid, "SIGKILL");
+      if (nsInit) signal(pgid, "SIGCONT"); // a frozen leader must run to reap its child
+    }
+    await Promise.all(live.map((p) => p.exited));
+    // The leader's exit does not mean its group is gone (grandchildren die asynchronously).
+    await Promise.all(live.map((p) => (p.child.pid ? groupGone(p.child.pid) : undefined)));
+    this.procs = [];
+    this.frozen = false;
+  }
+
+  /** SIGSTOP every process group: module timers do not tick while idle, as in Lambda. */
+  private freeze(): void {
+    this.signalAll("SIGSTOP");
+    this.frozen = true;
+  }
+
+  private thaw(): void {
+    if (!this.frozen) return;
+    this.signalAll("SIGCONT");
+    this.frozen = false;
+  }
+
+  private signalAll(sig: NodeJS.Signals): void {
+    for (const p of this.procs) {
+      if (p.gone || !p.child.pid) continue;
+      try {
+        process.kill(-p.child.pid, sig);
+      } catch {
+        // exited in between
+      }
+    }
+  }
+
+  private async doShutdown(reason: ShutdownReason): Promise<void> {
+    if (this.currentState === "dead") return;
+    this.currentState = "shutting-down";
+    this.thaw();
+    const ext = this.ext;
+    if (ext && this.procs.some((p) => !p.gone) && ext.subscribers("SHUTDOWN") > 0) {
+      const grace = this.settings.shutdownGraceMs;
+      ext.dispatchShutdown(reason, Date.now() + grace);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, grace);
+        void ext.whenAllReady().then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.currentState = "ready"; // let discard() run its teardown
+    await this.discard();
+  }
+
+  private fireDead(): void {
+    if (this.deadFired) return;
+    this.deadFired = true;
+    for (const l of this.deadListeners.splice(0)) l();
+  }
+
+  // ---- logs and reports ----
+
+  private line(text: string): void {
+    this.logSink.write(this.spec.name, this.streamName, text, Date.now());
+    this.currentLog?.push(text);
+  }
+
+  private endLines(requestId: string, durationMs: number, initDurationMs?: number, extra?: string): void {
+    this.line(`END RequestId: ${requestId}`);
+    const parts = [
+      `REPORT RequestId: ${requestId}`,
+      `Duration: ${durationMs.toFixed(2)} ms`,
+      `Billed Duration: ${Math.ceil(durationMs)} ms`,
+      `Memory Size: ${this.spec.memorySizeMb} MB`,
+      `Max Memory Used: ${this.maxMemoryUsedMb()} MB`,
+    ];
+    if (initDurationMs !== undefined) parts.push(`Init Duration: ${initDurationMs.toFixed(2)} ms`);
+    if (extra) parts.push(extra);
+    this.line(`${parts.join("\t")}\t`);
+  }
+
+  private report(
+    outcome: InvocationOutcome,
+    log: string[],
+    durationMs: number,
+    initDurationMs?: number,
+  ): InvocationReport {
+    const r: InvocationReport = {
+      outcome,
+      log: log.length ? `${log.join("\n")}\n` : "",
+      durationMs,
+      billedDurationMs: Math.ceil(durationMs),
+      maxMemoryUsedMb: this.maxMemoryUsedMb(),
+    };
+    if (initDurationMs !== undefined) r.initDurationMs = initDurationMs;
+    return r;
+  }
+
+  private peakKb = 0;
+
+  /** Peak resident memory (VmHWM) summed over every process of the environment. */
+  private maxMemoryUsedMb(): number {
+    let kb = 0;
+    for (const p of this.procs) {
+      if (!p.gone && p.child.pid) kb += treeHwmKb(p.child.pid);
+    }
+    this.peakKb = Math.max(this.peakKb, kb);
+    return Math.max(1, Math.round(this.peakKb / 1024));
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function firstChild(pid: number): number | undefined {
+  try {
+    const c = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
+    return c ? Number(c) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves once no live (non-zombie) process is left in the group; gives up after 5 s. */
+async function groupGone(pgid: number): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    if (!liveMemberOf(pgid)) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** True when a non-zombie process belongs to the group (orphaned zombies wait on the host's init). */
+function liveMemberOf(pgid: number): boolean {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return false;
+}
+
+function treeHwmKb(pid: number, depth = 0): number {
+  if (depth > 8) return 0;
+  let kb = 0;
+  try {
+    const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    if (m) kb += Number(m[1]);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    if (children) for (const c of children.split(/\s+/)) kb += treeHwmKb(Number(c), depth + 1);
+  } catch {
+    // exited while we looked
+  }
+  return kb;
+}
+
+function signalName(signal: NodeJS.Signals): string {
+  const names: Record<string, string> = {
+    SIGKILL: "killed",
+    SIGSEGV: "segmentation fault",
+    SIGABRT: "aborted",
+    SIGTERM: "terminated",
+  };
+  return names[signal] ?? signal;
+}
+
+export { killAllOnExit };
