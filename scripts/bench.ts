@@ -1,0 +1,65 @@
+/**
+ * `npm run bench [-- <name>…]`: runs the benchmark table below (all, or the named ones) and prints one table per
+ * bench. To add one: write scripts/bench/<name>.ts exporting an async function that returns a flat object of
+ * figures (numbers; nested objects are flattened as a.b), and add a row here.
+ */
+export {};
+
+type Figures = Record<string, unknown>;
+
+interface Bench {
+  name: string;
+  description: string;
+  run(log: (line: string) => void): Promise<Figures>;
+}
+
+const benches: Bench[] = [
+  {
+    name: "lab",
+    description: "warm Invoke through the lab (trivial Node handler) vs a bare loopback HTTP round trip",
+    run: async (log) => (await import("./bench/lab.ts")).benchLab(log) as unknown as Promise<Figures>,
+  },
+  {
+    name: "extension",
+    description: "the faultline extension's proxy overhead, start-up and S3 polling",
+    run: async (log) =>
+      (await import("./bench/extension.ts")).benchExtension(log) as unknown as Promise<Figures>,
+  },
+];
+
+function flatten(figures: Figures, prefix = ""): Array<[string, string]> {
+  return Object.entries(figures).flatMap(([key, value]): Array<[string, string]> => {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === "object" && !Array.isArray(value))
+      return flatten(value as Figures, name);
+    return [[name, typeof value === "number" ? String(value) : JSON.stringify(value)]];
+  });
+}
+
+function printTable(title: string, rows: Array<[string, string]>): void {
+  const width = Math.max(6, ...rows.map(([k]) => k.length));
+  const valueWidth = Math.max(5, ...rows.map(([, v]) => v.length));
+  console.log(`\n${title}`);
+  console.log(`| ${"metric".padEnd(width)} | ${"value".padStart(valueWidth)} |`);
+  console.log(`| ${"-".repeat(width)} | ${"-".repeat(valueWidth)}:|`.replace(/ :\|$/, ":|"));
+  for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v.padStart(valueWidth)} |`);
+}
+
+const only = process.argv.slice(2);
+const unknown = only.filter((name) => !benches.some((b) => b.name === name));
+if (unknown.length > 0) {
+  console.error(`unknown bench: ${unknown.join(", ")} (have: ${benches.map((b) => b.name).join(", ")})`);
+  process.exit(2);
+}
+let failed = false;
+for (const bench of benches) {
+  if (only.length > 0 && !only.includes(bench.name)) continue;
+  try {
+    const figures = await bench.run((line) => console.error(line));
+    printTable(`${bench.name}: ${bench.description}`, flatten(figures));
+  } catch (error) {
+    failed = true;
+    console.error(`${bench.name}: failed: ${(error as Error).stack ?? error}`);
+  }
+}
+process.exit(failed ? 1 : 0);
