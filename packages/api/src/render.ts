@@ -1,0 +1,35 @@
+import { FisError, InternalServerException } from "@faultline/engine";
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** restJson1 timestamps are epoch seconds; every Date in a response becomes one. */
+function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const original = this[key];
+  return original instanceof Date ? original.getTime() / 1000 : value;
+}
+
+export function ok(body: unknown): ApiResponse {
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body ?? {}, replacer),
+  };
+}
+
+/** The one error renderer: `x-amzn-errortype` + `{message}`, which both the SDK and botocore map to typed errors. */
+export function renderError(error: unknown, requestId: string): ApiResponse {
+  const e = error instanceof FisError ? error : new InternalServerException("Internal error");
+  return {
+    status: e.status,
+    headers: {
+      "content-type": "application/json",
+      "x-amzn-errortype": e.code,
+      "x-amzn-requestid": requestId,
+    },
+    body: JSON.stringify({ message: e.message }),
+  };
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type Engine, ValidationException } from "@faultline/engine";
+import { forbidden, HttpError, notFound, tooLarge, unsupportedMedia } from "./errors.ts";
+import { type ApiResponse, ok, renderError } from "./render.ts";
+import { matchRoute } from "./routes.ts";
+
+export interface ApiOptions {
+  /** Largest accepted request body. Default 1 MiB (a 20-action template is a few KB). */
+  maxBodyBytes?: number;
+  /**
+   * Opt-in caller check. `accessKeyIds`: only SigV4 requests signed with one of these access key ids
+   * (the key id in the Authorization credential scope) are served. Default: any credentials on loopback.
+   */
+  auth?: { accessKeyIds?: string[] };
+  /** Host header values accepted besides loopback ones (DNS-rebinding defence). */
+  allowedHosts?: string[];
+}
+
+export interface ApiRequest {
+  method: string;
+  /** Path and query, as on the request line. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+
+/**
+ * The API as a function from request to response: tests call it in-process; `startApi` puts it on a port.
+ */
+export function createApi(engine: Engine, options: ApiOptions = {}) {
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  return async function handle(req: ApiRequest): Promise<ApiResponse & { operation?: string }> {
+    const requestId = randomUUID();
+    try {
+      guard(req, options, maxBody);
+      const url = new URL(req.url, "http://localhost");
+      let segments: string[];
+      try {
+        segments = url.pathname.split("/").slice(1).map(decodeURIComponent);
+      } catch {
+        throw new ValidationException("(path)", "is not validly percent-encoded");
+      }
+      const match = matchRoute(req.method, segments);
+      if (match === undefined) throw notFound(req.method, url.pathname);
+      if (match === "method")
+        throw new HttpError(
+          405,
+          "MethodNotAllowedException",
+          `${req.method} is not allowed on ${url.pathname}`,
+        );
+      let body: unknown;
+      if (req.body.length > 0) {
+        try {
+          body = JSON.parse(req.body.toString("utf8"));
+        } catch {
+          throw new ValidationException("(body)", "is not valid JSON");
+        }
+      }
+      const result = await match.route.handler({
+        engine,
+        params: match.params,
+        query: url.searchParams,
+        body,
+      });
+      const res = ok(result);
+      res.headers["x-amzn-requestid"] = requestId;
+      return { ...res, operation: match.route.operation };
+    } catch (error) {
+      return renderError(error, requestId);
+    }
+  };
+}
+
+/** Refuses what a browser page could send, oversize bodies, and (opt-in) unknown callers. */
+function guard(req: ApiRequest, options: ApiOptions, maxBody: number): void {
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  // Browsers always send Origin on cross-site non-GET requests and on CORS requests; SDKs and the CLI never do.
+  if (header("origin") !== undefined || (header("sec-fetch-site") ?? "none") !== "none") {
+    throw forbidden("Requests from web pages are refused");
+  }
+  const host = header("host");
+  if (host !== undefined && !LOOPBACK_HOST.test(host) && !(options.allowedHosts ?? []).includes(host)) {
+    throw forbidden(`Host ${host} is not accepted`);
+  }
+  if (req.body.length > maxBody) throw tooLarge(maxBody);
+  if (req.body.length > 0) {
+    const type = (header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    // text/plain, form and multipart bodies are what a page can POST without a CORS preflight.
+    if (type !== "application/json" && type !== "application/x-amz-json-1.1") throw unsupportedMedia(type);
+  }
+  const keys = options.auth?.accessKeyIds;
+  if (keys) {
+    const credential = /Credential=([^/,\s]+)\//.exec(header("authorization") ?? "")?.[1];
+    if (!credential || !keys.includes(credential)) {
+      throw new HttpError(
+        403,
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+      );
+    }
+  }
+}
+
+export interface RunningApi {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Serves the API over HTTP. Loopback only unless `host` says otherwise. */
+export async function startApi(
+  engine: Engine,
+  options: ApiOptions & { host?: string; port?: number } = {},
+): Promise<RunningApi> {
+  const handle = createApi(engine, options);
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBody) {
+        if (!refused) {
+          refused = true;
+          send(res, renderError(tooLarge(maxBody), randomUUID()), true);
+        }
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (refused) return;
+      handle({
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      }).then(
+        (out) => send(res, out, false),
+        (error: unknown) => send(res, renderError(error, randomUUID()), false),
+      );
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, out: ApiResponse, closeAfter: boolean): void {
+  if (res.headersSent) return;
+  res.writeHead(out.status, {
+    ...out.headers,
+    "content-length": Buffer.byteLength(out.body),
+    ...(closeAfter ? { connection: "close" } : {}),
+  });
+  res.end(out.body);
+}
