@@ -1,0 +1,208 @@
+/**
+ * Acceptance under the lab: real environments (official aws-lambda-ric behind the exec wrapper), the BUILT
+ * LAYER ZIP unmodified as the function's layer, s3rver, fault objects written with @aws-sdk/client-s3 and
+ * every invocation made with @aws-sdk/client-lambda.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { serializeFaultConfig } from "@faultline/protocol";
+import { type Lab, startLab } from "../../lab/src/index.ts";
+import { buildLayer } from "../src/layer.ts";
+import { delay, error, faultConfig, integration } from "./helpers/faults.ts";
+import { FIXTURE_DIR } from "./helpers/harness.ts";
+import { CREDENTIALS } from "./helpers/s3.ts";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+describe("extension acceptance under the lab (built layer zip, client-lambda)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "faultline-accept-"));
+  // Environments get a private /tmp: side effects go where the test can see them.
+  const shared = join(ROOT, ".tmp", `extension-accept-${process.pid}`);
+  let lab: Lab;
+  let lambda: LambdaClient;
+  let s3: S3Client;
+  let n = 0;
+
+  before(async () => {
+    mkdirSync(shared, { recursive: true });
+    const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+    const fn = (name: string, handler = "index.handler") => ({
+      name,
+      runtime: "nodejs20.x" as const,
+      handler,
+      code: FIXTURE_DIR,
+      layers: [layer.zipPath],
+      timeout: 10,
+      environment: {
+        AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
+        AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/fis/",
+        AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "1",
+        FAULTLINE_HOT_POLL_INTERVAL_SECONDS: "1",
+      },
+    });
+    lab = await startLab({
+      buckets: ["faults"],
+      functions: [
+        fn("delayed"),
+        fn("failing"),
+        fn("failing-late"),
+        fn("http"),
+        fn("sampled"),
+        fn("streaming", "index.stream"),
+      ],
+    });
+    lambda = new LambdaClient({
+      endpoint: lab.endpoints.lambda,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" },
+      maxAttempts: 1,
+    });
+    s3 = new S3Client({
+      endpoint: lab.endpoints.s3,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+    });
+  });
+  after(async () => {
+    lambda?.destroy();
+    s3?.destroy();
+    await lab?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(shared, { recursive: true, force: true });
+  });
+
+  const invoke = (FunctionName: string, payload: unknown) =>
+    lambda.send(new InvokeCommand({ FunctionName, Payload: JSON.stringify(payload) }));
+  const putFault = (fn: string, shape: Parameters<typeof faultConfig>[0]) =>
+    s3.send(
+      new PutObjectCommand({
+        Bucket: "faults",
+        Key: `fis/${fn}/EXP1/${shape.actionName ?? "act"}.json`,
+        Body: serializeFaultConfig(faultConfig(shape, Date.now() - 1000, 600_000)),
+      }),
+    );
+  /**
+   * Invokes until `done` holds, for at most 5 s: the extension picks a new object up on the first
+   * invocation after its 1 s poll interval (holding that invocation for the poll), so no sleep is needed.
+   */
+  async function invokeUntil(
+    fn: string,
+    payload: () => unknown,
+    done: (out: Awaited<ReturnType<typeof invoke>>, ms: number) => boolean,
+  ) {
+    const deadline = performance.now() + 5000;
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      const out = await invoke(fn, payload());
+      if (done(out, performance.now() - started)) return out;
+    }
+    assert.fail(`${fn}: the fault never applied`);
+  }
+  const sideEffect = () => join(shared, `effect-${++n}`);
+
+  it("passes through without faults, and the extension announces itself in the function's logs", async () => {
+    const out = await invoke("delayed", { n: 1 });
+    assert.equal(out.FunctionError, undefined);
+    assert.deepEqual(JSON.parse(Buffer.from(out.Payload ?? []).toString()), { ok: true, n: 1 });
+    assert.ok(
+      lab.logs
+        .events("delayed")
+        .some((e) => e.message.includes("FAULTLINE EXTENSION - extension enabled 0.1.0")),
+    );
+  });
+
+  it("add-delay is observed by the caller", async () => {
+    await putFault("delayed", { ...delay(700), actionName: "lat" });
+    await invokeUntil(
+      "delayed",
+      () => ({}),
+      (_, ms) => ms >= 700,
+    );
+    const started = performance.now();
+    const out = await invoke("delayed", { n: 2 });
+    const took = performance.now() - started;
+    assert.equal(out.FunctionError, undefined);
+    assert.ok(took >= 700, `took ${took} ms`);
+    assert.ok(
+      lab.logs.events("delayed").some((e) => e.message.includes("adding 700 milliseconds of latency")),
+    );
+  });
+
+  it("invocationPercentage 30: 1000 invocations land within statistical bounds", async () => {
+    await putFault("sampled", { ...error(true, 30), actionName: "err" });
+    await invokeUntil(
+      "sampled",
+      () => ({}),
+      (o) => o.FunctionError !== undefined,
+    );
+    let errors = 0;
+    for (let i = 0; i < 1000; i++)
+      if ((await invoke("sampled", { n: i })).FunctionError !== undefined) errors++;
+    // mean 300, standard deviation 14.5: ±4 sd.
+    assert.ok(errors > 242 && errors < 358, `errors ${errors}`);
+  });
+
+  it("invocation-error with preventExecution: FunctionError, and the handler provably did not run", async () => {
+    await putFault("failing", { ...error(true), actionName: "err" });
+    const effect = sideEffect();
+    const out = await invokeUntil(
+      "failing",
+      () => ({ sideEffect: effect }),
+      (o) => o.FunctionError !== undefined,
+    );
+    assert.equal(out.FunctionError, "Unhandled");
+    assert.equal(JSON.parse(Buffer.from(out.Payload ?? []).toString()).errorType, "FaultInjectionError");
+    const probe = sideEffect();
+    const again = await invoke("failing", { sideEffect: probe });
+    assert.equal(again.FunctionError, "Unhandled");
+    assert.equal(existsSync(probe), false, "the handler must not have run");
+  });
+
+  it("invocation-error without preventExecution: FunctionError after the handler ran", async () => {
+    await putFault("failing-late", { ...error(false), actionName: "err" });
+    await invokeUntil(
+      "failing-late",
+      () => ({}),
+      (o) => o.FunctionError !== undefined,
+    );
+    const probe = sideEffect();
+    const out = await invoke("failing-late", { sideEffect: probe });
+    assert.equal(out.FunctionError, "Unhandled");
+    assert.equal(existsSync(probe), true, "the handler ran");
+  });
+
+  it("http-integration-response: the caller gets the proxy-integration response", async () => {
+    await putFault("http", { ...integration(503, true), actionName: "http" });
+    const out = await invokeUntil(
+      "http",
+      () => ({}),
+      (o) =>
+        Buffer.from(o.Payload ?? [])
+          .toString()
+          .includes("statusCode"),
+    );
+    assert.equal(out.FunctionError, undefined);
+    const body = JSON.parse(Buffer.from(out.Payload ?? []).toString());
+    assert.equal(body.statusCode, 503);
+    assert.deepEqual(body.headers, { "Content-Type": "application/json" });
+  });
+
+  it("response streaming passes through InvokeWithResponseStream", async () => {
+    const out = await lambda.send(
+      new InvokeWithResponseStreamCommand({ FunctionName: "streaming", Payload: JSON.stringify({ n: 4 }) }),
+    );
+    let text = "";
+    for await (const event of out.EventStream ?? []) {
+      if (event.PayloadChunk?.Payload) text += Buffer.from(event.PayloadChunk.Payload).toString();
+      if (event.InvokeComplete?.ErrorCode) assert.fail(`stream error ${event.InvokeComplete.ErrorCode}`);
+    }
+    assert.equal(text, "first chunk;second chunk n=4");
+  });
+});
