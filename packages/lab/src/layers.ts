@@ -18,11 +18,30 @@ let workRoot: string | undefined;
 /** The lab process's scratch root (layer merges, private /tmp dirs), removed when the process exits. */
 export async function labWorkRoot(): Promise<string> {
   if (!workRoot) {
+    await sweepAbandoned();
     workRoot = await mkdtemp(join(tmpdir(), `faultline-lab-${process.pid}-`));
     const root = workRoot;
     process.once("exit", () => rmSync(root, { recursive: true, force: true }));
   }
   return workRoot;
+}
+
+/** Removes scratch roots left by labs that died without running their exit hook (SIGKILL). */
+async function sweepAbandoned(): Promise<void> {
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    const pid = Number(/^faultline-lab-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Merges `layers` (dirs or .zip files, later ones win) into a directory and returns its path. */

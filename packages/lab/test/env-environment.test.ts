@@ -3,8 +3,12 @@
  * external extensions and an exec wrapper from layers (a directory and a zip), freeze, timeout, exits.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { after, afterEach, describe, it } from "node:test";
 import { CollectingLogSink, labOwnedProcesses, makeInput } from "../../testing/src/index.ts";
 import type { ExecutionEnvironment, FunctionSpec, InvocationReport } from "../src/contract.ts";
@@ -249,6 +253,88 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     assert.ok(sink.text().includes(`bootstrap started handler=my.handler task=${want}`));
   });
 
+  it("response streaming: the runtime's stream reaches the caller as a Readable, errors as trailers", async () => {
+    const { env } = create(spec({ handler: "index.stream" }));
+    const r = await env.invoke(makeInput({ payload: Buffer.from("{}"), acceptStreaming: true }));
+    assert.equal(r.outcome.kind, "stream");
+    if (r.outcome.kind !== "stream") return;
+    assert.equal(r.outcome.contentType, "text/plain");
+    const chunks: Buffer[] = [];
+    for await (const c of r.outcome.body) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), "hello world");
+    assert.deepEqual(await r.outcome.completion, {});
+    const failed = await env.invoke(
+      makeInput({ payload: Buffer.from('{"fail":true}'), acceptStreaming: true }),
+    );
+    assert.equal(failed.outcome.kind, "stream");
+    if (failed.outcome.kind !== "stream") return;
+    for await (const _ of failed.outcome.body) {
+      // drain
+    }
+    const completion = await failed.outcome.completion;
+    assert.equal(completion?.errorType, "Error");
+    assert.match(Buffer.from(completion?.errorBody ?? "", "base64").toString(), /mid-stream failure/);
+    const buffered = await invoke(env, {});
+    assert.equal(
+      buffered.outcome.kind,
+      "response",
+      "a buffered Invoke of a streaming function gets the whole body",
+    );
+    if (buffered.outcome.kind === "response")
+      assert.equal(buffered.outcome.payload.toString(), "hello world");
+  });
+
+  it("init limit: an init slower than the limit → Sandbox.Timedout, INIT_REPORT Status: timeout", async () => {
+    const quick = createEnvironmentFactory({ initTimeoutMs: 500 });
+    const { env } = create(
+      spec({ handler: "index.echo", environment: { FN_INIT_SLEEP_MS: "30000" } }),
+      undefined,
+      quick,
+    );
+    const input = makeInput();
+    const r = await env.invoke(input);
+    assert.equal(r.outcome.kind, "function-error");
+    if (r.outcome.kind !== "function-error") return;
+    assert.equal(r.outcome.errorType, "Sandbox.Timedout");
+    assert.match(r.log, /INIT_REPORT Init Duration: \d+\.\d+ ms\tPhase: init\tStatus: timeout/);
+    assert.equal(env.state, "dead");
+  });
+
+  it("extension init error → the extension's error type to the caller, environment dead", async () => {
+    const { env, sink } = create(spec({ layers: [join(fixtures, "env-layers", "bad")] }));
+    const r = await invoke(env, {});
+    assert.equal(r.outcome.kind, "function-error");
+    if (r.outcome.kind === "function-error") assert.equal(r.outcome.errorType, "Extension.ConfigInvalid");
+    assert.equal(env.state, "dead");
+    assert.ok(!sink.text().some((l) => l.includes("RUNTIME module loaded")), "the runtime never started");
+  });
+
+  it("SIGKILL of the lab process kills every process of its environments", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, "env-orphan", "run.mts")], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`orphan runner exited early (${code})`)));
+    });
+    assert.deepEqual(JSON.parse(line), { ready: "response" });
+    const owned = labOwnedProcesses(child.pid);
+    assert.ok(owned.length >= 2, `runtime and extension run (${owned.join("; ")})`);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    // The kernel delivers the death signals asynchronously: wait for the condition, bounded.
+    const deadline = Date.now() + 5000;
+    while (labOwnedProcesses(child.pid).length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(labOwnedProcesses(child.pid), []);
+    for (const d of readdirSync(tmpdir())) {
+      if (d.startsWith(`faultline-lab-${child.pid}-`))
+        rmSync(join(tmpdir(), d), { recursive: true, force: true });
+    }
+  });
+
   it("shutdown is idempotent and leaves no process behind", async () => {
     const { env } = create(spec());
     await invoke(env, {});
@@ -283,5 +369,7 @@ describe("plain sandbox fallback (no namespaces)", () => {
       "/opt/wrapper.sh was mapped to the merged layer dir",
     );
     assert.ok(sink.text().some((l) => l.startsWith("EXT a registered")));
+    await env.shutdown("spindown");
+    rmSync("/tmp/ext-a-registered", { force: true }); // no private /tmp in this mode: the probe wrote the host's
   });
 });
