@@ -26,9 +26,14 @@ async function freePort(): Promise<number> {
 /** moto_server (preinstalled) as the Lambda control plane, S3 and CloudWatch, on a loopback port. */
 export class Moto {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly child: ChildProcess | undefined,
     readonly endpoint: string,
   ) {}
+
+  /** A handle on a moto_server someone else started (no process of ours). */
+  static attach(endpoint: string): Moto {
+    return new Moto(undefined, endpoint);
+  }
 
   static async start(): Promise<Moto> {
     const port = await freePort();
@@ -133,9 +138,10 @@ export class Moto {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const gone = new Promise((r) => this.child.once("exit", r));
-    this.child.kill("SIGTERM");
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const gone = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
     await gone;
   }
 }
