@@ -114,6 +114,9 @@ export async function extractZip(zipPath: string, dest: string): Promise<void> {
       });
       zip.readEntry();
     });
+  } catch (err) {
+    if (err instanceof LayerError) throw err;
+    throw new LayerError(zipPath, (err as Error).message);
   } finally {
     zip.close();
   }

@@ -395,6 +395,19 @@ export function runtimeApiConformance(
       await outcome;
     });
 
+    test("a second next while one is parked is refused (403), the parked one still gets the event", async () => {
+      const parked = next();
+      // The first /next must be parked before the second arrives: a 404 round trip after it orders them.
+      await rawRequest(h.runtimeApi, "GET", "/2018-06-01/no-such-route");
+      assertErrorShape(await next(), 403, "InvalidStateTransition");
+      const input = makeInput();
+      const outcome = h.invoke(input);
+      const r = await parked;
+      assert.equal(r.headers["lambda-runtime-aws-request-id"], input.requestId);
+      assertAccepted(await post(`/invocation/${input.requestId}/response`, "{}"));
+      await outcome;
+    });
+
     test("queued invocations are handed out one at a time, in order", async () => {
       const a = makeInput();
       const b = makeInput();
