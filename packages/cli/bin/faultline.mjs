@@ -1,6 +1,5 @@
-#!/usr/bin/env -S node --openssl-legacy-provider --no-warnings=ExperimentalWarning
+#!/usr/bin/env -S node --no-warnings=ExperimentalWarning
 // The `faultline` command: runs src/main.ts through tsx (no build step).
-// --openssl-legacy-provider: s3rver's ListObjectsV2 continuation tokens use DES (see docs/lab-config.md).
 import { register } from "tsx/esm/api";
 
 register();

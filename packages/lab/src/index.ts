@@ -1,5 +1,9 @@
 export * from "./config.ts";
 export type * from "./contract.ts";
+export {
+  createEnvironmentFactory,
+  type EnvironmentFactoryOptions,
+} from "./environment/index.ts";
 export * from "./errors.ts";
 export { type Lab, type LabConfigSource, type StartLabOptions, startLab } from "./lab.ts";
 export {

@@ -5,6 +5,7 @@
 
 import { type LabConfig, type LabConfigInput, loadLabConfig, parseLabConfig } from "./config.ts";
 import type { EnvironmentFactory, LabServices } from "./contract.ts";
+import { createEnvironmentFactory, type EnvironmentFactoryOptions } from "./environment/index.ts";
 import { type RunningServer, startLambdaApi } from "./lambda-api/index.ts";
 import { LogStore } from "./logs.ts";
 import { FunctionPool, type Timers } from "./pool.ts";
@@ -13,6 +14,8 @@ import { type RunningS3, S3_CREDENTIALS, startS3 } from "./s3.ts";
 export interface StartLabOptions {
   /** How environments are made; defaults to the real one (processes, Runtime API, extensions). */
   environmentFactory?: EnvironmentFactory;
+  /** Options of the real environment factory (sandbox mode, init timeout, shutdown grace…). */
+  environmentOptions?: EnvironmentFactoryOptions;
   /** Interface for every server; 127.0.0.1 unless you mean to expose the lab. */
   host?: string;
   /** Base directory for relative paths of an inline config object (default: cwd). */
@@ -43,7 +46,7 @@ export type LabConfigSource = string | LabConfig | LabConfigInput;
 export async function startLab(source: LabConfigSource, options: StartLabOptions = {}): Promise<Lab> {
   const config = resolveConfig(source, options);
   const host = options.host ?? "127.0.0.1";
-  const factory = options.environmentFactory ?? (await defaultFactory());
+  const factory = options.environmentFactory ?? createEnvironmentFactory(options.environmentOptions);
   const logs = new LogStore();
   const cleanups: Array<() => Promise<void>> = [];
   const undo = async () => {
@@ -125,15 +128,4 @@ function resolveConfig(source: LabConfigSource, options: StartLabOptions): LabCo
 function isValidated(source: LabConfig | LabConfigInput): source is LabConfig {
   const fn = source.functions?.[0] as { arn?: unknown } | undefined;
   return fn !== undefined ? typeof fn.arn === "string" : "idleTimeoutSeconds" in source && "ports" in source;
-}
-
-/** The real environment factory (processes, Runtime API, extensions), loaded only when needed. */
-async function defaultFactory(): Promise<EnvironmentFactory> {
-  // A computed specifier keeps this file compiling while the environment side is being built.
-  const specifier = "./environment/index.ts";
-  const mod = (await import(specifier)) as {
-    createEnvironmentFactory?: (options?: object) => EnvironmentFactory;
-  };
-  if (!mod.createEnvironmentFactory) throw new Error("the lab's environment factory is not available");
-  return mod.createEnvironmentFactory({});
 }

@@ -1,9 +1,10 @@
 /**
  * The lab's S3: s3rver on 127.0.0.1 with the configured buckets, data in a temporary directory removed on close.
  * Known s3rver quirks (docs/lab-config.md): clients must not send aws-chunked bodies (use
- * `requestChecksumCalculation: "WHEN_REQUIRED"` or string/Buffer bodies); a truncated ListObjectsV2 needs the
- * process started with --openssl-legacy-provider (the `faultline` CLI is); IfMatch and IfNoneMatch "*" on PUT are ignored.
+ * `requestChecksumCalculation: "WHEN_REQUIRED"` or string/Buffer bodies); IfMatch and IfNoneMatch "*" on PUT are
+ * ignored. Its ListObjectsV2 continuation tokens use DES, which OpenSSL 3 lacks: see `allowDesContinuationTokens`.
  */
+import crypto from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -39,6 +40,7 @@ export interface RunningS3 {
 }
 
 export async function startS3(options: S3Options): Promise<RunningS3> {
+  allowDesContinuationTokens();
   const host = options.host ?? "127.0.0.1";
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), "faultline-s3-"));
   const ownsDirectory = options.directory === undefined;
@@ -74,4 +76,38 @@ export async function startS3(options: S3Options): Promise<RunningS3> {
       return closed;
     },
   };
+}
+
+/**
+ * s3rver encrypts ListObjectsV2 continuation tokens with DES; without --openssl-legacy-provider OpenSSL 3 refuses
+ * ('ERR_OSSL_EVP_UNSUPPORTED') and every truncated listing fails with 500. When — and only when — DES is unavailable,
+ * give `crypto.createCipheriv/createDecipheriv("des", …)` (s3rver calls them through the CommonJS module object) an
+ * identity transform: the token becomes iv + plain `region/bucket/key`, opaque enough for a local S3.
+ * Every other algorithm, and DES where OpenSSL has it, goes to the real functions.
+ */
+let desPatched = false;
+function allowDesContinuationTokens(): void {
+  if (desPatched) return;
+  desPatched = true;
+  try {
+    crypto.createCipheriv("des", Buffer.alloc(8), Buffer.alloc(8));
+    return;
+  } catch {
+    // DES unsupported: install the fallback below.
+  }
+  const identity = () => {
+    const transform = {
+      update: (data: string | Buffer, encoding?: BufferEncoding) =>
+        typeof data === "string" ? Buffer.from(data, encoding ?? "utf8") : Buffer.from(data),
+      final: () => Buffer.alloc(0),
+    };
+    return transform;
+  };
+  const realCipher = crypto.createCipheriv;
+  const realDecipher = crypto.createDecipheriv;
+  const mutable = crypto as unknown as Record<string, unknown>;
+  mutable.createCipheriv = (algorithm: string, ...rest: unknown[]) =>
+    algorithm === "des" ? identity() : (realCipher as (...a: unknown[]) => unknown)(algorithm, ...rest);
+  mutable.createDecipheriv = (algorithm: string, ...rest: unknown[]) =>
+    algorithm === "des" ? identity() : (realDecipher as (...a: unknown[]) => unknown)(algorithm, ...rest);
 }

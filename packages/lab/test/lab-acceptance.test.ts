@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type Lab, LabConfigError, startLab } from "../src/index.ts";
 
 const run = promisify(execFile);
@@ -133,7 +133,7 @@ describe("lab acceptance (real environments)", () => {
     assert.equal((await first).StatusCode, 200);
   });
 
-  it("S3: configured buckets exist and objects round trip", async () => {
+  it("S3: configured buckets exist, objects round trip, truncated listings page", async () => {
     const s3 = new S3Client({
       endpoint: lab.endpoints.s3,
       region: "us-east-1",
@@ -145,6 +145,19 @@ describe("lab acceptance (real environments)", () => {
       await s3.send(new PutObjectCommand({ Bucket: "faults", Key: "a/b.json", Body: '{"ok":true}' }));
       const got = await s3.send(new GetObjectCommand({ Bucket: "faults", Key: "a/b.json" }));
       assert.equal(await got.Body?.transformToString(), '{"ok":true}');
+      // Truncated listings page through continuation tokens (s3rver's DES tokens, without the legacy provider).
+      for (const key of ["p/1", "p/2", "p/3"])
+        await s3.send(new PutObjectCommand({ Bucket: "data", Key: key, Body: "x" }));
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: "data", MaxKeys: 2, ContinuationToken: token }),
+        );
+        keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
+        token = page.NextContinuationToken;
+      } while (token);
+      assert.deepEqual(keys, ["p/1", "p/2", "p/3"]);
     } finally {
       s3.destroy();
     }
