@@ -1,0 +1,168 @@
+/**
+ * Acceptance on the lab: real function processes (official aws-lambda-ric) with the built faultline layer,
+ * the lab's Lambda API and S3, the engine behind the FIS API, driven by @aws-sdk/client-fis and the AWS CLI.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import {
+  CreateExperimentTemplateCommand,
+  FisClient,
+  GetExperimentCommand,
+  StartExperimentCommand,
+} from "@aws-sdk/client-fis";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { Engine } from "@faultline/engine";
+import { seedTemplate } from "../../engine/test/seed.ts";
+import { buildLayer } from "../../extension/src/layer.ts";
+import { type Lab, S3_CREDENTIALS, startLab } from "../../lab/src/index.ts";
+import { type RunningApi, startApi } from "../src/index.ts";
+
+const run = promisify(execFile);
+const FN_DIR = fileURLToPath(new URL("./fixtures/fn/", import.meta.url));
+const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+
+describe("engine + API on the lab (real functions with the faultline layer)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "faultline-engine-lab-"));
+  let lab: Lab;
+  let engine: Engine;
+  let api: RunningApi;
+  let fis: FisClient;
+  let lambda: LambdaClient;
+  let s3: S3Client;
+
+  before(async () => {
+    const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+    const fn = (name: string, tags: Record<string, string>) => ({
+      name,
+      runtime: "nodejs20.x" as const,
+      handler: "index.handler",
+      code: FN_DIR,
+      layers: [layer.zipPath],
+      timeout: 10,
+      tags,
+      environment: {
+        AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
+        AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/FisConfigs/",
+        AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "1",
+        FAULTLINE_HOT_POLL_INTERVAL_SECONDS: "1",
+      },
+    });
+    lab = await startLab({
+      buckets: ["faults"],
+      functions: [fn("orders", { FISExperimentReady: "Yes" }), fn("payments", { team: "pay" })],
+    });
+    lambda = new LambdaClient({
+      endpoint: lab.endpoints.lambda,
+      region: "us-east-1",
+      credentials: creds,
+      maxAttempts: 1,
+    });
+    s3 = new S3Client({
+      endpoint: lab.endpoints.s3,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: S3_CREDENTIALS,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+    });
+    engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, log: () => {} });
+    api = await startApi(engine);
+    fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: creds, maxAttempts: 1 });
+  });
+  after(async () => {
+    fis?.destroy();
+    await api?.close();
+    await engine?.close();
+    lambda?.destroy();
+    s3?.destroy();
+    await lab?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const timedInvoke = async (name: string) => {
+    const started = performance.now();
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: name, Payload: JSON.stringify({ n: 1 }) }),
+    );
+    return { ms: performance.now() - started, out };
+  };
+  /** Invokes until `done` holds (the extension polls every second), for at most `limitMs`. */
+  const invokeUntil = async (
+    name: string,
+    done: (r: Awaited<ReturnType<typeof timedInvoke>>) => boolean,
+    limitMs = 8000,
+  ) => {
+    const deadline = performance.now() + limitMs;
+    while (performance.now() < deadline) {
+      const r = await timedInvoke(name);
+      if (done(r)) return r;
+    }
+    assert.fail(`${name}: condition never held within ${limitMs} ms`);
+  };
+  const faultKeys = async () =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: "faults" }))).Contents ?? []).map((o) => o.Key!);
+
+  test("SDK: the seed template delays invocations by 2000 ms until it completes", async () => {
+    const tpl = seedTemplate();
+    tpl.actions.lat.parameters.duration = "PT6S";
+    const t = (await fis.send(new CreateExperimentTemplateCommand(tpl as never))).experimentTemplate!;
+    const before = await timedInvoke("orders");
+    assert.ok(before.ms < 1000, `baseline ${before.ms} ms`);
+    const x = (await fis.send(new StartExperimentCommand({ experimentTemplateId: t.id }))).experiment!;
+    const delayed = await invokeUntil("orders", (r) => r.ms >= 2000);
+    assert.equal(delayed.out.FunctionError, undefined);
+    // Only the tagged function was targeted.
+    assert.ok((await timedInvoke("payments")).ms < 1000);
+    const done = await engine.settled(x.id!);
+    assert.equal(done.state.status, "completed");
+    assert.equal(
+      (await fis.send(new GetExperimentCommand({ id: x.id }))).experiment!.state!.status,
+      "completed",
+    );
+    assert.deepEqual(await faultKeys(), []);
+    await invokeUntil("orders", (r) => r.ms < 1000);
+  });
+
+  test("AWS CLI v2: an error fault, stopped mid-experiment, stops failing", async () => {
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: "AKIDTEST",
+      AWS_SECRET_ACCESS_KEY: "secret",
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    };
+    const cli = async (...args: string[]) =>
+      JSON.parse(
+        (await run("/usr/bin/aws", ["fis", ...args, "--endpoint-url", api.url, "--output", "json"], { env }))
+          .stdout,
+      );
+    const tpl = seedTemplate();
+    tpl.targets.fns.resourceTags = { team: "pay" };
+    tpl.actions = {
+      err: {
+        actionId: "aws:lambda:invocation-error",
+        parameters: { duration: "PT10M", preventExecution: "true" },
+        targets: { Functions: "fns" },
+      },
+    };
+    const file = join(dir, "err.json");
+    writeFileSync(file, JSON.stringify(tpl));
+    const t = (await cli("create-experiment-template", "--cli-input-json", `file://${file}`))
+      .experimentTemplate;
+    const x = (await cli("start-experiment", "--experiment-template-id", t.id)).experiment;
+    await invokeUntil("payments", (r) => r.out.FunctionError !== undefined);
+    await cli("stop-experiment", "--id", x.id);
+    const done = await engine.settled(x.id);
+    assert.equal(done.state.status, "stopped");
+    assert.deepEqual(await faultKeys(), []);
+    await invokeUntil("payments", (r) => r.out.FunctionError === undefined);
+  });
+});
