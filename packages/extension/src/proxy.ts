@@ -23,6 +23,7 @@ export interface RuntimeApiProxy {
 }
 
 const API = "/2018-06-01/runtime";
+const MAX_PENDING_REPLACEMENTS = 64;
 /** Headers that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "host", "proxy-connection", "upgrade"]);
 
@@ -42,11 +43,26 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
     return http.request({ host: upstreamHost, port: upstreamPort, method, path, headers, agent });
   }
 
-  function send(method: string, path: string, headers: OutgoingHttpHeaders, body?: Buffer) {
+  /** `cancel`: fires if the runtime hangs up first; the upstream request is then aborted. */
+  function send(
+    method: string,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    body?: Buffer,
+    cancel?: ServerResponse,
+  ) {
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = upstreamRequest(method, path, headers);
-      req.on("response", resolve);
-      req.on("error", (error) => reject(new UpstreamError(`${method} ${path}: ${error.message}`)));
+      const abort = () => req.destroy();
+      cancel?.once("close", abort);
+      req.on("response", (answer) => {
+        cancel?.off("close", abort);
+        resolve(answer);
+      });
+      req.on("error", (error) => {
+        cancel?.off("close", abort);
+        reject(new UpstreamError(`${method} ${path}: ${error.message}`));
+      });
       req.end(body);
     });
   }
@@ -65,7 +81,14 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
   /** GET next: where delays happen and where preventExecution short-circuits. */
   const next: Handler = async (req, res) => {
     for (;;) {
-      const event = await send("GET", req.url ?? `${API}/invocation/next`, forwardHeaders(req));
+      // A runtime that hangs up while waiting (it died) must not have an event taken on its behalf.
+      const event = await send(
+        "GET",
+        req.url ?? `${API}/invocation/next`,
+        forwardHeaders(req),
+        undefined,
+        res,
+      );
       const requestId = header(event, "lambda-runtime-aws-request-id");
       if (event.statusCode !== 200 || requestId === undefined) return relay(event, res);
       const plan = await options.plan(header(event, "lambda-runtime-invoked-function-arn") ?? "", requestId);
@@ -76,6 +99,10 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
       if (plan.outcome === undefined) return relay(event, res);
       options.onInjected?.(plan, requestId, "outcome");
       if (!plan.outcome.preventExecution) {
+        // Entries leave on the runtime's result; a runtime that died mid-invocation leaves one behind, so cap.
+        if (replacements.size >= MAX_PENDING_REPLACEMENTS) {
+          replacements.delete(replacements.keys().next().value as string);
+        }
         replacements.set(requestId, plan.outcome.outcome);
         return relay(event, res);
       }
