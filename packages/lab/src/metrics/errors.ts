@@ -20,8 +20,20 @@ export class CloudWatchApiError extends Error {
     readonly code: string,
     readonly status: number,
     message: string,
+    /** The modelled error shape when it differs from the code (several shapes share `ResourceNotFound`). */
+    readonly shape: string = SHAPES[code] ?? code,
   ) {
     super(message);
     this.name = code;
   }
 }
+
+/** CloudWatch's query error codes → the error shapes of its JSON model. */
+const SHAPES: Record<string, string> = {
+  InvalidParameterValue: "InvalidParameterValueException",
+  MissingParameter: "MissingRequiredParameterException",
+  InvalidParameterCombination: "InvalidParameterCombinationException",
+  InvalidParameterInput: "DashboardInvalidInputError",
+  InvalidNextToken: "InvalidNextToken",
+  LimitExceeded: "LimitExceededFault",
+};

@@ -1,3 +1,6 @@
+export * from "./alarms.ts";
+export * from "./cloudwatch-api.ts";
+export * from "./dashboards.ts";
 export * from "./emf.ts";
 export * from "./errors.ts";
 export * from "./ingest.ts";
