@@ -125,6 +125,17 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     assert.match(r2.log, /handler says pineapple/);
   });
 
+  it("response over 6 MB from a real handler → Function.ResponseSizeTooLarge, environment still usable", async () => {
+    const { env } = create(spec({ handler: "index.big" }));
+    const r = await invoke(env, { bytes: 7_000_000 });
+    assert.equal(r.outcome.kind, "function-error");
+    if (r.outcome.kind !== "function-error") return;
+    assert.equal(r.outcome.errorType, "Function.ResponseSizeTooLarge");
+    assert.match(r.log, /Failed to post handler success response\. Http response code: 413/);
+    const ok = await invoke(env, { bytes: 3 });
+    assert.equal(json(ok) as unknown, "xxx");
+  });
+
   it("handler exception → function error with the runtime's payload", async () => {
     const { env } = create(spec({ handler: "index.fail" }));
     const r = await invoke(env, {});

@@ -416,7 +416,10 @@ export class LabEnvironment implements ExecutionEnvironment {
     if (child.pid) track(child.pid);
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
-      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (l) => this.line(l));
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (l) => {
+        // The sandbox's own wrapper may complain while being killed; that is not the function's output.
+        if (!l.startsWith("unshare: ")) this.line(l);
+      });
     }
     void proc.exited.then(({ code, signal }) => {
       proc.gone = true;
