@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
+import { labOwnedProcesses } from "@faultline/testing";
 import { main } from "../src/main.ts";
 
 const bin = join(import.meta.dirname, "..", "bin", "faultline.mjs");
@@ -58,10 +59,42 @@ describe("faultline lab up", () => {
       body: '{"ping":1}',
     });
     assert.equal(await invoked.text(), '{"ping":1}');
+    assert.ok(labOwnedProcesses(child.pid).length > 0, "the invocation started processes");
     child.kill("SIGTERM");
     assert.equal(await exit, 0, stderr());
+    assert.deepEqual(labOwnedProcesses(child.pid), [], "stop() waited for every process");
     assert.deepEqual(stdout, [line], "nothing but the endpoints on stdout");
     await assert.rejects(fetch(`${endpoints.lambda}/2015-03-31/functions/`));
+  });
+
+  it("Ctrl-C (SIGINT) stops the lab and its processes, exit 0", async (t) => {
+    const { child, stdout, stderr, exit } = run(["lab", "up", "--json", "--config", labJson]);
+    t.after(() => child.kill("SIGKILL"));
+    const { lambda } = JSON.parse(await firstLine(stdout, exit)) as { lambda: string };
+    await fetch(`${lambda}/2015-03-31/functions/node-echo/invocations`, { method: "POST", body: "{}" });
+    assert.ok(labOwnedProcesses(child.pid).length > 0);
+    child.kill("SIGINT");
+    assert.equal(await exit, 0, stderr());
+    assert.deepEqual(labOwnedProcesses(child.pid), []);
+  });
+
+  it("a crashed lab (SIGKILL) leaves no process behind", async (t) => {
+    const { child, stdout, exit } = run(["lab", "up", "--json", "--config", labJson]);
+    t.after(() => child.kill("SIGKILL"));
+    const { lambda } = JSON.parse(await firstLine(stdout, exit)) as { lambda: string };
+    for (const fn of ["node-echo", "shell-echo"]) {
+      await fetch(`${lambda}/2015-03-31/functions/${fn}/invocations`, { method: "POST", body: "{}" });
+    }
+    const pid = child.pid;
+    assert.ok(labOwnedProcesses(pid).length > 0);
+    child.kill("SIGKILL");
+    await exit;
+    // The kernel delivers the parent-death signals asynchronously: wait for the processes to go, with a deadline.
+    const deadline = Date.now() + 5000;
+    while (labOwnedProcesses(pid).length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.deepEqual(labOwnedProcesses(pid), []);
   });
 
   it("a bad config → the error naming file and field, exit 2, nothing started", async (t) => {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type Lab, LabConfigError, startLab } from "../src/index.ts";
 
@@ -104,6 +104,56 @@ describe("lab acceptance (real environments)", () => {
     // The same lines are in the log store, under the function's group.
     const stored = lab.logs.events("node-echo").map((e) => e.message);
     assert.ok(stored.some((m) => m.includes("a line from the handler")));
+  });
+
+  it("Event invocation → 202 at once, the function runs in the background", async () => {
+    const marker = `event-${Date.now()}`;
+    const ran = new Promise<void>((resolve) => {
+      const off = lab.logs.subscribe((e) => {
+        if (e.functionName === "node-echo" && e.message.includes(marker)) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: "node-echo",
+        InvocationType: "Event",
+        Payload: JSON.stringify({ log: marker }),
+      }),
+    );
+    assert.equal(out.StatusCode, 202);
+    await ran;
+  });
+
+  it("InvokeWithResponseStream: chunks as the handler writes them, then InvokeComplete (errors too)", async () => {
+    const read = async (payload: unknown) => {
+      const out = await lambda.send(
+        new InvokeWithResponseStreamCommand({
+          FunctionName: "node-stream",
+          Payload: JSON.stringify(payload),
+        }),
+      );
+      assert.equal(out.StatusCode, 200);
+      const chunks: string[] = [];
+      let complete: { ErrorCode?: string; ErrorDetails?: string } | undefined;
+      for await (const event of out.EventStream ?? []) {
+        if (event.PayloadChunk?.Payload) chunks.push(text(event.PayloadChunk.Payload));
+        if (event.InvokeComplete) complete = event.InvokeComplete;
+      }
+      return { body: chunks.join(""), complete };
+    };
+    const ok = await read({ parts: ["x", "y", "z"] });
+    assert.equal(ok.body, "xyz");
+    assert.deepEqual(ok.complete, {});
+    const failed = await read({ parts: ["a"], fail: true });
+    assert.equal(failed.body, "a");
+    assert.equal(failed.complete?.ErrorCode, "Error");
+    assert.match(failed.complete?.ErrorDetails ?? "", /stream failed on purpose/);
+    // A plain Invoke of a streaming function gets the whole body.
+    const buffered = await invoke("node-stream", { parts: ["1", "2"] });
+    assert.equal(text(buffered.Payload), "12");
   });
 
   it("10 concurrent invocations → at most 10 environments, then warm reuse", async () => {
@@ -217,7 +267,7 @@ describe("lab acceptance (real environments)", () => {
       const list = JSON.parse((await aws("lambda", "list-functions", "--max-items", "10")).stdout);
       assert.deepEqual(
         list.Functions.map((f: { FunctionName: string }) => f.FunctionName),
-        ["node-echo", "node-init-error", "shell-echo", "single"],
+        ["node-echo", "node-init-error", "node-stream", "shell-echo", "single"],
       );
       await assert.rejects(
         aws("lambda", "get-function", "--function-name", "nope"),
