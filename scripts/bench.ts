@@ -25,6 +25,12 @@ const benches: Bench[] = [
     run: async (log) =>
       (await import("./bench/extension.ts")).benchExtension(log) as unknown as Promise<Figures>,
   },
+  {
+    name: "engine",
+    description:
+      "engine + FIS API: 1000 lab functions, start → all fault objects written, stop → removed, GetExperiment",
+    run: async (log) => (await import("./bench/engine.ts")).benchEngine(log) as unknown as Promise<Figures>,
+  },
 ];
 
 function flatten(figures: Figures, prefix = ""): Array<[string, string]> {

@@ -139,8 +139,8 @@ export function select<T>(items: T[], mode: string, random: () => number): T[] {
 
 /**
  * Resolves one template target through the Lambda API, once, at experiment start:
- * ARNs via GetFunction; tags and filters via ListFunctions (+ ListTags), then selection, then GetFunction
- * for each chosen function's environment and layers.
+ * ARNs via GetFunction; tags and filters via ListFunctions (+ ListTags), then selection. Either way the
+ * function's own environment (AWS_FIS_CONFIGURATION_LOCATION, wrapper) and layers decide where faults go.
  */
 export async function resolveTarget(
   lambda: LambdaClient,
@@ -148,10 +148,14 @@ export async function resolveTarget(
   options: { random: () => number; readiness: ReadinessOptions; concurrency: number },
 ): Promise<ResolvedFunction[]> {
   const qualifier = target.parameters?.functionQualifier;
-  let names: string[];
-  if (target.resourceArns && target.resourceArns.length > 0) {
-    names = target.resourceArns;
-  } else {
+  const toResolved = (config: FunctionConfiguration): ResolvedFunction => {
+    const { readiness, location } = checkReadiness(config, options.readiness);
+    const fn: ResolvedFunction = { arn: config.FunctionArn!, name: config.FunctionName!, readiness };
+    if (qualifier) fn.qualifier = qualifier;
+    if (location) fn.location = location;
+    return fn;
+  };
+  if (!target.resourceArns || target.resourceArns.length === 0) {
     let candidates: FunctionConfiguration[] = [];
     let marker: string | undefined;
     do {
@@ -171,9 +175,11 @@ export async function resolveTarget(
       });
       candidates = tagged.filter((fn): fn is FunctionConfiguration => fn !== undefined);
     }
-    names = candidates.map((fn) => fn.FunctionArn!);
+    // ListFunctions already carries each function's Environment and Layers (the fields readiness needs),
+    // so a second GetFunction per function would only double the calls for large fleets.
+    return select(candidates, target.selectionMode, options.random).map(toResolved);
   }
-  const chosen = select(names, target.selectionMode, options.random);
+  const chosen = select(target.resourceArns, target.selectionMode, options.random);
   return mapLimit(chosen, options.concurrency, async (name) => {
     let config: FunctionConfiguration | undefined;
     try {
@@ -187,10 +193,6 @@ export async function resolveTarget(
     if (!config?.FunctionArn || !config.FunctionName) {
       throw new TargetResolutionError(`GetFunction returned no configuration for ${name}`);
     }
-    const { readiness, location } = checkReadiness(config, options.readiness);
-    const fn: ResolvedFunction = { arn: config.FunctionArn, name: config.FunctionName, readiness };
-    if (qualifier) fn.qualifier = qualifier;
-    if (location) fn.location = location;
-    return fn;
+    return toResolved(config);
   });
 }

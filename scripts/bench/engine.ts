@@ -1,0 +1,130 @@
+/**
+ * Engine + FIS API figures: 1000 functions declared in the lab (never invoked), start → every fault object
+ * written, stop → every one removed, and GetExperiment latency through @aws-sdk/client-fis.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  FisClient,
+  GetExperimentCommand,
+  StartExperimentCommand,
+  StopExperimentCommand,
+} from "@aws-sdk/client-fis";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { S3Client } from "@aws-sdk/client-s3";
+import { startApi } from "../../packages/api/src/index.ts";
+import { Engine } from "../../packages/engine/src/index.ts";
+import { S3_CREDENTIALS, startLab } from "../../packages/lab/src/index.ts";
+
+const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
+const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+
+function percentile(sorted: number[], p: number): number {
+  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
+}
+
+export async function benchEngine(log: (line: string) => void, functions = 1000) {
+  const dir = mkdtempSync(join(tmpdir(), "faultline-bench-engine-"));
+  // A layer directory whose name marks it as faultline's: readiness checks the layer, nothing runs.
+  const layer = join(dir, "faultline-layer");
+  mkdirSync(layer);
+  const lab = await startLab({
+    buckets: ["faults"],
+    functions: Array.from({ length: functions }, (_, i) => ({
+      name: `fn-${i}`,
+      runtime: "nodejs20.x" as const,
+      handler: "index.handler",
+      code: FN_DIR,
+      layers: [layer],
+      tags: { bench: "yes" },
+      environment: {
+        AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
+        AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/FisConfigs/",
+      },
+    })),
+  });
+  const lambda = new LambdaClient({
+    endpoint: lab.endpoints.lambda,
+    region: "us-east-1",
+    credentials: creds,
+  });
+  const s3 = new S3Client({
+    endpoint: lab.endpoints.s3,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: S3_CREDENTIALS,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+  });
+  const engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, concurrency: 32, log });
+  const api = await startApi(engine);
+  const fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: creds });
+  try {
+    const t = await engine.createExperimentTemplate({
+      description: "bench",
+      roleArn: "arn:aws:iam::123456789012:role/fis",
+      stopConditions: [{ source: "none" }],
+      targets: {
+        fns: { resourceType: "aws:lambda:function", resourceTags: { bench: "yes" }, selectionMode: "ALL" },
+      },
+      actions: {
+        lat: {
+          actionId: "aws:lambda:invocation-add-delay",
+          parameters: { duration: "PT10M" },
+          targets: { Functions: "fns" },
+        },
+      },
+    });
+    const t0 = performance.now();
+    let written = 0;
+    let removed = 0;
+    let allWritten!: () => void;
+    let allRemoved!: () => void;
+    const writtenP = new Promise<void>((r) => (allWritten = r));
+    const removedP = new Promise<void>((r) => (allRemoved = r));
+    engine.events.on("fault-object", (e) => {
+      if (e.change === "written" && ++written === functions) allWritten();
+      if (e.change === "deleted" && ++removed === functions) allRemoved();
+    });
+    engine.events.on("experiment", (e) =>
+      log(`${(performance.now() - t0).toFixed(0)} ms: ${e.detail["new-state"].status}`),
+    );
+    log(`engine bench: starting an experiment over ${functions} functions`);
+    const x = (await fis.send(new StartExperimentCommand({ experimentTemplateId: t.id }))).experiment!;
+    await writtenP;
+    const startMs = performance.now() - t0;
+
+    const samples: number[] = [];
+    for (let i = 0; i < 2200; i++) {
+      const s = performance.now();
+      await fis.send(new GetExperimentCommand({ id: x.id }));
+      if (i >= 200) samples.push(performance.now() - s);
+    }
+    samples.sort((a, b) => a - b);
+
+    const t1 = performance.now();
+    await fis.send(new StopExperimentCommand({ id: x.id }));
+    await removedP;
+    await engine.settled(x.id!);
+    const stopMs = performance.now() - t1;
+    return {
+      functions,
+      startToAllFaultObjectsWrittenMs: Math.round(startMs),
+      stopToAllFaultObjectsRemovedMs: Math.round(stopMs),
+      getExperiment: {
+        p50Ms: percentile(samples, 50),
+        p99Ms: percentile(samples, 99),
+        requests: samples.length,
+      },
+    };
+  } finally {
+    fis.destroy();
+    await api.close();
+    await engine.close();
+    lambda.destroy();
+    s3.destroy();
+    await lab.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
