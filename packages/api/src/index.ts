@@ -1,4 +1,5 @@
 export * from "./errors.ts";
 export { type ApiResponse, renderError } from "./render.ts";
 export { matchRoute, ROUTES, type Route } from "./routes.ts";
+export { type Faultline, type ServeOptions, serveFaultline } from "./serve.ts";
 export { type ApiOptions, type ApiRequest, createApi, type RunningApi, startApi } from "./server.ts";

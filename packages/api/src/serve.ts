@@ -1,0 +1,81 @@
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { S3Client } from "@aws-sdk/client-s3";
+import { Engine, type EngineOptions } from "@faultline/engine";
+import { type ApiOptions, type RunningApi, startApi } from "./server.ts";
+
+export interface ServeOptions extends ApiOptions {
+  /** SQLite database and experiment logs. */
+  dataDir: string;
+  region?: string;
+  accountId?: string;
+  /** Service endpoints; omitted ones resolve as the AWS SDK does (real AWS, or AWS_ENDPOINT_URL_*). */
+  endpoints?: { lambda?: string; s3?: string; cloudwatch?: string };
+  /** Credentials for those services; omitted → the SDK's default provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  host?: string;
+  port?: number;
+  stopConditionPollMs?: number;
+  readiness?: EngineOptions["readiness"];
+  log?: (message: string) => void;
+}
+
+export interface Faultline {
+  engine: Engine;
+  api: RunningApi;
+  /** The FIS endpoint, for `--endpoint-url` / `AWS_ENDPOINT_URL_FIS`. */
+  url: string;
+  /** Stops every experiment (removing its faults), closes the API and the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Engine + FIS API against the given endpoints: what `faultline serve` and `faultline up` run.
+ * One code path for real AWS and the lab: only the endpoints differ.
+ */
+export async function serveFaultline(options: ServeOptions): Promise<Faultline> {
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
+  const common = {
+    region,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
+  const e = options.endpoints ?? {};
+  const lambda = new LambdaClient({ ...common, ...(e.lambda ? { endpoint: e.lambda } : {}) });
+  const s3 = new S3Client({
+    ...common,
+    ...(e.s3 ? { endpoint: e.s3, forcePathStyle: true } : {}),
+    // Plain PutObject bodies: local S3 servers mishandle aws-chunked uploads.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+  });
+  const cloudwatch = new CloudWatchClient({ ...common, ...(e.cloudwatch ? { endpoint: e.cloudwatch } : {}) });
+  const engine = await Engine.open({
+    dataDir: options.dataDir,
+    lambda,
+    s3,
+    cloudwatch,
+    region,
+    ...(options.accountId ? { accountId: options.accountId } : {}),
+    ...(options.stopConditionPollMs ? { stopConditionPollMs: options.stopConditionPollMs } : {}),
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  let api: RunningApi;
+  try {
+    api = await startApi(engine, options);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  return {
+    engine,
+    api,
+    url: api.url,
+    async close() {
+      await api.close();
+      await engine.close();
+      lambda.destroy();
+      s3.destroy();
+      cloudwatch.destroy();
+    },
+  };
+}
