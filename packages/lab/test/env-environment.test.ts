@@ -346,6 +346,24 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     }
   });
 
+  it("shutdown in the middle of an init or an invocation settles the invocation and leaves nothing", async () => {
+    const slowInit = create(spec({ environment: { FN_INIT_SLEEP_MS: "30000" } }));
+    const during = invoke(slowInit.env, {});
+    await slowInit.sink.waitFor(/RUNTIME|INIT_START/);
+    await slowInit.env.shutdown("spindown");
+    assert.equal((await during).outcome.kind, "function-error");
+    assert.equal(slowInit.env.state, "dead");
+
+    const busy = create(spec({ handler: "index.sleep", timeoutSeconds: 30 }));
+    const running = invoke(busy.env, { ms: 30000 });
+    await busy.sink.waitFor(/^START RequestId/);
+    await busy.env.shutdown("spindown");
+    const r = await running;
+    assert.equal(r.outcome.kind, "function-error");
+    assert.equal(busy.env.state, "dead");
+    assert.deepEqual(labOwnedProcesses(), []);
+  });
+
   it("shutdown is idempotent and leaves no process behind", async () => {
     const { env } = create(spec());
     await invoke(env, {});

@@ -258,6 +258,11 @@ export class LabEnvironment implements ExecutionEnvironment {
     this.mounts = { opt, task: spec.codeDir, tmp };
     const paths = visiblePaths(this.settings.sandbox, this.mounts);
     await this.ensureApi();
+    if (this.stopping) {
+      // Shut down while this init was waiting: start nothing, and do not leave the new server listening.
+      await this.api?.close();
+      return unavailableError(requestId);
+    }
     const api = this.api!;
     const ext = this.ext!;
     const env = {
@@ -295,7 +300,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     for (const name of names) {
       this.start("extension", name, [`${paths.opt}/extensions/${name}`], env, paths.task);
     }
-    const reg = await this.initRace(registered, initDeadline);
+    const reg = await this.initRace(registered, initDeadline, requestId);
     if (reg.kind === "timeout")
       return fail(initTimeoutError(requestId, this.settings.initTimeoutMs), "timeout");
     if (reg.kind === "failed") return fail(reg.outcome, "error");
@@ -310,7 +315,7 @@ export class LabEnvironment implements ExecutionEnvironment {
       await api.whenReady();
       await ext.whenAllReady();
     })();
-    const r = await this.initRace(ready, initDeadline);
+    const r = await this.initRace(ready, initDeadline, requestId);
     if (r.kind === "timeout")
       return fail(initTimeoutError(requestId, this.settings.initTimeoutMs), "timeout");
     if (r.kind === "failed") return fail(r.outcome, "error");
@@ -322,6 +327,7 @@ export class LabEnvironment implements ExecutionEnvironment {
   private initRace(
     p: Promise<void>,
     deadline: number,
+    requestId: string,
   ): Promise<
     | { kind: "ok" }
     | { kind: "timeout" }
@@ -349,8 +355,12 @@ export class LabEnvironment implements ExecutionEnvironment {
         this.signals.off("ext-init-error", onExtError);
         this.signals.off("runtime-exit", onExit);
         this.signals.off("ext-exit", onExtExit);
+        this.signals.off("stop", onStop);
         resolve(r);
       };
+      const onStop = () => done({ kind: "failed", outcome: unavailableError(requestId) });
+      if (this.stopping) return onStop();
+      this.signals.once("stop", onStop);
       this.signals.on("runtime-init-error", onInitError);
       this.signals.on("ext-init-error", onExtError);
       this.signals.on("runtime-exit", onExit);
@@ -401,6 +411,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     env: Record<string, string>,
     cwd: string,
   ): void {
+    if (this.stopping) return;
     const child = spawnSandboxed(this.settings.sandbox, this.mounts!, argv, env, cwd);
     const proc: Proc = {
       name,
@@ -449,15 +460,23 @@ export class LabEnvironment implements ExecutionEnvironment {
   }
 
   /** The environment can take no more invocations. */
-  private async discard(): Promise<void> {
-    if (this.currentState === "dead") return;
-    this.currentState = "dead";
-    this.resetting = true;
-    await this.killAll();
-    await this.api?.close();
-    if (this.mounts) await rm(this.mounts.tmp, { recursive: true, force: true });
-    this.fireDead();
+  private discard(): Promise<void> {
+    this.discardPromise ??= (async () => {
+      this.currentState = "dead";
+      this.stopping = true;
+      this.signals.emit("stop");
+      this.resetting = true;
+      await this.killAll();
+      await this.api?.close();
+      if (this.mounts) await rm(this.mounts.tmp, { recursive: true, force: true });
+      this.fireDead();
+    })();
+    return this.discardPromise;
   }
+
+  private discardPromise: Promise<void> | undefined;
+  /** Set once shutdown or discard began: an init in progress must not start anything more. */
+  private stopping = false;
 
   private async killAll(): Promise<void> {
     const live = this.procs.filter((p) => !p.gone);
@@ -502,7 +521,9 @@ export class LabEnvironment implements ExecutionEnvironment {
   }
 
   private async doShutdown(reason: ShutdownReason): Promise<void> {
-    if (this.currentState === "dead") return;
+    if (this.discardPromise) return this.discardPromise;
+    this.stopping = true;
+    this.signals.emit("stop");
     this.currentState = "shutting-down";
     this.thaw();
     const ext = this.ext;
@@ -517,7 +538,6 @@ export class LabEnvironment implements ExecutionEnvironment {
         });
       });
     }
-    this.currentState = "ready"; // let discard() run its teardown
     await this.discard();
   }
 
