@@ -42,6 +42,36 @@ describe("Extensions API (2020-01-01) on the Runtime API's host:port", () => {
     );
   });
 
+  it("accountId only for extensions that accept the feature", async () => {
+    const withAccount = new ExtensionsApi({ ...metadata, accountId: "123456789012" });
+    const server = await startRuntimeApi({ routes: withAccount.routes });
+    try {
+      const plain = await rawRequest(
+        server.address,
+        "POST",
+        "/2020-01-01/extension/register",
+        '{"events":[]}',
+        {
+          "Lambda-Extension-Name": "plain",
+        },
+      );
+      assert.deepEqual(json(plain), metadata);
+      const featured = await rawRequest(
+        server.address,
+        "POST",
+        "/2020-01-01/extension/register",
+        '{"events":[]}',
+        {
+          "Lambda-Extension-Name": "featured",
+          "Lambda-Extension-Accept-Feature": "accountId",
+        },
+      );
+      assert.deepEqual(json(featured), { ...metadata, accountId: "123456789012" });
+    } finally {
+      await server.close();
+    }
+  });
+
   it("INVOKE reaches the extension with the invocation's fields; completion waits for its next /next", async () => {
     const id = String((await register("probe", ["INVOKE"])).headers["lambda-extension-identifier"]);
     const firstNext = next(id); // ends the extension's init, parks it

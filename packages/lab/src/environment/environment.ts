@@ -389,6 +389,7 @@ export class LabEnvironment implements ExecutionEnvironment {
       functionName: this.spec.name,
       functionVersion: "$LATEST",
       handler: this.spec.handler,
+      accountId: this.spec.accountId,
     });
     const api = await startRuntimeApi({ routes: ext.routes });
     api.onDispatch((inv) => ext.dispatchInvoke(inv));

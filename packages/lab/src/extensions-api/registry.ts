@@ -44,6 +44,8 @@ export interface FunctionMetadata {
   functionName: string;
   functionVersion: string;
   handler: string;
+  /** Returned only to extensions that send `Lambda-Extension-Accept-Feature: accountId` (as Lambda does). */
+  accountId?: string;
 }
 
 export interface ExtensionInfo {
@@ -210,7 +212,10 @@ export class ExtensionsApi {
       queue: [],
     };
     this.agents.set(agent.id, agent);
-    renderJson(res, 200, this.metadata, { "Lambda-Extension-Identifier": agent.id });
+    const { accountId, ...metadata } = this.metadata;
+    const features = (header(req, "lambda-extension-accept-feature") ?? "").split(",").map((f) => f.trim());
+    const reply = features.includes("accountId") && accountId ? { ...metadata, accountId } : metadata;
+    renderJson(res, 200, reply, { "Lambda-Extension-Identifier": agent.id });
     this.events.emit("register", { id: agent.id, name, events: [...agent.events], state: agent.state });
   }
 
