@@ -1,7 +1,8 @@
 /**
  * The lab's metric store: CloudWatch metrics at one-second resolution, queried with MetricStat semantics
  * (a metric = namespace + name + the exact dimension set; a period aggregates every sample whose timestamp
- * falls in [periodStart, periodStart + period), periods aligned to multiples of the period since the epoch).
+ * falls in [periodStart, periodStart + period); periods start at the query's start time, so a caller that
+ * wants one figure for a whole window asks for one period as long as the window).
  * Bounded by age: samples older than `retentionMs` are dropped.
  */
 import type { Datapoint } from "./emf.ts";
@@ -99,12 +100,15 @@ export class MetricStore {
   }
 
   /** One statistic per period over [startMs, endMs), CloudWatch MetricStat semantics. */
-  query(q: MetricStatQuery, startMs: number, endMs: number): MetricSeries {
+  query(q: MetricStatQuery, queryStartMs: number, queryEndMs: number): MetricSeries {
+    // Samples are kept per second: the window is taken to the second, so adjacent windows never share a sample.
+    const startMs = Math.floor(queryStartMs / 1000) * 1000;
+    const endMs = Math.floor(queryEndMs / 1000) * 1000;
     const stat = parseStatistic(q.stat);
     if (!Number.isInteger(q.period) || q.period < 1) {
       throw new MetricInputError("Period", `${q.period} is not a positive whole number of seconds`);
     }
-    if (!(endMs > startMs)) throw new MetricInputError("EndTime", "must be after StartTime");
+    if (!(queryEndMs > queryStartMs)) throw new MetricInputError("EndTime", "must be after StartTime");
     const periodMs = q.period * 1000;
     const periods = new Map<number, Aggregate>();
     for (const series of this.#metrics.get(metricKey(q.metric))?.values() ?? []) {
@@ -112,7 +116,7 @@ export class MetricStore {
       for (const [second, agg] of series.seconds) {
         const ms = second * 1000;
         if (ms < startMs || ms >= endMs) continue;
-        const start = Math.floor(ms / periodMs) * periodMs;
+        const start = startMs + Math.floor((ms - startMs) / periodMs) * periodMs;
         let p = periods.get(start);
         if (!p) {
           p = emptyAggregate();

@@ -1,0 +1,11 @@
+export * from "./analysis.ts";
+export * from "./charts.ts";
+export * from "./chromium.ts";
+export * from "./dashboards.ts";
+export * from "./duration.ts";
+export * from "./errors.ts";
+export { duration as formatDuration, renderHtml } from "./html.ts";
+export * from "./model.ts";
+export * from "./report.ts";
+export * from "./source.ts";
+export * from "./write.ts";
