@@ -3,10 +3,16 @@
  * and add it here. `lab up` and `layer build` launch local things; every other command talks to the API only.
  */
 import type { CliCommand } from "../command.ts";
+import { experiments } from "./experiments.ts";
 import { labUp } from "./lab-up.ts";
 import { layerBuild } from "./layer.ts";
+import { serve } from "./serve.ts";
+import { templates } from "./templates.ts";
 
 export const commands: CliCommand[] = [
   labUp, // faultline lab up --config <file> [--json]
   layerBuild, // faultline layer build [--out <zip>] [--standalone]
+  serve, // faultline serve [--port] [--lambda-endpoint …] [--s3-endpoint …] [--cloudwatch-endpoint …]
+  templates, // faultline templates create|list|get|update|delete
+  experiments, // faultline experiments start [--watch|--preview]|preview|get|list|stop [--all]
 ];

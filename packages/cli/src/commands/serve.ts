@@ -1,0 +1,69 @@
+/**
+ * `faultline serve`: the engine + FIS API in the foreground, against real AWS or any endpoints given.
+ * Ctrl-C stops every experiment (removing its faults) before exiting.
+ */
+import { serveFaultline } from "@faultline/api";
+import type { CliCommand } from "../command.ts";
+import { UsageError } from "../errors.ts";
+
+interface ServeCliOptions {
+  dataDir: string;
+  port: string;
+  host: string;
+  region?: string;
+  lambdaEndpoint?: string;
+  s3Endpoint?: string;
+  cloudwatchEndpoint?: string;
+  accessKeyId?: string[];
+  json?: boolean;
+}
+
+export const serve: CliCommand = {
+  name: "serve",
+  register(program, io) {
+    program
+      .command("serve")
+      .description("Run the experiment engine and the FIS-compatible API (Ctrl-C stops it)")
+      .option("--data-dir <dir>", "SQLite database and experiment logs", ".faultline/engine")
+      .option("--port <port>", "API port (0 = any free port)", "0")
+      .option("--host <address>", "interface to listen on", "127.0.0.1")
+      .option("--region <region>", "AWS region of the targets")
+      .option("--lambda-endpoint <url>", "Lambda API endpoint (default: AWS)")
+      .option("--s3-endpoint <url>", "S3 endpoint (default: AWS)")
+      .option("--cloudwatch-endpoint <url>", "CloudWatch endpoint for stop-condition alarms (default: AWS)")
+      .option("--access-key-id <id...>", "only serve requests signed with these access key ids")
+      .option("--json", 'print one JSON line {"fis": url} when ready')
+      .action(async (o: ServeCliOptions) => {
+        const port = Number(o.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new UsageError(`--port ${o.port}: not a port`);
+        const f = await serveFaultline({
+          dataDir: o.dataDir,
+          host: o.host,
+          port,
+          ...(o.region ? { region: o.region } : {}),
+          endpoints: {
+            ...(o.lambdaEndpoint ? { lambda: o.lambdaEndpoint } : {}),
+            ...(o.s3Endpoint ? { s3: o.s3Endpoint } : {}),
+            ...(o.cloudwatchEndpoint ? { cloudwatch: o.cloudwatchEndpoint } : {}),
+          },
+          ...(o.accessKeyId ? { auth: { accessKeyIds: o.accessKeyId } } : {}),
+          log: (m) => io.stderr(`faultline engine: ${m}\n`),
+        });
+        io.stdout(
+          o.json
+            ? `${JSON.stringify({ fis: f.url })}\n`
+            : `faultline engine + FIS API at ${f.url}\nCtrl-C to stop.\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            f.close().then(resolve, (error: unknown) => {
+              io.stderr(`error while stopping: ${(error as Error).message}\n`);
+              resolve();
+            });
+          };
+          for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(s, stop);
+        });
+      });
+  },
+};

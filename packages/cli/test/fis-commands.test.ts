@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type Faultline, serveFaultline } from "@faultline/api";
+import { Moto, readyEnv } from "../../engine/test/moto.ts";
+import { seedTemplate } from "../../engine/test/seed.ts";
+import { main } from "../src/main.ts";
+
+let moto: Moto;
+let f: Faultline;
+let dir: string;
+
+before(async () => {
+  moto = await Moto.start();
+  dir = mkdtempSync(join(tmpdir(), "faultline-cli-fis-"));
+  await moto.bucket("faults");
+  const layer = await moto.layer();
+  await moto.fn("ready1", { tags: { FISExperimentReady: "Yes" }, layer, env: readyEnv("faults") });
+  await moto.fn("unready", { tags: { FISExperimentReady: "Yes" } });
+  f = await serveFaultline({
+    dataDir: join(dir, "data"),
+    endpoints: { lambda: moto.endpoint, s3: moto.endpoint, cloudwatch: moto.endpoint },
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    log: () => {},
+  });
+});
+after(async () => {
+  await f?.close();
+  await moto?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(...args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  process.exitCode = undefined;
+  const code = await main([...args, "--endpoint", f.url], {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
+  process.exitCode = undefined;
+  return { code, stdout, stderr };
+}
+
+describe("faultline templates / experiments (through the FIS API)", () => {
+  test("templates create, list, get, update, delete; errors name the field", async () => {
+    const file = join(dir, "t.json");
+    writeFileSync(file, JSON.stringify(seedTemplate()));
+    const created = await cli("templates", "create", "-f", file);
+    assert.equal(created.code, 0, created.stderr);
+    const id = created.stdout.trim();
+    assert.match(id, /^EXT/);
+    assert.match((await cli("templates", "list")).stdout, new RegExp(`${id} .*lambda latency`));
+    const got = JSON.parse((await cli("templates", "get", id)).stdout);
+    assert.equal(got.actions.lat.actionId, "aws:lambda:invocation-add-delay");
+    writeFileSync(join(dir, "u.json"), JSON.stringify({ description: "renamed" }));
+    assert.equal((await cli("templates", "update", id, "-f", join(dir, "u.json"))).code, 0);
+    assert.equal(JSON.parse((await cli("templates", "get", id, "--json")).stdout).description, "renamed");
+    assert.equal((await cli("templates", "delete", id)).code, 0);
+    const missing = await cli("templates", "get", id);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /ResourceNotFoundException: Experiment template EXT\w+ not found/);
+    const bad = seedTemplate();
+    bad.targets.fns.selectionMode = "MOST";
+    writeFileSync(file, JSON.stringify(bad));
+    const invalid = await cli("templates", "create", "-f", file);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /ValidationException: targets\.fns\.selectionMode: "MOST" must be ALL/);
+  });
+
+  test("preview reports readiness in words; start --watch follows to the end; stop --all", async () => {
+    const tpl = seedTemplate();
+    const file = join(dir, "p.json");
+    writeFileSync(file, JSON.stringify(tpl));
+    const id = (await cli("templates", "create", "-f", file)).stdout.trim();
+    const preview = await cli("experiments", "preview", id, "--interval", "20");
+    assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+    assert.match(preview.stdout, /ready1\s+true/);
+    assert.match(preview.stdout, /unready\s+false\s+function unready has no faultline layer/);
+    assert.match(preview.stderr, /1 target\(s\) not ready/);
+    assert.deepEqual(await moto.keys("faults"), []);
+
+    tpl.targets.fns = {
+      resourceType: "aws:lambda:function",
+      resourceArns: ["arn:aws:lambda:us-east-1:123456789012:function:ready1"],
+      selectionMode: "ALL",
+    };
+    tpl.actions.lat.parameters.duration = "PT1S";
+    writeFileSync(file, JSON.stringify(tpl));
+    const short = (await cli("templates", "create", "-f", file)).stdout.trim();
+    const watched = await cli("experiments", "start", short, "--watch", "--interval", "50");
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.match(watched.stdout, /lat\s+aws:lambda:invocation-add-delay\s+running/);
+    assert.match(watched.stdout, /EXP\w+\s+completed\s+Experiment completed\./);
+    assert.deepEqual(await moto.keys("faults"), []);
+
+    tpl.actions.lat.parameters.duration = "PT10M";
+    writeFileSync(file, JSON.stringify(tpl));
+    const long = (await cli("templates", "create", "-f", file)).stdout.trim();
+    const started = await cli("experiments", "start", long, "--json");
+    const x = JSON.parse(started.stdout);
+    await f.engine.idle(x.id);
+    assert.equal((await moto.keys("faults")).length, 1);
+    assert.match(
+      (await cli("experiments", "get", x.id)).stdout,
+      /lat\s+aws:lambda:invocation-add-delay\s+running\s+\d+s/,
+    );
+    assert.match((await cli("experiments", "list")).stdout, new RegExp(`${x.id}\\s+running`));
+    const stopAll = await cli("experiments", "stop", "--all");
+    assert.match(stopAll.stdout, new RegExp(`${x.id}\\s+stopping`));
+    await f.engine.settled(x.id);
+    assert.deepEqual(await moto.keys("faults"), []);
+    assert.equal((await cli("experiments", "stop", "--all")).stdout, "no active experiments\n");
+  });
+});
