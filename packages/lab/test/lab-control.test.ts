@@ -253,6 +253,33 @@ function loadLabConfigRaw(): Record<string, unknown> {
   return JSON.parse(readFileSync(labJson, "utf8"));
 }
 
+describe("log store", () => {
+  it("keeps events per function and stream, filters by time, follows, and stays bounded", () => {
+    const store = new LogStore({ maxEventsPerFunction: 10 });
+    const seen: string[] = [];
+    const off = store.subscribe((e) => seen.push(`${e.logGroupName} ${e.message}`));
+    store.write("f", "s1", "one", 1000);
+    store.write("f", "s2", "two", 2000);
+    store.write("g", "s1", "other", 1500);
+    off();
+    store.write("f", "s1", "three", 3000);
+    assert.deepEqual(seen, ["/aws/lambda/f one", "/aws/lambda/f two", "/aws/lambda/g other"]);
+    assert.deepEqual(
+      store.events("f", { sinceMs: 2000 }).map((e) => e.message),
+      ["two", "three"],
+    );
+    assert.deepEqual(
+      store.events("f", { logStreamName: "s1" }).map((e) => e.message),
+      ["one", "three"],
+    );
+    assert.deepEqual(store.streams("f"), ["s1", "s2"]);
+    for (let i = 0; i < 20; i++) store.write("f", "s1", `n${i}`, 4000 + i);
+    const kept = store.events("f");
+    assert.ok(kept.length <= 10);
+    assert.equal(kept.at(-1)?.message, "n19");
+  });
+});
+
 describe("function pool", () => {
   const spec = () => loadLabConfig(labJson).functions[0]!;
   const services: LabServices = { extraEnvironment: {} };
@@ -518,6 +545,53 @@ describe("Lambda API (fake environments, real SDK client)", () => {
     assert.ok(typeof complete.LogResult === "string");
   });
 
+  it("bad requests: non-JSON payload, mismatched qualifiers, bad invocation type, unknown operation", async () => {
+    await assert.rejects(client.send(new InvokeCommand({ FunctionName: "node-echo", Payload: "{nope" })), {
+      name: "InvalidRequestContentException",
+    });
+    await assert.rejects(
+      client.send(new InvokeCommand({ FunctionName: "node-echo:$LATEST", Qualifier: "v2" })),
+      {
+        name: "InvalidParameterValueException",
+        message: "The derived qualifier from the function name does not match the specified qualifier.",
+      },
+    );
+    const badType = await rawRequest(
+      lab.endpoints.lambda,
+      "POST",
+      "/2015-03-31/functions/node-echo/invocations",
+      {
+        "x-amz-invocation-type": "Sometimes",
+      },
+    );
+    assert.equal(badType.status, 400);
+    assert.equal(badType.headers["x-amzn-errortype"], "InvalidParameterValueException");
+    const unknown = await rawRequest(lab.endpoints.lambda, "DELETE", "/2015-03-31/functions/node-echo");
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers["x-amzn-errortype"], "UnknownOperationException");
+    assert.equal(JSON.parse(unknown.body).Type, "User");
+  });
+
+  it("passes request id, client context and the invoked ARN to the environment", async () => {
+    const clientContext = Buffer.from(JSON.stringify({ custom: { a: 1 } })).toString("base64");
+    const out = await client.send(
+      new InvokeCommand({
+        FunctionName: "123456789012:function:shell-echo",
+        ClientContext: clientContext,
+        Payload: "{}",
+      }),
+    );
+    const sent = factory.created
+      .filter((e) => e.spec.name === "shell-echo")
+      .at(-1)!
+      .invocations.at(-1)!;
+    assert.equal(sent.clientContext, clientContext);
+    assert.equal(sent.invokedFunctionArn, "arn:aws:lambda:us-east-1:123456789012:function:shell-echo");
+    assert.match(sent.traceId, /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
+    assert.match(sent.requestId, /^[0-9a-f-]{36}$/);
+    assert.equal(out.$metadata.requestId, sent.requestId, "x-amzn-RequestId is the invocation's request id");
+  });
+
   it("ListFunctions paginates with Marker/MaxItems", async () => {
     const first = await client.send(new ListFunctionsCommand({ MaxItems: 2 }));
     assert.deepEqual(
@@ -562,6 +636,27 @@ describe("Lambda API (fake environments, real SDK client)", () => {
     );
   });
 
+  it("a port in use → startLab rejects and undoes what it started", async () => {
+    const { createServer } = await import("node:net");
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const raw = JSON.parse(readFileSync(labJson, "utf8"));
+      raw.ports = { lambda: port, s3: 0 };
+      const servers = () => process.getActiveResourcesInfo().filter((r) => r === "TCPServerWrap").length;
+      const before = servers();
+      await assert.rejects(startLab(raw, { environmentFactory: factory, baseDir: fixtures }), {
+        code: "EADDRINUSE",
+      });
+      // Closed handles leave the active list on a later loop turn: give it a few turns, not wall-clock time.
+      for (let turn = 0; turn < 10 && servers() !== before; turn++) await new Promise((r) => setImmediate(r));
+      assert.equal(servers(), before, "the S3 server started first was closed again");
+    } finally {
+      blocker.close();
+    }
+  });
+
   it("stop() shuts every environment down and closes the servers", async () => {
     const extra = await startLab(labJson, { environmentFactory: factory });
     const created = factory.created.length;
@@ -577,10 +672,10 @@ describe("Lambda API (fake environments, real SDK client)", () => {
   });
 });
 
-function rawRequest(base: string, method: string, path: string) {
+function rawRequest(base: string, method: string, path: string, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
     (resolve, reject) => {
-      const req = request(`${base}${path}`, { method }, (res) => {
+      const req = request(`${base}${path}`, { method, headers }, (res) => {
         let body = "";
         res.on("data", (c) => {
           body += c;
