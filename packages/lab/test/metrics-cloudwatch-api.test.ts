@@ -23,6 +23,7 @@ import {
   createCloudWatchService,
   MetricStore,
   recordInvocation,
+  startCloudWatchServer,
 } from "../src/metrics/index.ts";
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -419,5 +420,48 @@ describe("CloudWatch API served by the lab, driven by @aws-sdk/client-cloudwatch
       MetricAlarms: { StateValue: string }[];
     };
     assert.equal(out.MetricAlarms[0]?.StateValue, "ALARM");
+  });
+});
+
+describe("startCloudWatchServer", () => {
+  test("serves on a loopback ephemeral port, evaluates alarms on its timer, closes cleanly", async () => {
+    const store = new MetricStore();
+    const server = await startCloudWatchServer(store, { now: () => Date.now() }, { evaluateEveryMs: 20 });
+    try {
+      assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      server.service.putAlarm({
+        AlarmName: "always",
+        Namespace: "x",
+        MetricName: "y",
+        Statistic: "Sum",
+        Period: 1,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "breaching",
+      });
+      // Wait on the state-change event, not on time.
+      const changed = await new Promise<AlarmStateChange>((resolve) => {
+        const off = server.service.onAlarmStateChange((c) => {
+          off();
+          resolve(c);
+        });
+      });
+      assert.deepEqual([changed.alarmName, changed.to], ["always", "ALARM"]);
+      const cw = new CloudWatchClient({
+        region: "us-east-1",
+        endpoint: server.url,
+        credentials: { accessKeyId: "a", secretAccessKey: "b" },
+        maxAttempts: 1,
+      });
+      const out = await cw.send(new DescribeAlarmsCommand({ StateValue: "ALARM" }));
+      assert.deepEqual(
+        out.MetricAlarms?.map((a) => a.AlarmName),
+        ["always"],
+      );
+      cw.destroy();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -72,8 +72,9 @@ export function renderChart(
       animation: false,
       backgroundColor: "#ffffff",
       color: PALETTE,
+      // The axis label goes in the title: as an axis name it collides with the title in a small chart.
       title: {
-        text: widget.title,
+        text: widget.yLabel ? `${widget.title} (${widget.yLabel})` : widget.title,
         left: 8,
         top: 4,
         textStyle: { fontSize: 13, fontWeight: "bold", color: "#16191f" },
@@ -90,8 +91,6 @@ export function renderChart(
       yAxis: [
         {
           type: "value",
-          name: widget.yLabel ?? "",
-          nameTextStyle: { fontSize: 10 },
           axisLabel: { fontSize: 10 },
           splitLine: { lineStyle: { color: "#e9ebed" } },
         },
