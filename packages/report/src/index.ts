@@ -4,6 +4,7 @@ export * from "./chromium.ts";
 export * from "./dashboards.ts";
 export * from "./duration.ts";
 export * from "./errors.ts";
+export * from "./fis-config.ts";
 export { duration as formatDuration, renderHtml } from "./html.ts";
 export * from "./model.ts";
 export * from "./report.ts";

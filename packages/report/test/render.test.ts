@@ -14,6 +14,7 @@ import {
   dashboardName,
   findChromium,
   renderHtml,
+  resolveReportConfiguration,
   screenshot,
   WINDOW_FILL,
   writeReport,
@@ -78,6 +79,33 @@ describe("report rendered from the lab's CloudWatch API through @aws-sdk/client-
     assert.equal(r.recovery.ms, 10_000);
     assert.equal(r.charts.length, 4);
     assert.equal(r.charts[0]!.series[0]!.points.length, 36); // 180 s of 5 s periods, all with requests
+  });
+
+  test("experimentReportConfiguration: windows parsed, dashboards read by ARN with GetDashboard", async () => {
+    const r = await resolveReportConfiguration(
+      {
+        dataSources: {
+          cloudWatchDashboards: [
+            { dashboardIdentifier: "arn:aws:cloudwatch::123456789012:dashboard/orders" },
+          ],
+        },
+        preExperimentDuration: "PT1M",
+      },
+      source,
+    );
+    assert.equal(r.preExperimentDurationMs, 60_000);
+    assert.equal(r.postExperimentDurationMs, 20 * 60_000);
+    assert.deepEqual(
+      r.dashboards.map((d) => [d.name, JSON.parse(d.body as string)]),
+      [["orders", dashboard]],
+    );
+    await assert.rejects(
+      resolveReportConfiguration(
+        { dataSources: { cloudWatchDashboards: [{ dashboardIdentifier: "nope" }] } },
+        source,
+      ),
+      (e: Error) => e.name === "ResourceNotFound",
+    );
   });
 
   test("the HTML: one chart per metric widget, window shaded in each, action marks, phase table with numbers", async () => {
