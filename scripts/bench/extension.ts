@@ -148,9 +148,22 @@ async function invokeLatency(o: {
   let extension: ChildProcess | undefined;
   if (o.withLayer) {
     const registered = new Promise((resolve) => extensions.onRegister(resolve));
-    extension = spawn(join(o.opt, "extensions/faultline"), [], { env, stdio: "ignore" });
+    // FAULTLINE_BENCH_EXTENSION_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the extension under
+    // load (what makes it slow); node refuses --cpu-prof in NODE_OPTIONS, so node is started directly.
+    const profile = process.env.FAULTLINE_BENCH_EXTENSION_NODE_ARGS;
+    extension = profile
+      ? spawn(process.execPath, [...profile.split(" "), join(o.opt, "faultline/extension.cjs")], {
+          env,
+          stdio: "ignore",
+        })
+      : spawn(join(o.opt, "extensions/faultline"), [], { env, stdio: "ignore" });
     o.children.push(extension);
-    await registered;
+    const child = extension;
+    const died = new Promise<never>((_, reject) =>
+      child.once("exit", (code) => reject(new Error(`the extension exited (${code}) before registering`))),
+    );
+    died.catch(() => undefined);
+    await Promise.race([registered, died]);
     await extensions.whenAllReady();
   }
   const command = o.withLayer
@@ -175,7 +188,7 @@ async function invokeLatency(o: {
     if (out.kind !== "response") throw new Error(`unexpected ${out.kind}`);
   });
   await kill(runtime);
-  if (extension) await kill(extension);
+  if (extension) await stop(extension);
   await api.close();
   return { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
 }
@@ -346,6 +359,16 @@ function firstLine(child: ChildProcess): Promise<string> {
       if (text.includes("\n")) resolve(text.split("\n")[0] ?? "");
     });
   });
+}
+
+/** SIGTERM first (the extension exits cleanly, writing its profile if asked), SIGKILL after 2 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
+  await gone;
+  clearTimeout(timer);
 }
 
 async function kill(child: ChildProcess): Promise<void> {
