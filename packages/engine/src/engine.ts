@@ -72,6 +72,8 @@ interface Run {
   timers: Set<() => void>;
   /** Every mutation of a run goes through this queue, so a stop never races a write. */
   queue: Promise<void>;
+  /** This experiment's log lines, for delivery to logConfiguration.s3Configuration at the end. */
+  logLines: string[];
   halting?: { status: "stopped" | "failed"; reason: string };
 }
 
@@ -237,7 +239,14 @@ export class Engine {
       targetAccountConfigurationsCount: 0,
     };
     this.store.putExperiment(exp, req.clientToken);
-    const run: Run = { exp, template, functions: new Map(), timers: new Set(), queue: Promise.resolve() };
+    const run: Run = {
+      exp,
+      template,
+      functions: new Map(),
+      timers: new Set(),
+      queue: Promise.resolve(),
+      logLines: [],
+    };
     this.runs.set(id, run);
     this.enqueue(run, () => this.initiate(run));
     return structuredClone(exp);
@@ -479,7 +488,7 @@ export class Engine {
   }
 
   private log(run: Run, type: LogType, details: Record<string, unknown>): void {
-    this.logs.write(run.exp.id, type, this.clock.now(), details);
+    run.logLines.push(JSON.stringify(this.logs.write(run.exp.id, type, this.clock.now(), details)));
   }
 
   private async initiate(run: Run): Promise<void> {
@@ -723,6 +732,28 @@ export class Engine {
     this.setExperimentState(run, status, reason);
     this.log(run, "experiment-end", { experiment_state: run.exp.state });
     this.runs.delete(run.exp.id);
+    await this.deliverLog(run);
+  }
+
+  /** FIS's S3 log delivery: one object per experiment under `<prefix>/AWSLogs/<account>/fis/<region>/<id>/…`. */
+  private async deliverLog(run: Run): Promise<void> {
+    const target = run.exp.logConfiguration?.s3Configuration;
+    if (!target) return;
+    const { accountId: acct, region } = this.account;
+    const at = new Date(this.clock.now()).toISOString();
+    const [y, m, d] = [at.slice(0, 4), at.slice(5, 7), at.slice(8, 10)];
+    const stamp = `${y}${m}${d}${at.slice(11, 13)}${at.slice(14, 16)}`;
+    const prefix = target.prefix ? `${target.prefix.replace(/\/+$/, "")}/` : "";
+    const key = `${prefix}AWSLogs/${acct}/fis/${region}/${run.exp.id}/${y}/${m}/${d}/${acct}_awsfislogs_${region}_${run.exp.id}_${stamp}Z_${run.exp.id.slice(3, 11)}.log`;
+    try {
+      await this.options.s3.send(
+        new PutObjectCommand({ Bucket: target.bucketName, Key: key, Body: `${run.logLines.join("\n")}\n` }),
+      );
+    } catch (error) {
+      this.say(
+        `experiment ${run.exp.id}: cannot deliver its log to s3://${target.bucketName}/${key}: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Deletes recorded fault objects; returns how many could not be deleted (they stay recorded for a retry). */
@@ -752,6 +783,7 @@ export class Engine {
         functions: new Map(),
         timers: new Set(),
         queue: Promise.resolve(),
+        logLines: [],
       };
       for (const [name, a] of Object.entries(exp.actions)) {
         if (!TERMINAL_ACTION.has(a.state.status)) {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { parseFaultConfig } from "@faultline/protocol";
-import { Engine, ManualClock } from "../src/index.ts";
+import { Engine, type ExperimentStateChangeEvent, ManualClock } from "../src/index.ts";
 import { Moto, readyEnv } from "./moto.ts";
 import { seedTemplate } from "./seed.ts";
 
@@ -18,6 +18,7 @@ before(async () => {
   moto = await Moto.start();
   dir = mkdtempSync(join(tmpdir(), "faultline-engine-"));
   await moto.bucket(BUCKET);
+  await moto.bucket("fislogs");
   const layer = await moto.layer();
   for (let i = 1; i <= 4; i++) {
     await moto.fn(`f${i}`, { tags: { FISExperimentReady: "Yes" }, layer, env: readyEnv(BUCKET) });
@@ -54,7 +55,12 @@ const tagged = (tags: Record<string, string>, selectionMode = "ALL") => ({
 describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
   test("seed template: fault objects with exact times while running, gone when complete", async () => {
     const { e, clock } = await engine();
-    const t = await e.createExperimentTemplate(seedTemplate());
+    const t = await e.createExperimentTemplate({
+      ...seedTemplate(),
+      logConfiguration: { s3Configuration: { bucketName: "fislogs", prefix: "fis" }, logSchemaVersion: 2 },
+    });
+    const events: ExperimentStateChangeEvent[] = [];
+    e.events.on("experiment", (ev) => events.push(ev));
     const started = await e.startExperiment({ clientToken: "c1", experimentTemplateId: t.id });
     assert.equal(started.state.status, "pending");
     await e.idle(started.id);
@@ -81,6 +87,16 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
     assert.deepEqual(done.actions.lat!.state, { status: "completed", reason: "Action was completed." });
     assert.deepEqual(await moto.keys(BUCKET), []);
     assert.deepEqual(e.recordedFaultObjects(), []);
+    assert.deepEqual(
+      events.map((ev) => [ev.detail["old-state"].status, ev.detail["new-state"].status]),
+      [
+        ["pending", "initiating"],
+        ["initiating", "running"],
+        ["running", "completed"],
+      ],
+    );
+    assert.equal(events[0]!["detail-type"], "FIS Experiment State Change");
+    assert.deepEqual(events[0]!.resources, [started.arn]);
     const types = readFileSync(e.logPath(started.id)!, "utf8")
       .trim()
       .split("\n")
@@ -88,6 +104,21 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
     assert.deepEqual(types.slice(0, 2), ["experiment-start", "target-resolution-start"]);
     assert.ok(types.includes("action-start") && types.includes("action-end"));
     assert.equal(types.at(-1), "experiment-end");
+    // The same records delivered to the template's S3 log destination, in FIS's key layout.
+    const [logKey] = await moto.keys("fislogs");
+    assert.match(
+      logKey!,
+      new RegExp(
+        `^fis/AWSLogs/123456789012/fis/us-east-1/${started.id}/\\d{4}/\\d{2}/\\d{2}/123456789012_awsfislogs_us-east-1_${started.id}_\\d{12}Z_\\w+\\.log$`,
+      ),
+    );
+    const delivered = await moto.s3().send(new GetObjectCommand({ Bucket: "fislogs", Key: logKey }));
+    const lines = (await delivered.Body!.transformToString()).trim().split("\n");
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).log_type),
+      types,
+    );
+    assert.equal(JSON.parse(lines[0]!).version, "2");
     // clientToken replay returns the same experiment.
     assert.equal((await e.startExperiment({ clientToken: "c1", experimentTemplateId: t.id })).id, started.id);
     await e.close();
