@@ -21,8 +21,13 @@ interface S3rverInstance {
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 
-// s3rver is CommonJS without types: load it through require and describe the little we use.
-const S3rver = createRequire(import.meta.url)("s3rver") as S3rverConstructor;
+// s3rver is CommonJS without types: load it through require (on first use: it pulls in koa and winston)
+// and describe the little we use.
+let s3rverConstructor: S3rverConstructor | undefined;
+const loadS3rver = (): S3rverConstructor => {
+  s3rverConstructor ??= createRequire(import.meta.url)("s3rver") as S3rverConstructor;
+  return s3rverConstructor;
+};
 
 export interface S3Options {
   buckets: string[];
@@ -44,6 +49,7 @@ export async function startS3(options: S3Options): Promise<RunningS3> {
   const host = options.host ?? "127.0.0.1";
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), "faultline-s3-"));
   const ownsDirectory = options.directory === undefined;
+  const S3rver = loadS3rver();
   const server = new S3rver({
     address: host,
     port: options.port ?? 0,

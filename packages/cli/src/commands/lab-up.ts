@@ -3,7 +3,7 @@
  * With --json, stdout is exactly one line {"lambda":"…","s3":"…"} once the lab is ready (function logs go to stderr
  * only with --logs). A config that does not validate → the error, exit 2, nothing started.
  */
-import { type Lab, LabConfigError, loadLabConfig, startLab } from "@faultline/lab";
+import type { Lab, LabConfig } from "@faultline/lab";
 import type { CliCommand, CliIO } from "../command.ts";
 import { group } from "../command.ts";
 import { UsageError } from "../errors.ts";
@@ -30,7 +30,9 @@ export const labUp: CliCommand = {
 };
 
 export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> {
-  let config: ReturnType<typeof loadLabConfig>;
+  // Loaded here, not at the top: the lab package is heavy and other commands do not need it.
+  const { LabConfigError, loadLabConfig, startLab } = await import("@faultline/lab");
+  let config: LabConfig;
   try {
     config = loadLabConfig(options.config);
   } catch (error) {
