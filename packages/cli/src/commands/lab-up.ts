@@ -6,7 +6,7 @@
 import type { Lab, LabConfig } from "@faultline/lab";
 import type { CliCommand, CliIO } from "../command.ts";
 import { group } from "../command.ts";
-import { UsageError } from "../errors.ts";
+import { CliError, UsageError } from "../errors.ts";
 
 interface LabUpOptions {
   config: string;
@@ -39,7 +39,18 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
     if (error instanceof LabConfigError) throw new UsageError(error.message);
     throw error;
   }
-  const lab = await startLab(config, { host: options.host ?? "127.0.0.1" });
+  let lab: Lab;
+  try {
+    lab = await startLab(config, { host: options.host ?? "127.0.0.1" });
+  } catch (error) {
+    const { code, port } = error as { code?: string; port?: number };
+    if (code === "EADDRINUSE") {
+      throw new CliError(
+        `port ${port} is already in use: change ports.lambda / ports.s3 in ${options.config} (0 = any free port)`,
+      );
+    }
+    throw error;
+  }
   const stopped = stopOnSignals(lab, io);
   if (options.json) {
     io.stdout(`${JSON.stringify({ lambda: lab.endpoints.lambda, s3: lab.endpoints.s3 })}\n`);
