@@ -53,6 +53,8 @@ describe("extension acceptance under the lab (built layer zip, client-lambda)", 
         fn("failing-late"),
         fn("http"),
         fn("sampled"),
+        fn("crashing"),
+        fn("malformed"),
         fn("streaming", "index.stream"),
       ],
     });
@@ -192,6 +194,34 @@ describe("extension acceptance under the lab (built layer zip, client-lambda)", 
     const body = JSON.parse(Buffer.from(out.Payload ?? []).toString());
     assert.equal(body.statusCode, 503);
     assert.deepEqual(body.headers, { "Content-Type": "application/json" });
+  });
+
+  it("malformed and unknown-version objects are ignored, logged once each", async () => {
+    const put = (key: string, body: string) =>
+      s3.send(new PutObjectCommand({ Bucket: "faults", Key: `fis/malformed/EXP1/${key}`, Body: body }));
+    await put("broken.json", "{not json");
+    await put("future.json", JSON.stringify({ ...faultConfig(error(true), Date.now() - 1000), version: 2 }));
+    // Invoke until both objects were read and judged (at the first poll after the 1 s interval).
+    const judged = () =>
+      lab.logs.events("malformed").filter((e) => e.message.includes("ignoring fault configuration")).length;
+    const deadline = performance.now() + 5000;
+    while (judged() < 2 && performance.now() < deadline) {
+      assert.equal((await invoke("malformed", {})).FunctionError, undefined);
+    }
+    for (let i = 0; i < 5; i++) assert.equal((await invoke("malformed", {})).FunctionError, undefined);
+    const lines = lab.logs
+      .events("malformed")
+      .filter((e) => e.message.includes("ignoring fault configuration"));
+    assert.equal(lines.length, 2, lines.map((e) => e.message).join("\n"));
+    assert.match(lines.map((e) => e.message).join("\n"), /future\.json: version: unsupported version 2/);
+  });
+
+  it("a runtime crash mid-invocation is a function error, and the next invocation works", async () => {
+    const crashed = await invoke("crashing", { crash: true });
+    assert.equal(crashed.FunctionError, "Unhandled");
+    const out = await invoke("crashing", { n: 7 });
+    assert.equal(out.FunctionError, undefined);
+    assert.deepEqual(JSON.parse(Buffer.from(out.Payload ?? []).toString()), { ok: true, n: 7 });
   });
 
   it("response streaming passes through InvokeWithResponseStream", async () => {
