@@ -1,5 +1,6 @@
 /** The seed's template: 2000 ms start delay, 100 %, tag-selected. */
 export const ARN = "arn:aws:lambda:us-east-1:123456789012:function:demo";
+// biome-ignore lint/suspicious/noExplicitAny: tests mutate this JSON freely to build bad templates.
 export function seedTemplate(): Record<string, any> {
   return {
     description: "lambda latency",

@@ -9,7 +9,7 @@ import {
 } from "../src/index.ts";
 import { ARN, seedTemplate } from "./seed.ts";
 
-function rejects(mutate: (t: Record<string, any>) => void, field: string, fragment: string) {
+function rejects(mutate: (t: ReturnType<typeof seedTemplate>) => void, field: string, fragment: string) {
   const t = seedTemplate();
   mutate(t);
   assert.throws(
@@ -257,8 +257,8 @@ describe("template validation", () => {
         (path, value) => {
           const t = seedTemplate();
           const parts = path.split(".");
-          let o: any = t;
-          for (const p of parts.slice(0, -1)) o = o[p];
+          let o: Record<string, unknown> = t;
+          for (const p of parts.slice(0, -1)) o = o[p] as Record<string, unknown>;
           o[parts.at(-1)!] = value;
           try {
             validateCreateTemplate(t);
