@@ -1,8 +1,8 @@
 /**
- * A CloudWatch API (metrics, alarms, dashboards) over the lab's metric store, spoken the way the current
- * `@aws-sdk/client-cloudwatch` speaks it: awsJson1_0, `POST /` with `X-Amz-Target: GraniteServiceVersion20100801.<Op>`,
- * timestamps as epoch seconds, errors as `__type` plus the awsQuery-compatible `x-amzn-query-error: Code;Sender`.
- * Credentials are not checked (loopback only). The route table below lists every operation, one handler each.
+ * A CloudWatch API (metrics, alarms, dashboards) over the lab's metric store, in the three protocols CloudWatch
+ * clients speak (awsJson1_0 for the current SDK, rpc-v2-cbor for AWS CLI v1, awsQuery for AWS CLI v2; see
+ * protocols.ts). Credentials are not checked (loopback only). The route table below lists every operation,
+ * one handler each; handlers take decoded input and return plain objects with Dates for timestamps.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -16,6 +16,7 @@ import {
 } from "./alarms.ts";
 import { DashboardStore } from "./dashboards.ts";
 import { CloudWatchApiError, MetricInputError } from "./errors.ts";
+import { decodeRequest, protocolOf, render } from "./protocols.ts";
 import { parseStatistic } from "./statistics.ts";
 import type { MetricId, MetricStore } from "./store.ts";
 import { isStandardUnit, type StandardUnit } from "./units.ts";
@@ -49,8 +50,6 @@ export interface CloudWatchService {
   readonly store: MetricStore;
   readonly dashboards: DashboardStore;
 }
-
-export const CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801.";
 
 type Input = Record<string, unknown>;
 type Handler = (input: Input) => Record<string, unknown>;
@@ -133,9 +132,9 @@ export function createCloudWatchService(
       StateValue: a.state,
       StateReason: a.stateReason,
       StateReasonData: a.stateReasonData,
-      StateUpdatedTimestamp: a.stateUpdatedMs / 1000,
-      StateTransitionedTimestamp: a.stateUpdatedMs / 1000,
-      AlarmConfigurationUpdatedTimestamp: a.configUpdatedMs / 1000,
+      StateUpdatedTimestamp: new Date(a.stateUpdatedMs),
+      StateTransitionedTimestamp: new Date(a.stateUpdatedMs),
+      AlarmConfigurationUpdatedTimestamp: new Date(a.configUpdatedMs),
       MetricName: d.MetricName,
       Namespace: d.Namespace,
       Statistic: d.Statistic,
@@ -189,7 +188,7 @@ export function createCloudWatchService(
           end,
           `${field}.MetricStat`,
         );
-        const timestamps = series.timestamps.map((t) => t / 1000);
+        const timestamps = series.timestamps.map((t) => new Date(t));
         const values = series.values;
         if (descending) {
           timestamps.reverse();
@@ -233,7 +232,7 @@ export function createCloudWatchService(
       const point = (t: number) => {
         let p = byTime.get(t);
         if (!p) {
-          p = { Timestamp: t / 1000, Unit: u ?? "None" };
+          p = { Timestamp: new Date(t), Unit: u ?? "None" };
           byTime.set(t, p);
         }
         return p;
@@ -445,7 +444,7 @@ export function createCloudWatchService(
         DashboardEntries: page.items.map((d) => ({
           DashboardName: d.name,
           DashboardArn: dashboardArn(d.name),
-          LastModified: d.lastModifiedMs / 1000,
+          LastModified: new Date(d.lastModifiedMs),
           Size: Buffer.byteLength(d.body),
         })),
         ...(page.next === undefined ? {} : { NextToken: page.next }),
@@ -481,43 +480,33 @@ export function createCloudWatchService(
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    const protocol = protocolOf(req);
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > maxBody && !refused) {
         refused = true;
-        send(res, new CloudWatchApiError("RequestEntityTooLarge", 413, `request body over ${maxBody} bytes`));
+        render(
+          res,
+          protocol,
+          "",
+          new CloudWatchApiError("RequestEntityTooLarge", 413, `request body over ${maxBody} bytes`),
+        );
         req.resume();
       }
       if (!refused) chunks.push(c);
     });
     req.on("end", () => {
       if (refused) return;
-      const target = String(req.headers["x-amz-target"] ?? "");
-      if (req.method !== "POST" || !target.startsWith(CLOUDWATCH_TARGET_PREFIX)) {
-        send(
-          res,
-          new CloudWatchApiError(
-            "UnknownOperationException",
-            400,
-            "expected POST / with X-Amz-Target: GraniteServiceVersion20100801.<Operation> (awsJson1_0)",
-          ),
-        );
-        return;
-      }
-      let input: Input;
+      let operation = "";
       try {
-        const text = Buffer.concat(chunks).toString("utf8");
-        const parsed: unknown = text.length === 0 ? {} : JSON.parse(text);
-        input = object(parsed, "body");
-      } catch {
-        send(res, new CloudWatchApiError("SerializationException", 400, "request body is not a JSON object"));
-        return;
-      }
-      try {
-        send(res, 200, call(target.slice(CLOUDWATCH_TARGET_PREFIX.length), input));
+        const decoded = decodeRequest(req, Buffer.concat(chunks));
+        operation = decoded.operation;
+        render(res, protocol, operation, call(operation, decoded.input));
       } catch (e) {
-        send(
+        render(
           res,
+          protocol,
+          operation,
           e instanceof CloudWatchApiError ? e : new CloudWatchApiError("InternalFailure", 500, String(e)),
         );
       }
@@ -555,28 +544,6 @@ export function createCloudWatchService(
     if (!(end > start)) throw invalidValue("EndTime", "must be after StartTime");
     return store.query({ metric, period, stat, ...(u ? { unit: u } : {}) }, start, end);
   }
-}
-
-/** One error shape, one renderer: awsJson `__type` + awsQuery-compatible code header. */
-function send(
-  res: ServerResponse,
-  status: number | CloudWatchApiError,
-  body?: Record<string, unknown>,
-): void {
-  if (res.headersSent) return;
-  let payload: Record<string, unknown>;
-  const headers: Record<string, string> = { "content-type": "application/x-amz-json-1.0" };
-  if (status instanceof CloudWatchApiError) {
-    payload = { __type: `com.amazonaws.cloudwatch#${status.shape}`, message: status.message };
-    headers["x-amzn-query-error"] = `${status.code};${status.status >= 500 ? "Receiver" : "Sender"}`;
-    status = status.status;
-  } else {
-    payload = body ?? {};
-  }
-  const text = JSON.stringify(payload);
-  headers["content-length"] = String(Buffer.byteLength(text));
-  res.writeHead(status, headers);
-  res.end(text);
 }
 
 function paginate<T>(items: T[], token: unknown, size: number): { items: T[]; next?: string } {
@@ -627,8 +594,9 @@ function int(v: unknown, field: string): number {
   return n;
 }
 
-/** awsJson timestamps are epoch seconds (fractions allowed); ISO strings are accepted too. */
+/** Epoch seconds (awsJson, fractions allowed), Dates (CBOR tag 1) or ISO strings (awsQuery). */
 function time(v: unknown, field: string): number {
+  if (v instanceof Date && !Number.isNaN(v.getTime())) return v.getTime();
   if (typeof v === "number" && Number.isFinite(v)) return Math.round(v * 1000);
   if (typeof v === "string" && !Number.isNaN(Date.parse(v))) return Date.parse(v);
   if (v === undefined)

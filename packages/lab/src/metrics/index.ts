@@ -5,6 +5,7 @@ export * from "./emf.ts";
 export * from "./errors.ts";
 export * from "./ingest.ts";
 export * from "./lambda-metrics.ts";
+export * from "./protocols.ts";
 export * from "./server.ts";
 export * from "./statistics.ts";
 export * from "./store.ts";
