@@ -1,5 +1,6 @@
 import { type ActiveFault, parseFaultConfig } from "@faultline/protocol";
 import type { Clock } from "./clock.ts";
+import { StoreError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { ObjectStore } from "./s3.ts";
 
@@ -74,9 +75,12 @@ export class FaultPoller {
   async refreshIfStale(maxWaitMs: number): Promise<void> {
     if (this.#inflight === undefined && !this.isStale()) return;
     const polling = this.poll();
-    if (maxWaitMs <= 0) return;
+    // The budget counts from the poll's start, so a slow or unreachable store holds invocations for at most
+    // `maxWaitMs` per poll in total, not `maxWaitMs` each.
+    const waitMs = maxWaitMs - (this.#o.clock.now() - this.#lastAttemptMs);
+    if (waitMs <= 0) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([polling, new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
+    await Promise.race([polling, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
     clearTimeout(timer);
   }
 
@@ -112,7 +116,17 @@ export class FaultPoller {
         if (!key.endsWith(".json")) continue;
         seen.add(key);
         if (this.#cache.get(key)?.etag === etag && etag !== "") continue;
-        const object = await store.get(key);
+        let object: { etag: string; body: string };
+        try {
+          object = await store.get(key);
+        } catch (error) {
+          // Deleted between the list and the get (the fault ended): as if it had not been listed.
+          if (error instanceof StoreError && error.message.includes("NoSuchKey")) {
+            seen.delete(key);
+            continue;
+          }
+          throw error;
+        }
         this.#cache.set(key, this.#parse(key, object.etag || etag, object.body));
       }
       for (const key of this.#cache.keys()) if (!seen.has(key)) this.#cache.delete(key);

@@ -170,4 +170,39 @@ describe("FaultPoller against a real S3 server (s3rver)", () => {
     assert.equal(typeof emf[0]?.PollDuration, "number");
     store.close();
   });
+
+  it("holds invocations at most the wait budget per poll, even when the store hangs", async () => {
+    const clock = manualClock();
+    let release!: () => void;
+    const hanging = {
+      requestCount: 0,
+      list: () => new Promise<[]>((resolve) => (release = () => resolve([]))),
+      get: () => Promise.reject(new Error("unused")),
+    };
+    const log = new Logger({
+      level: "ERROR",
+      format: "text",
+      metrics: false,
+      functionName: "demo",
+      clock,
+      write: () => {},
+    });
+    const poller = new FaultPoller({
+      store: hanging,
+      prefix: PREFIX,
+      functionName: "demo",
+      clock,
+      log,
+      slowPollMs: 60_000,
+      hotPollMs: 5000,
+    });
+    let settled = false;
+    const first = poller.refreshIfStale(30).then(() => (settled = true));
+    await first;
+    assert.ok(settled, "the first invocation is released while the poll still hangs");
+    clock.advance(30);
+    await poller.refreshIfStale(30); // budget spent: returns without waiting again
+    release();
+    poller.stop();
+  });
 });
