@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { type Lab, LabConfigError, startLab } from "../src/index.ts";
+import { type Lab, LabConfigError, startLab, type Timers } from "../src/index.ts";
 
 const run = promisify(execFile);
 const labJson = join(import.meta.dirname, "fixtures", "lab-acceptance", "lab.json");
@@ -19,11 +19,31 @@ const AWS_CLI = "/usr/bin/aws";
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString("utf8");
 const json = (bytes: Uint8Array | undefined) => JSON.parse(text(bytes));
 
+/** Idle expiry fired by the test, not by the clock. */
+class ManualTimers implements Timers {
+  readonly pending = new Map<number, () => void>();
+  #next = 0;
+  setTimeout(fn: () => void): unknown {
+    this.#next += 1;
+    this.pending.set(this.#next, fn);
+    return this.#next;
+  }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  fireAll(): void {
+    const fns = [...this.pending.values()];
+    this.pending.clear();
+    for (const fn of fns) fn();
+  }
+}
+const idleTimers = new ManualTimers();
+
 describe("lab acceptance (real environments)", () => {
   let lab: Lab;
   let lambda: LambdaClient;
   before(async () => {
-    lab = await startLab(labJson);
+    lab = await startLab(labJson, { timers: idleTimers });
     lambda = new LambdaClient({
       endpoint: lab.endpoints.lambda,
       region: "us-east-1",
@@ -211,6 +231,17 @@ describe("lab acceptance (real environments)", () => {
     } finally {
       s3.destroy();
     }
+  });
+
+  it("idle environments are shut down when their idle time expires; the next call starts a new one", async () => {
+    const pool = lab.pool("shell-echo")!;
+    await invoke("shell-echo", { warm: 1 });
+    const created = pool.stats().created;
+    assert.ok(pool.stats().idle >= 1);
+    idleTimers.fireAll();
+    while (pool.stats().environments > 0) await new Promise((r) => setImmediate(r));
+    assert.equal(json((await invoke("shell-echo", { echo: "cold again" })).Payload).echo, "cold again");
+    assert.equal(pool.stats().created, created + 1);
   });
 
   describe("AWS CLI v2", { skip: existsSync(AWS_CLI) ? false : `${AWS_CLI} not installed` }, () => {
