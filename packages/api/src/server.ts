@@ -5,15 +5,17 @@ import { type Engine, ValidationException } from "@faultline/engine";
 import { forbidden, HttpError, notFound, tooLarge, unsupportedMedia } from "./errors.ts";
 import { type ApiResponse, ok, renderError } from "./render.ts";
 import { matchRoute } from "./routes.ts";
+import { verifySigV4 } from "./sigv4.ts";
 
 export interface ApiOptions {
   /** Largest accepted request body. Default 1 MiB (a 20-action template is a few KB). */
   maxBodyBytes?: number;
   /**
-   * Opt-in caller check. `accessKeyIds`: only SigV4 requests signed with one of these access key ids
-   * (the key id in the Authorization credential scope) are served. Default: any credentials on loopback.
+   * Opt-in caller checks; default: any credentials on loopback.
+   * `credentials`: access key id → secret; every request's SigV4 signature is verified against them.
+   * `accessKeyIds`: only requests whose Authorization names one of these key ids (no signature check).
    */
-  auth?: { accessKeyIds?: string[] };
+  auth?: { accessKeyIds?: string[]; credentials?: Record<string, string> };
   /** Host header values accepted besides loopback ones (DNS-rebinding defence). */
   allowedHosts?: string[];
 }
@@ -37,6 +39,11 @@ export function createApi(engine: Engine, options: ApiOptions = {}) {
     const requestId = randomUUID();
     try {
       guard(req, options, maxBody);
+      if (options.auth?.credentials) {
+        const problem = await verifySigV4(req, options.auth.credentials);
+        if (problem)
+          throw new HttpError(403, "InvalidSignatureException", `Request not authenticated: ${problem}`);
+      }
       const url = new URL(req.url, "http://localhost");
       let segments: string[];
       try {

@@ -222,6 +222,68 @@ describe("FIS API guards (in-process, no port)", () => {
   });
 });
 
+describe("opt-in SigV4 verification", () => {
+  test("SDK and both CLIs pass with the right secret; a wrong secret is refused", async () => {
+    const secured = await startApi(engine, { auth: { credentials: { AKIDGOOD: "s3cret" } } });
+    const client = (secretAccessKey: string) =>
+      new FisClient({
+        region: "us-east-1",
+        endpoint: secured.url,
+        credentials: { accessKeyId: "AKIDGOOD", secretAccessKey },
+        maxAttempts: 1,
+      });
+    try {
+      const good = client("s3cret");
+      assert.ok((await good.send(new ListActionsCommand({ maxResults: 2 }))).actions!.length > 0);
+      const t = await good.send(new CreateExperimentTemplateCommand(seedTemplate() as never));
+      await good.send(
+        new UntagResourceCommand({
+          resourceArn: `arn:aws:fis:us-east-1:123456789012:experiment-template/${t.experimentTemplate!.id}`,
+          tagKeys: ["a", "b c"],
+        }),
+      );
+      good.destroy();
+      const bad = client("wrong");
+      await assert.rejects(
+        bad.send(new ListActionsCommand({})),
+        (e: Error & { $metadata: { httpStatusCode: number } }) => {
+          assert.equal(e.name, "InvalidSignatureException");
+          assert.equal(e.$metadata.httpStatusCode, 403);
+          return true;
+        },
+      );
+      bad.destroy();
+      for (const bin of ["aws", "/usr/bin/aws"]) {
+        const env = {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: "AKIDGOOD",
+          AWS_SECRET_ACCESS_KEY: "s3cret",
+          AWS_DEFAULT_REGION: "us-east-1",
+          AWS_CONFIG_FILE: "/dev/null",
+          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        };
+        const { stdout } = await run(
+          bin,
+          [
+            "fis",
+            "list-experiments",
+            "--max-results",
+            "5",
+            "--endpoint-url",
+            secured.url,
+            "--output",
+            "json",
+          ],
+          { env },
+        );
+        assert.ok(Array.isArray(JSON.parse(stdout).experiments), bin);
+      }
+    } finally {
+      await secured.close();
+    }
+  });
+});
+
 describe("AWS CLI v1 (aws) and v2 (/usr/bin/aws) via --endpoint-url", () => {
   const env = {
     ...process.env,

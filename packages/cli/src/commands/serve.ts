@@ -15,6 +15,7 @@ interface ServeCliOptions {
   s3Endpoint?: string;
   cloudwatchEndpoint?: string;
   accessKeyId?: string[];
+  verifySignatures?: boolean;
   json?: boolean;
 }
 
@@ -37,6 +38,17 @@ export const serve: CliCommand = {
         const port = Number(o.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw new UsageError(`--port ${o.port}: not a port`);
+        let credentials: Record<string, string> | undefined;
+        if (o.verifySignatures) {
+          const id = process.env.FAULTLINE_API_ACCESS_KEY_ID;
+          const secret = process.env.FAULTLINE_API_SECRET_ACCESS_KEY;
+          if (!id || !secret) {
+            throw new UsageError(
+              "--verify-signatures needs FAULTLINE_API_ACCESS_KEY_ID and FAULTLINE_API_SECRET_ACCESS_KEY",
+            );
+          }
+          credentials = { [id]: secret };
+        }
         const f = await serveFaultline({
           dataDir: o.dataDir,
           host: o.host,
@@ -47,7 +59,10 @@ export const serve: CliCommand = {
             ...(o.s3Endpoint ? { s3: o.s3Endpoint } : {}),
             ...(o.cloudwatchEndpoint ? { cloudwatch: o.cloudwatchEndpoint } : {}),
           },
-          ...(o.accessKeyId ? { auth: { accessKeyIds: o.accessKeyId } } : {}),
+          auth: {
+            ...(o.accessKeyId ? { accessKeyIds: o.accessKeyId } : {}),
+            ...(credentials ? { credentials } : {}),
+          },
           log: (m) => io.stderr(`faultline engine: ${m}\n`),
         });
         io.stdout(
