@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { type Faultline, serveFaultline } from "@faultline/api";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
@@ -117,5 +121,53 @@ describe("faultline templates / experiments (through the FIS API)", () => {
     await f.engine.settled(x.id);
     assert.deepEqual(await moto.keys("faults"), []);
     assert.equal((await cli("experiments", "stop", "--all")).stdout, "no active experiments\n");
+  });
+});
+
+describe("faultline serve", () => {
+  test("prints its endpoint, serves the FIS API, and exits cleanly on SIGTERM", async () => {
+    const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        main,
+        "serve",
+        "--json",
+        "--data-dir",
+        join(dir, "serve"),
+        "--lambda-endpoint",
+        moto.endpoint,
+        "--s3-endpoint",
+        moto.endpoint,
+      ],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: {
+          ...process.env,
+          NODE_NO_WARNINGS: "1",
+          AWS_ACCESS_KEY_ID: "testing",
+          AWS_SECRET_ACCESS_KEY: "testing",
+        },
+      },
+    );
+    const exited = once(child, "exit");
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+      const { fis } = JSON.parse(line) as { fis: string };
+      assert.match(fis, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(`${fis}/actions`);
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { actions: unknown[] }).actions.length, 4);
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    }
   });
 });
