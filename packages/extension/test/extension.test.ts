@@ -4,6 +4,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { rawRequest } from "../../testing/src/index.ts";
 import { Logger, startExtension } from "../src/index.ts";
 import { manualClock } from "./helpers/faults.ts";
 
@@ -58,6 +59,44 @@ describe("startExtension settings handling", () => {
     } finally {
       await ext.stop();
       blocker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("proxy upstream failure", () => {
+  it("an unreachable Runtime API is a clear 502 to the runtime, and the proxy keeps serving", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "faultline-ext-"));
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const lines: string[] = [];
+    const ext = await startExtension({
+      env: { AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${deadPort}`, FAULTLINE_PORT_FILE: join(dir, "port") },
+      register: false,
+      write: (l) => lines.push(l),
+    });
+    try {
+      for (const [method, path] of [
+        ["GET", "/2018-06-01/runtime/invocation/next"],
+        ["POST", "/2018-06-01/runtime/invocation/abc/response"],
+        ["POST", "/2018-06-01/runtime/init/error"],
+      ] as const) {
+        const answer = await rawRequest(
+          `127.0.0.1:${ext.port}`,
+          method,
+          path,
+          method === "POST" ? "{}" : undefined,
+        );
+        assert.equal(answer.status, 502, path);
+        const body = JSON.parse(answer.body.toString());
+        assert.equal(body.errorType, "Faultline.UpstreamError");
+        assert.match(body.errorMessage, /ECONNREFUSED/);
+      }
+      assert.ok(lines.some((l) => l.includes("runtime API proxy: GET /2018-06-01/runtime/invocation/next")));
+    } finally {
+      await ext.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -34,6 +34,13 @@ describe("the built layer zip, unmodified: launcher, exec wrapper, bundled exten
     assert.ok(zip.bundleBytes < 100_000, `bundle ${zip.bundleBytes} bytes`);
   });
 
+  it("--standalone carries an executable node that the launcher prefers", async () => {
+    const standalone = await buildLayer({ out: join(dir, "standalone.zip"), standalone: true });
+    const listing = execFileSync("unzip", ["-Z", standalone.zipPath]).toString();
+    assert.match(listing, /-rwxr-xr-x .* faultline\/node\n/);
+    assert.match(readFileSync(join(opt, "extensions/faultline"), "utf8"), /if \[ -x "\$dir\/node" \]/);
+  });
+
   it("the wrapper leaves AWS_LAMBDA_RUNTIME_API alone when the extension wrote no port", () => {
     const out = execFileSync(join(opt, "faultline/bootstrap"), ["sh", "-c", "echo $AWS_LAMBDA_RUNTIME_API"], {
       env: { AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9001", FAULTLINE_PORT_FILE: join(dir, "missing") },
