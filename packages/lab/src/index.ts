@@ -13,5 +13,11 @@ export {
   startLambdaApi,
 } from "./lambda-api/index.ts";
 export { type LogEvent, type LogListener, type LogQuery, LogStore, logGroupName } from "./logs.ts";
-export { FunctionPool, type PoolOptions, type PoolStats, type Timers } from "./pool.ts";
+export {
+  FunctionPool,
+  type InvocationRecord,
+  type PoolOptions,
+  type PoolStats,
+  type Timers,
+} from "./pool.ts";
 export { type RunningS3, S3_CREDENTIALS, type S3Options, startS3 } from "./s3.ts";

@@ -8,7 +8,7 @@ import type { EnvironmentFactory, LabServices } from "./contract.ts";
 import { createEnvironmentFactory, type EnvironmentFactoryOptions } from "./environment/index.ts";
 import { type RunningServer, startLambdaApi } from "./lambda-api/index.ts";
 import { LogStore } from "./logs.ts";
-import { FunctionPool, type Timers } from "./pool.ts";
+import { FunctionPool, type InvocationRecord, type Timers } from "./pool.ts";
 import { type RunningS3, S3_CREDENTIALS, startS3 } from "./s3.ts";
 
 export interface StartLabOptions {
@@ -36,6 +36,8 @@ export interface Lab {
   services: LabServices;
   /** A function's pool (stats: environments, created…), or undefined. */
   pool(functionName: string): FunctionPool | undefined;
+  /** Every request's record (duration, error, throttled, cold start, concurrency); returns the unsubscribe. */
+  onInvocation(listener: (record: InvocationRecord) => void): () => void;
   /** Shuts every environment down (no process left behind) and closes the servers. Idempotent. */
   stop(): Promise<void>;
 }
@@ -74,6 +76,10 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
       },
     };
 
+    const invocationListeners = new Set<(record: InvocationRecord) => void>();
+    const onInvocation = (record: InvocationRecord) => {
+      for (const listener of invocationListeners) listener(record);
+    };
     const pools = new Map<string, FunctionPool>();
     for (const spec of config.functions) {
       pools.set(
@@ -84,6 +90,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
           services,
           logSink: logs,
           idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+          onInvocation,
           ...(options.timers ? { timers: options.timers } : {}),
         }),
       );
@@ -108,6 +115,10 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
       logs,
       services,
       pool: (name) => pools.get(name),
+      onInvocation(listener) {
+        invocationListeners.add(listener);
+        return () => invocationListeners.delete(listener);
+      },
       stop() {
         stopping ??= undo();
         return stopping;

@@ -13,8 +13,12 @@ import type {
   InvocationReport,
   LabServices,
   LogSink,
+  StreamCompletion,
 } from "./contract.ts";
 import { ServiceError, TooManyRequestsError } from "./errors.ts";
+import type { InvocationRecord } from "./metrics/lambda-metrics.ts";
+
+export type { InvocationRecord } from "./metrics/lambda-metrics.ts";
 
 /** Injectable so tests can drive idle expiry without waiting. */
 export interface Timers {
@@ -34,6 +38,8 @@ export interface PoolOptions {
   logSink: LogSink;
   idleTimeoutMs: number;
   timers?: Timers;
+  /** Told about every request once its outcome is known, throttled ones included (the lab's AWS/Lambda metrics). */
+  onInvocation?: (record: InvocationRecord) => void;
 }
 
 export interface PoolStats {
@@ -70,9 +76,14 @@ export class FunctionPool {
   /** Synchronous invocation. Throws TooManyRequestsError when reserved concurrency is exhausted. */
   async invoke(input: InvocationInput): Promise<InvocationReport> {
     if (this.#stopped) throw new ServiceError("The lab is stopping.");
-    if (!this.#hasSlot()) throw new TooManyRequestsError();
+    const startMs = Date.now();
+    if (!this.#hasSlot()) {
+      this.#record({ startMs, durationMs: 0, error: false, throttled: true, concurrent: this.#busy.size });
+      throw new TooManyRequestsError();
+    }
     const env = this.#acquire();
     this.#busy.add(env);
+    const concurrent = this.#busy.size;
     let report: InvocationReport;
     try {
       report = await env.invoke(input);
@@ -80,17 +91,34 @@ export class FunctionPool {
       // The contract says invoke never rejects; if one does, the environment cannot be trusted.
       this.#busy.delete(env);
       void env.shutdown("failure");
+      this.#record({ startMs, durationMs: Date.now() - startMs, error: true, throttled: false, concurrent });
       throw new ServiceError(`Environment ${env.id} failed: ${(error as Error).message}`);
     }
     const { outcome } = report;
+    const record = (error: boolean, durationMs: number) =>
+      this.#record({
+        startMs,
+        durationMs,
+        error,
+        throttled: false,
+        concurrent,
+        ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),
+      });
     if (outcome.kind === "stream") {
       // The environment stays busy until the caller has the whole stream.
-      const done = outcome.completion ?? finished(outcome.body);
+      const done: Promise<StreamCompletion> = outcome.completion ?? finished(outcome.body).then(() => ({}));
       done.then(
-        () => this.#release(env),
-        () => this.#release(env),
+        (completion) => {
+          record(Boolean(completion?.errorType), Date.now() - startMs);
+          this.#release(env);
+        },
+        () => {
+          record(true, Date.now() - startMs);
+          this.#release(env);
+        },
       );
     } else {
+      record(outcome.kind === "function-error", report.durationMs);
       this.#release(env);
     }
     return report;
@@ -127,6 +155,14 @@ export class FunctionPool {
     this.#idleTimers.clear();
     for (const wake of this.#waiters.splice(0)) wake();
     await Promise.allSettled([...this.#all].map((env) => env.shutdown("spindown")));
+  }
+
+  #record(fields: Omit<InvocationRecord, "functionName">): void {
+    try {
+      this.#options.onInvocation?.({ functionName: this.spec.name, ...fields });
+    } catch {
+      // A failing observer must not fail the invocation.
+    }
   }
 
   #hasSlot(): boolean {

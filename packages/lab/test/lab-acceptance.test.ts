@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { type Lab, LabConfigError, startLab, type Timers } from "../src/index.ts";
+import { type InvocationRecord, type Lab, LabConfigError, startLab, type Timers } from "../src/index.ts";
 
 const run = promisify(execFile);
 const labJson = join(import.meta.dirname, "fixtures", "lab-acceptance", "lab.json");
@@ -192,6 +192,10 @@ describe("lab acceptance (real environments)", () => {
   });
 
   it("reserved concurrency 1 → 429 for the second concurrent call", async () => {
+    const records: InvocationRecord[] = [];
+    const off = lab.onInvocation((r) => {
+      if (r.functionName === "single") records.push(r);
+    });
     const first = invoke("single", { sleepMs: 1500 });
     const pool = lab.pool("single")!;
     while (pool.stats().busy === 0) await new Promise((r) => setImmediate(r));
@@ -201,6 +205,16 @@ describe("lab acceptance (real environments)", () => {
       return true;
     });
     assert.equal((await first).StatusCode, 200);
+    off();
+    assert.deepEqual(
+      records.map((r) => [r.throttled, r.error]),
+      [
+        [true, false],
+        [false, false],
+      ],
+      "the throttle and the run are both recorded (for Throttles / Invocations metrics)",
+    );
+    assert.ok((records[1]?.durationMs ?? 0) >= 1500);
   });
 
   it("S3: configured buckets exist, objects round trip, truncated listings page", async () => {

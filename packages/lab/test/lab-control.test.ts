@@ -27,6 +27,7 @@ import type {
 } from "../src/contract.ts";
 import {
   FunctionPool,
+  type InvocationRecord,
   type Lab,
   LabConfigError,
   LogStore,
@@ -327,6 +328,39 @@ describe("function pool", () => {
     assert.equal(report?.outcome.kind, "response");
     assert.equal(pool.stats().created, 1);
     await pool.stop();
+  });
+
+  it("records every request: cold start, errors, throttles, concurrency", async () => {
+    const factory = new FakeFactory();
+    const records: InvocationRecord[] = [];
+    const pool = new FunctionPool({
+      spec: { ...spec(), reservedConcurrency: 2 },
+      factory,
+      services,
+      logSink: new LogStore(),
+      idleTimeoutMs: 60_000,
+      onInvocation: (r) => records.push(r),
+    });
+    const g = factory.gate("two");
+    const running = [pool.invoke(input({ hold: "two" })), pool.invoke(input({ hold: "two", throw: "x" }))];
+    await assert.rejects(pool.invoke(input({})), TooManyRequestsError);
+    g.open();
+    await Promise.all(running);
+    await pool.invoke(input({}));
+    await pool.stop();
+    const summary = records.map((r) => ({
+      throttled: r.throttled,
+      error: r.error,
+      cold: r.initDurationMs !== undefined,
+      concurrent: r.concurrent,
+    }));
+    assert.deepEqual(summary, [
+      { throttled: true, error: false, cold: false, concurrent: 2 },
+      { throttled: false, error: false, cold: true, concurrent: 1 },
+      { throttled: false, error: true, cold: true, concurrent: 2 },
+      { throttled: false, error: false, cold: false, concurrent: 1 },
+    ]);
+    assert.ok(records.every((r) => r.functionName === "node-echo" && r.startMs > 0));
   });
 
   it("shuts idle environments down after the idle timeout and discards dead ones", async () => {
