@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -171,3 +171,74 @@ describe("faultline serve", () => {
     }
   });
 });
+
+describe("faultline up", () => {
+  test("lab + engine + API: one JSON line with lambda, s3, fis; preview resolves a lab function as ready", async () => {
+    const layer = join(dir, "faultline-layer");
+    mkdirSync(layer, { recursive: true });
+    const config = join(dir, "lab.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        buckets: ["faults"],
+        functions: [
+          {
+            name: "web",
+            runtime: "nodejs20.x",
+            handler: "index.handler",
+            code: fileURLToPath(new URL("../../api/test/fixtures/fn/", import.meta.url)),
+            layers: [layer],
+            tags: { FISExperimentReady: "Yes" },
+            environment: {
+              AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
+              AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/FisConfigs/",
+            },
+          },
+        ],
+      }),
+    );
+    const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", main, "up", "--json", "-c", config, "--data-dir", join(dir, "up")],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, NODE_NO_WARNINGS: "1" },
+      },
+    );
+    const exited = once(child, "exit");
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+      const endpoints = JSON.parse(line) as { lambda: string; s3: string; fis: string };
+      assert.deepEqual(Object.keys(endpoints), ["lambda", "s3", "fis"]);
+      const file = join(dir, "up-template.json");
+      writeFileSync(file, JSON.stringify(seedTemplate()));
+      const run = async (...args: string[]) => {
+        let out = "";
+        const code = await main_(args.concat("--endpoint", endpoints.fis), (t) => {
+          out += t;
+        });
+        return { code, out };
+      };
+      const id = (await run("templates", "create", "-f", file)).out.trim();
+      const preview = await run("experiments", "preview", id, "--interval", "20");
+      assert.equal(preview.code, 0, preview.out);
+      assert.match(preview.out, /fns\s+web\s+true/);
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    }
+  });
+});
+
+async function main_(args: string[], out: (t: string) => void): Promise<number> {
+  process.exitCode = undefined;
+  const code = await main(args, { stdout: out, stderr: out });
+  process.exitCode = undefined;
+  return code;
+}

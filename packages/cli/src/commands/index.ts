@@ -8,10 +8,12 @@ import { labUp } from "./lab-up.ts";
 import { layerBuild } from "./layer.ts";
 import { serve } from "./serve.ts";
 import { templates } from "./templates.ts";
+import { up } from "./up.ts";
 
 export const commands: CliCommand[] = [
   labUp, // faultline lab up --config <file> [--json]
   layerBuild, // faultline layer build [--out <zip>] [--standalone]
+  up, // faultline up --config <lab.json> [--json]: lab + engine + FIS API
   serve, // faultline serve [--port] [--lambda-endpoint …] [--s3-endpoint …] [--cloudwatch-endpoint …]
   templates, // faultline templates create|list|get|update|delete
   experiments, // faultline experiments start [--watch|--preview]|preview|get|list|stop [--all]

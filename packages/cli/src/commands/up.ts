@@ -1,0 +1,83 @@
+/**
+ * `faultline up --config <lab.json> [--json]`: the lab, the engine and the FIS API together for local work.
+ * With --json, stdout is exactly one line {"lambda","s3","fis"} once everything is ready. The FIS port comes
+ * from the lab config's `ports.fis` (0 = any free port). Ctrl-C stops experiments (removing their faults),
+ * then the API, then the lab.
+ */
+import { serveFaultline } from "@faultline/api";
+import { LabConfigError, loadLabConfig, S3_CREDENTIALS, startLab } from "@faultline/lab";
+import type { CliCommand } from "../command.ts";
+import { UsageError } from "../errors.ts";
+
+interface UpOptions {
+  config: string;
+  dataDir: string;
+  json?: boolean;
+}
+
+export const up: CliCommand = {
+  name: "up",
+  register(program, io) {
+    program
+      .command("up")
+      .description("Start the lab, the experiment engine and the FIS API together; Ctrl-C stops them")
+      .requiredOption(
+        "-c, --config <file>",
+        "lab config file (JSON, see docs/lab-config.md); ports.fis sets the API port",
+      )
+      .option("--data-dir <dir>", "engine database and experiment logs", ".faultline/engine")
+      .option("--json", "print one JSON line {lambda, s3, fis} when ready, nothing else on stdout")
+      .action(async (o: UpOptions) => {
+        let config: ReturnType<typeof loadLabConfig>;
+        try {
+          config = loadLabConfig(o.config);
+        } catch (error) {
+          if (error instanceof LabConfigError) throw new UsageError(error.message);
+          throw error;
+        }
+        const lab = await startLab(config);
+        let f: Awaited<ReturnType<typeof serveFaultline>>;
+        try {
+          f = await serveFaultline({
+            dataDir: o.dataDir,
+            region: config.region,
+            accountId: config.accountId,
+            port: config.ports.fis,
+            endpoints: { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3 },
+            credentials: S3_CREDENTIALS,
+            log: (m) => io.stderr(`faultline engine: ${m}\n`),
+          });
+        } catch (error) {
+          await lab.stop();
+          throw error;
+        }
+        const endpoints = { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, fis: f.url };
+        io.stdout(
+          o.json
+            ? `${JSON.stringify(endpoints)}\n`
+            : [
+                "faultline is up",
+                `  lambda  ${endpoints.lambda}`,
+                `  s3      ${endpoints.s3}`,
+                `  fis     ${endpoints.fis}   (export AWS_ENDPOINT_URL_FIS=${endpoints.fis})`,
+                "Ctrl-C to stop.",
+                "",
+              ].join("\n"),
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            f.close()
+              .catch((error: unknown) =>
+                io.stderr(`error while stopping the engine: ${(error as Error).message}\n`),
+              )
+              .then(() => lab.stop())
+              .catch((error: unknown) =>
+                io.stderr(`error while stopping the lab: ${(error as Error).message}\n`),
+              )
+              .then(resolve);
+          };
+          for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(s, stop);
+        });
+      });
+  },
+};
