@@ -8,12 +8,14 @@ import { join } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const only = process.argv.slice(2);
 const files = [];
-for (const pkg of readdirSync(join(root, "packages"))) {
-  if (only.length > 0 && !only.includes(pkg)) continue;
-  const dir = join(root, "packages", pkg, "test");
-  if (!existsSync(dir)) continue;
-  for (const f of readdirSync(dir).sort()) {
-    if (f.endsWith(".test.ts")) files.push(join("packages", pkg, "test", f));
+for (const parent of ["packages", "examples"]) {
+  for (const pkg of readdirSync(join(root, parent)).sort()) {
+    if (only.length > 0 && !only.includes(pkg)) continue;
+    const dir = join(root, parent, pkg, "test");
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).sort()) {
+      if (f.endsWith(".test.ts")) files.push(join(parent, pkg, "test", f));
+    }
   }
 }
 

@@ -94,6 +94,13 @@ async function main(): Promise<number> {
     `  (try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws fis list-experiments --endpoint-url ${faultline.url} --region us-east-1)\n`,
   );
 
+  // Warm the function first: the pre window is the steady state, not cold starts.
+  for (let i = 0; i < 3; i++) {
+    await lambda.send(
+      new InvokeCommand({ FunctionName: "hello", Payload: JSON.stringify({ name: "warm-up" }) }),
+    );
+  }
+
   let loadRunning = true;
   const invokeOnce = () => {
     const startMs = Date.now();
