@@ -162,6 +162,26 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
     await e.close();
   });
 
+  test("functionQualifier travels into the fault object", async () => {
+    const { e, clock } = await engine();
+    const tpl = seedTemplate();
+    tpl.targets.fns = { ...tagged({ group: "py" }), parameters: { functionQualifier: "live" } };
+    tpl.actions.lat.parameters.duration = "PT1S";
+    const x = await e.startExperiment({ experimentTemplateId: (await e.createExperimentTemplate(tpl)).id });
+    await e.idle(x.id);
+    const obj = await moto
+      .s3()
+      .send(new GetObjectCommand({ Bucket: BUCKET, Key: `FisConfigs/py/${x.id}/lat.json` }));
+    assert.equal(parseFaultConfig(await obj.Body!.transformToString()).qualifier, "live");
+    assert.equal(
+      e.listExperimentResolvedTargets(x.id).resolvedTargets[0]!.targetInformation.qualifier,
+      "live",
+    );
+    clock.advance(1000);
+    assert.equal((await e.settled(x.id)).state.status, "completed");
+    await e.close();
+  });
+
   test("COUNT, PERCENT and filters select the documented number of functions", async () => {
     const { e } = await engine();
     const resolved = async (target: object) => {

@@ -43,7 +43,14 @@ export const up: CliCommand = {
             region: config.region,
             accountId: config.accountId,
             port: config.ports.fis,
-            endpoints: { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3 },
+            endpoints: {
+              lambda: lab.endpoints.lambda,
+              s3: lab.endpoints.s3,
+              // The lab's CloudWatch (alarms over its own metrics) once it serves one; stop conditions use it.
+              ...((lab.endpoints as { cloudwatch?: string }).cloudwatch
+                ? { cloudwatch: (lab.endpoints as { cloudwatch?: string }).cloudwatch }
+                : {}),
+            },
             credentials: S3_CREDENTIALS,
             log: (m) => io.stderr(`faultline engine: ${m}\n`),
           });
