@@ -82,6 +82,7 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
   const next: Handler = async (req, res) => {
     for (;;) {
       // A runtime that hangs up while waiting (it died) must not have an event taken on its behalf.
+      if (req.socket.destroyed) return;
       const event = await send(
         "GET",
         req.url ?? `${API}/invocation/next`,
