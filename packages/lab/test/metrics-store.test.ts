@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Logger } from "@faultline/extension";
+import { LogStore } from "../src/logs.ts";
 import {
   ingestEmf,
-  type LogFollower,
   MetricInputError,
   MetricStore,
   parseEmfLine,
@@ -283,17 +283,10 @@ describe("AWS/Lambda metrics from invocation records", () => {
 });
 
 describe("EMF ingestion from the log store", () => {
-  test("EMF lines become metrics; a malformed line is reported once and ignored", () => {
-    const listeners = new Set<Parameters<LogFollower["subscribe"]>[0]>();
-    const logs: LogFollower = {
-      subscribe: (l) => {
-        listeners.add(l);
-        return () => listeners.delete(l);
-      },
-    };
-    const emit = (message: string, timestamp = T0) => {
-      for (const l of listeners) l({ functionName: "fn", timestamp, message });
-    };
+  test("EMF lines written to the lab's LogStore become metrics; a malformed line is reported once", () => {
+    const logs = new LogStore();
+    const emit = (message: string, timestamp = T0) =>
+      logs.write("fn", "2026/11/26/[$LATEST]abc", message, timestamp);
     const store = new MetricStore();
     const malformed: string[] = [];
     const stop = ingestEmf(logs, store, { onMalformed: (_fn, reason) => malformed.push(reason) });
