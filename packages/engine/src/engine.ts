@@ -56,6 +56,8 @@ export interface EngineOptions {
   random?: () => number;
   /** How often stop-condition alarms are read while an experiment runs. Default 5000 ms. */
   stopConditionPollMs?: number;
+  /** Consecutive failed alarm reads after which a running experiment is stopped (fail safe). Default 3. */
+  stopConditionFailureLimit?: number;
   readiness?: Partial<ReadinessOptions>;
   /** Parallel AWS calls during resolution and fault writes. Default 16. */
   concurrency?: number;
@@ -72,6 +74,7 @@ interface Run {
   timers: Set<() => void>;
   /** Every mutation of a run goes through this queue, so a stop never races a write. */
   queue: Promise<void>;
+  alarmReadFailures?: number;
   /** This experiment's log lines, for delivery to logConfiguration.s3Configuration at the end. */
   logLines: string[];
   halting?: { status: "stopped" | "failed"; reason: string };
@@ -108,6 +111,7 @@ export class Engine {
   private readonly readiness: ReadinessOptions;
   private readonly concurrency: number;
   private readonly pollMs: number;
+  private readonly alarmFailureLimit: number;
   private readonly logs: ExperimentLog;
   private readonly runs = new Map<string, Run>();
   private readonly say: (message: string) => void;
@@ -125,6 +129,7 @@ export class Engine {
     this.readiness = { ...DEFAULT_READINESS, ...options.readiness };
     this.concurrency = options.concurrency ?? 16;
     this.pollMs = options.stopConditionPollMs ?? 5000;
+    this.alarmFailureLimit = options.stopConditionFailureLimit ?? 3;
     this.logs = new ExperimentLog(
       options.logDir ?? (options.dataDir === ":memory:" ? undefined : join(options.dataDir, "logs")),
     );
@@ -688,12 +693,20 @@ export class Engine {
     if (run.halting) return;
     try {
       const firing = await this.alarmsInAlarm(alarms);
-      if (firing.length > 0) {
-        this.log(run, "experiment-end", { stop_conditions: firing });
-        return this.halt(run, "stopped", REASONS.stopCondition);
-      }
+      run.alarmReadFailures = 0;
+      if (firing.length > 0) return this.halt(run, "stopped", REASONS.stopCondition);
     } catch (error) {
-      this.say(`experiment ${run.exp.id}: cannot read stop condition alarms: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      this.say(`experiment ${run.exp.id}: cannot read stop condition alarms: ${message}`);
+      // A safety lever that cannot be read is treated as pulled, after a few tries.
+      run.alarmReadFailures = (run.alarmReadFailures ?? 0) + 1;
+      if (run.alarmReadFailures >= this.alarmFailureLimit) {
+        return this.halt(
+          run,
+          "stopped",
+          `${REASONS.stopCondition}: the alarms could not be read ${run.alarmReadFailures} times in a row (${message})`,
+        );
+      }
     }
     if (!run.halting) this.timer(run, this.pollMs, () => this.pollAlarms(run, alarms));
   }

@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  type CloudWatchClient,
+  PutMetricAlarmCommand,
+  SetAlarmStateCommand,
+} from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { parseFaultConfig } from "@faultline/protocol";
 import { Engine, type ExperimentStateChangeEvent, ManualClock } from "../src/index.ts";
@@ -320,6 +324,60 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
     assert.deepEqual(done.state, { status: "stopped", reason: "Experiment halted by stop condition" });
     assert.deepEqual(await moto.keys(BUCKET), []);
     await setState("OK");
+    await e.close();
+  });
+
+  test("stop condition that cannot be read is treated as pulled after 3 polls", async () => {
+    const clock = new ManualClock();
+    const real = moto.cloudwatch();
+    let down = false;
+    // A fake CloudWatch client that fails on demand (unit-level: the real one is exercised above).
+    const flaky = {
+      send: (command: never) =>
+        down ? Promise.reject(new Error("connect ECONNREFUSED")) : real.send(command),
+    } as unknown as CloudWatchClient;
+    await real.send(
+      new PutMetricAlarmCommand({
+        AlarmName: "quiet",
+        MetricName: "Errors",
+        Namespace: "app",
+        Statistic: "Sum",
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanThreshold",
+      }),
+    );
+    await real.send(new SetAlarmStateCommand({ AlarmName: "quiet", StateValue: "OK", StateReason: "test" }));
+    const e = await Engine.open({
+      dataDir: join(dir, `e${n++}`),
+      lambda: moto.lambda(),
+      s3: moto.s3(),
+      cloudwatch: flaky,
+      clock,
+      stopConditionPollMs: 1000,
+      log: () => {},
+    });
+    const tpl = seedTemplate();
+    tpl.stopConditions = [
+      { source: "aws:cloudwatch:alarm", value: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:quiet" },
+    ];
+    const x = await e.startExperiment({ experimentTemplateId: (await e.createExperimentTemplate(tpl)).id });
+    await e.idle(x.id);
+    down = true;
+    for (let i = 0; i < 2; i++) {
+      clock.advance(1000);
+      await e.idle(x.id);
+      assert.equal(e.getExperiment(x.id).state.status, "running");
+    }
+    clock.advance(1000);
+    const done = await e.settled(x.id);
+    assert.equal(done.state.status, "stopped");
+    assert.match(
+      done.state.reason,
+      /^Experiment halted by stop condition: the alarms could not be read 3 times in a row/,
+    );
+    assert.deepEqual(await moto.keys(BUCKET), []);
     await e.close();
   });
 
