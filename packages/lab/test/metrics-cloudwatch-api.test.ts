@@ -152,8 +152,8 @@ describe("CloudWatch API served by the lab, driven by @aws-sdk/client-cloudwatch
     assert.equal(stats.Datapoints?.length, 1);
     const dp = stats.Datapoints![0]!;
     assert.deepEqual(
-      [dp.Timestamp, dp.Average, dp.Maximum, dp.SampleCount, dp.ExtendedStatistics],
-      [new Date(T0), 55, 100, 10, { p90: 90 }],
+      [dp.Timestamp, dp.Average, dp.Maximum, dp.SampleCount, dp.ExtendedStatistics, dp.Unit],
+      [new Date(T0), 55, 100, 10, { p90: 90 }, "Milliseconds"],
     );
     const listed = await cw.send(
       new ListMetricsCommand({

@@ -232,7 +232,7 @@ export function createCloudWatchService(
       const point = (t: number) => {
         let p = byTime.get(t);
         if (!p) {
-          p = { Timestamp: new Date(t), Unit: u ?? "None" };
+          p = { Timestamp: new Date(t), Unit: u ?? store.unitsOf(metric)[0] ?? "None" };
           byTime.set(t, p);
         }
         return p;

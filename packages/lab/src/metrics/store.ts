@@ -157,6 +157,11 @@ export class MetricStore {
     return out;
   }
 
+  /** The units a metric's samples were put with (usually one). */
+  unitsOf(id: MetricId): StandardUnit[] {
+    return [...(this.#metrics.get(metricKey(id))?.keys() ?? [])];
+  }
+
   /** Every new sample (not statistic sets). Returns the unsubscribe function. */
   subscribe(listener: (d: Datapoint) => void): () => void {
     this.#listeners.add(listener);
