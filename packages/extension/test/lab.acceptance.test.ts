@@ -31,14 +31,19 @@ describe("extension acceptance under the lab (built layer zip, client-lambda)", 
   before(async () => {
     mkdirSync(shared, { recursive: true });
     const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
-    const fn = (name: string, handler = "index.handler") => ({
+    const fn = (
+      name: string,
+      handler = "index.handler",
+      extra: { timeout?: number; env?: Record<string, string> } = {},
+    ) => ({
       name,
       runtime: "nodejs20.x" as const,
       handler,
       code: FIXTURE_DIR,
       layers: [layer.zipPath],
-      timeout: 10,
+      timeout: extra.timeout ?? 10,
       environment: {
+        ...extra.env,
         AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
         AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/fis/",
         AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "1",
@@ -48,7 +53,8 @@ describe("extension acceptance under the lab (built layer zip, client-lambda)", 
     lab = await startLab({
       buckets: ["faults"],
       functions: [
-        fn("delayed"),
+        fn("delayed", "index.handler", { env: { AWS_FIS_EXTENSION_METRICS: "all" } }),
+        fn("timing-out", "index.handler", { timeout: 1 }),
         fn("failing"),
         fn("failing-late"),
         fn("http"),
@@ -135,6 +141,25 @@ describe("extension acceptance under the lab (built layer zip, client-lambda)", 
     assert.ok(
       lab.logs.events("delayed").some((e) => e.message.includes("adding 700 milliseconds of latency")),
     );
+    const emf = lab.logs
+      .events("delayed")
+      .filter((e) => e.message.includes('"FaultInjected"'))
+      .map((e) => JSON.parse(e.message));
+    assert.ok(emf.length > 0, "an EMF FaultInjected line");
+    assert.equal(emf[0]._aws.CloudWatchMetrics[0].Namespace, "aws-fis-extension");
+    assert.equal(emf[0].FaultId, "aws:lambda:invocation-add-delay");
+    assert.equal(emf[0].Invocation, "delayed");
+  });
+
+  it("a delay longer than the function's timeout is a real timeout", async () => {
+    await putFault("timing-out", { ...delay(1500), actionName: "lat" });
+    const out = await invokeUntil(
+      "timing-out",
+      () => ({}),
+      (o) => o.FunctionError !== undefined,
+    );
+    assert.equal(out.FunctionError, "Unhandled");
+    assert.match(Buffer.from(out.Payload ?? []).toString(), /timed out/i);
   });
 
   it("invocationPercentage 30: 1000 invocations land within statistical bounds", async () => {
