@@ -5,6 +5,7 @@ export * from "./dashboards.ts";
 export * from "./duration.ts";
 export * from "./errors.ts";
 export * from "./fis-config.ts";
+export * from "./generate.ts";
 export { duration as formatDuration, renderHtml } from "./html.ts";
 export * from "./model.ts";
 export * from "./report.ts";
