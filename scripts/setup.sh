@@ -9,6 +9,9 @@ command -v zip >/dev/null 2>&1 || need+=(zip)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 [ -x /usr/bin/aws ] || need+=(awscli)
+# Reports: PDF and the screenshot test use headless Chromium; pdftoppm checks the PDF.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -45,7 +45,7 @@ describe("faultline lab up", () => {
     t.after(() => child.kill("SIGKILL"));
     const line = await firstLine(stdout, exit);
     const endpoints = JSON.parse(line) as Record<string, string>;
-    assert.deepEqual(Object.keys(endpoints).sort(), ["lambda", "s3"]);
+    assert.deepEqual(Object.keys(endpoints).sort(), ["cloudwatch", "lambda", "s3"]);
     assert.match(endpoints.lambda!, /^http:\/\/127\.0\.0\.1:\d+$/);
     const list = await fetch(`${endpoints.lambda}/2015-03-31/functions/`);
     assert.equal(list.status, 200);

@@ -71,10 +71,10 @@ const labSchema = z.strictObject({
     .default("123456789012"),
   ports: z
     .strictObject(
-      { lambda: port.default(0), s3: port.default(0), fis: port.default(0) },
+      { lambda: port.default(0), s3: port.default(0), fis: port.default(0), cloudwatch: port.default(0) },
       { error: "must be an object" },
     )
-    .default({ lambda: 0, s3: 0, fis: 0 }),
+    .default({ lambda: 0, s3: 0, fis: 0, cloudwatch: 0 }),
   buckets: z
     .array(
       z
@@ -99,7 +99,7 @@ export interface LabConfig {
   file?: string;
   region: string;
   accountId: string;
-  ports: { lambda: number; s3: number; fis: number };
+  ports: { lambda: number; s3: number; fis: number; cloudwatch: number };
   buckets: string[];
   idleTimeoutSeconds: number;
   functions: FunctionSpec[];

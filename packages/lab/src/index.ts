@@ -13,6 +13,7 @@ export {
   startLambdaApi,
 } from "./lambda-api/index.ts";
 export { type LogEvent, type LogListener, type LogQuery, LogStore, logGroupName } from "./logs.ts";
+export * from "./metrics/index.ts";
 export {
   FunctionPool,
   type InvocationRecord,

@@ -8,6 +8,13 @@ import type { EnvironmentFactory, LabServices } from "./contract.ts";
 import { createEnvironmentFactory, type EnvironmentFactoryOptions } from "./environment/index.ts";
 import { type RunningServer, startLambdaApi } from "./lambda-api/index.ts";
 import { LogStore } from "./logs.ts";
+import {
+  type CloudWatchServer,
+  ingestEmf,
+  MetricStore,
+  recordInvocation,
+  startCloudWatchServer,
+} from "./metrics/index.ts";
 import { FunctionPool, type InvocationRecord, type Timers } from "./pool.ts";
 import { type RunningS3, S3_CREDENTIALS, startS3 } from "./s3.ts";
 
@@ -29,9 +36,11 @@ export interface StartLabOptions {
 }
 
 export interface Lab {
-  endpoints: { lambda: string; s3: string };
+  endpoints: { lambda: string; s3: string; cloudwatch: string };
   config: LabConfig;
   logs: LogStore;
+  /** One-second metrics: AWS/Lambda per function and every EMF line functions and extensions print. */
+  metrics: MetricStore;
   /** What every environment gets injected (S3 endpoint, credentials, region…). */
   services: LabServices;
   /** A function's pool (stats: environments, created…), or undefined. */
@@ -63,10 +72,22 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
     });
     cleanups.push(() => s3.close());
 
+    // Metrics as CloudWatch keeps them, served over CloudWatch's own API so the engine and reports have one
+    // code path for the lab and AWS.
+    const metrics = new MetricStore();
+    const stopEmf = ingestEmf(logs, metrics);
+    cleanups.push(async () => stopEmf());
+    const cloudwatch: CloudWatchServer = await startCloudWatchServer(metrics, undefined, {
+      host,
+      port: config.ports.cloudwatch,
+    });
+    cleanups.push(() => cloudwatch.close());
+
     const services: LabServices = {
       s3Endpoint: s3.endpoint,
       extraEnvironment: {
         AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
         AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
         AWS_DEFAULT_REGION: config.region,
@@ -78,6 +99,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
 
     const invocationListeners = new Set<(record: InvocationRecord) => void>();
     const onInvocation = (record: InvocationRecord) => {
+      recordInvocation(metrics, record);
       for (const listener of invocationListeners) listener(record);
     };
     const pools = new Map<string, FunctionPool>();
@@ -110,9 +132,10 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
 
     let stopping: Promise<void> | undefined;
     return {
-      endpoints: { lambda: lambda.url, s3: s3.endpoint },
+      endpoints: { lambda: lambda.url, s3: s3.endpoint, cloudwatch: cloudwatch.url },
       config,
       logs,
+      metrics,
       services,
       pool: (name) => pools.get(name),
       onInvocation(listener) {

@@ -53,13 +53,14 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
   }
   const stopped = stopOnSignals(lab, io);
   if (options.json) {
-    io.stdout(`${JSON.stringify({ lambda: lab.endpoints.lambda, s3: lab.endpoints.s3 })}\n`);
+    io.stdout(`${JSON.stringify({ lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch })}\n`);
   } else {
     io.stdout(
       [
         "faultline lab is up",
         `  lambda  ${lab.endpoints.lambda}`,
         `  s3      ${lab.endpoints.s3}`,
+        `  cloudwatch ${lab.endpoints.cloudwatch}`,
         `  functions: ${config.functions.map((f) => f.name).join(", ") || "(none)"}`,
         `  buckets:   ${config.buckets.join(", ") || "(none)"}`,
         "Ctrl-C to stop.",
