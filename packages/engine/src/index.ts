@@ -8,6 +8,6 @@ export * from "./ids.ts";
 export * from "./logs.ts";
 export * from "./model.ts";
 export * from "./quotas.ts";
-export type { FaultObjectRecord } from "./store.ts";
+export { DataDirInUseError, type FaultObjectRecord } from "./store.ts";
 export * from "./targets.ts";
 export * from "./template.ts";

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Experiment, ExperimentTemplate, ResolvedTarget } from "./model.ts";
@@ -21,12 +21,15 @@ const revive = (key: string, value: unknown) =>
  */
 export class Store {
   private readonly db: Database.Database;
+  private readonly lockPath: string | undefined;
 
   constructor(dataDir: string | ":memory:") {
     if (dataDir === ":memory:") {
       this.db = new Database(":memory:");
     } else {
       mkdirSync(dataDir, { recursive: true });
+      this.lockPath = join(dataDir, "engine.pid");
+      lockDataDir(this.lockPath);
       this.db = new Database(join(dataDir, "faultline.sqlite"));
       // WAL + NORMAL keeps writes cheap; a committed transaction survives a process kill.
       this.db.pragma("journal_mode = WAL");
@@ -49,6 +52,7 @@ export class Store {
 
   close(): void {
     this.db.close();
+    if (this.lockPath) rmSync(this.lockPath, { force: true });
   }
 
   // templates
@@ -188,5 +192,34 @@ export class Store {
       }
     }
     return this.db.prepare(sql).all(...args) as FaultObjectRecord[];
+  }
+}
+
+/** Raised when another live engine process already uses the data directory. */
+export class DataDirInUseError extends Error {
+  override readonly name = "DataDirInUseError";
+}
+
+/**
+ * One engine per data directory: a second one would "reconcile" the first one's live experiments away.
+ * A lock left by a dead process (kill -9) is taken over; so is our own (an engine reopened in-process).
+ */
+function lockDataDir(path: string): void {
+  let holder: number | undefined;
+  try {
+    holder = Number(readFileSync(path, "utf8").trim()) || undefined;
+  } catch {}
+  if (holder !== undefined && holder !== process.pid && alive(holder)) {
+    throw new DataDirInUseError(`${path}: the data directory is in use by engine process ${holder}`);
+  }
+  writeFileSync(path, `${process.pid}\n`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

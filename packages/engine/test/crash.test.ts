@@ -51,6 +51,31 @@ async function runAndKill(dataDir: string, killAt: number): Promise<{ lines: str
   return { lines, killed };
 }
 
+test("a second engine process on a live engine's data directory is refused", async () => {
+  const dataDir = join(dir, "locked");
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD], {
+    env: { ...process.env, MOTO_ENDPOINT: moto.endpoint, DATA_DIR: dataDir, NODE_NO_WARNINGS: "1" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    for await (const line of createInterface({ input: child.stdout! })) {
+      if (line.startsWith("started")) break;
+    }
+    await assert.rejects(
+      Engine.open({ dataDir, lambda: moto.lambda(), s3: moto.s3(), log: () => {} }),
+      (e: Error) => e.name === "DataDirInUseError" && e.message.includes(String(child.pid)),
+    );
+  } finally {
+    child.kill("SIGKILL");
+    await exited;
+  }
+  // Its lock is stale now: a new engine takes over and reconciles.
+  const engine = await Engine.open({ dataDir, lambda: moto.lambda(), s3: moto.s3(), log: () => {} });
+  await engine.close();
+  assert.deepEqual(await moto.keys("faults"), []);
+});
+
 test("kill -9 at random points, then restart: no fault object left, experiments reconciled", async () => {
   // A seeded walk over kill points, so a failure names a point that can be replayed.
   const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
