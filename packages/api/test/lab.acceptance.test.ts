@@ -129,6 +129,44 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
     await invokeUntil("orders", (r) => r.ms < 1000);
   });
 
+  test("AWS CLI v1: two actions ordered by startAfter (delay, then error) on the seed's tag-selected target", async () => {
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: "AKIDTEST",
+      AWS_SECRET_ACCESS_KEY: "secret",
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    };
+    const cli = async (...args: string[]) =>
+      JSON.parse(
+        (await run("aws", ["fis", ...args, "--endpoint-url", api.url, "--output", "json"], { env })).stdout,
+      );
+    const tpl = seedTemplate();
+    tpl.actions.lat.parameters.duration = "PT4S";
+    tpl.actions.err = {
+      actionId: "aws:lambda:invocation-error",
+      parameters: { duration: "PT4S", preventExecution: "true" },
+      targets: { Functions: "fns" },
+      startAfter: ["lat"],
+    };
+    const file = join(dir, "ordered.json");
+    writeFileSync(file, JSON.stringify(tpl));
+    const t = (await cli("create-experiment-template", "--cli-input-json", `file://${file}`))
+      .experimentTemplate;
+    const x = (await cli("start-experiment", "--experiment-template-id", t.id)).experiment;
+    const delayed = await invokeUntil("orders", (r) => r.ms >= 2000);
+    assert.equal(delayed.out.FunctionError, undefined);
+    await invokeUntil("orders", (r) => r.out.FunctionError !== undefined);
+    const done = await engine.settled(x.id);
+    assert.equal(done.state.status, "completed");
+    assert.ok(done.actions.lat!.endTime! <= done.actions.err!.startTime!);
+    assert.equal((await cli("get-experiment", "--id", x.id)).experiment.state.status, "completed");
+    assert.deepEqual(await faultKeys(), []);
+    await invokeUntil("orders", (r) => r.out.FunctionError === undefined && r.ms < 1000);
+  });
+
   test("AWS CLI v2: an error fault, stopped mid-experiment, stops failing", async () => {
     const env = {
       ...process.env,
