@@ -6,7 +6,10 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
+import type { ApiSpec } from "./apigateway/index.ts";
+import { compileRoute, ROUTE_METHODS } from "./apigateway/routes.ts";
 import type { FunctionSpec } from "./contract.ts";
+import type { TableSpec } from "./dynamodb.ts";
 import { type ConfigIssue, LabConfigError } from "./errors.ts";
 
 export const SUPPORTED_RUNTIMES = [
@@ -60,6 +63,42 @@ const functionSchema = z.strictObject({
   reservedConcurrency: intBetween(0, 1000).optional(),
 });
 
+// API fronts (API Gateway proxy integration) and the local DynamoDB: see docs/lab-config.md.
+const apiSchema = z.strictObject({
+  name: z
+    .string({ error: "must be a string" })
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "must be 1-64 letters, digits, hyphens or underscores" }),
+  port: port.default(0),
+  payloadFormatVersion: z.enum(["2.0", "1.0"], { error: 'must be "2.0" or "1.0"' }).default("2.0"),
+  routes: z
+    .array(
+      z.strictObject({
+        method: z.enum(ROUTE_METHODS, { error: `must be one of ${ROUTE_METHODS.join(", ")}` }),
+        path: z.string({ error: "must be a path such as /orders/{id}" }),
+        function: z.string({ error: "must be the name of a function of the lab" }),
+      }),
+      { error: "must be an array of routes" },
+    )
+    .min(1, { error: "must have at least one route" }),
+});
+const attributeName = z
+  .string({ error: "must be an attribute name" })
+  .min(1, { error: "must be an attribute name" })
+  .max(255, { error: "must be an attribute name" });
+const dynamodbSchema = z.strictObject({
+  port: port.default(0),
+  tables: z.array(
+    z.strictObject({
+      name: z
+        .string({ error: "must be a string" })
+        .regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: "must be 3-255 letters, digits, '_', '-' or '.'" }),
+      partitionKey: attributeName,
+      sortKey: attributeName.optional(),
+    }),
+    { error: "must be an array of tables" },
+  ),
+});
+
 const labSchema = z.strictObject({
   region: z
     .string({ error: "must be a string" })
@@ -88,6 +127,8 @@ const labSchema = z.strictObject({
     .positive({ error: "must be a positive number of seconds" })
     .default(DEFAULT_IDLE_TIMEOUT_SECONDS),
   functions: z.array(functionSchema, { error: "must be an array of functions" }),
+  apis: z.array(apiSchema, { error: "must be an array of APIs" }).default([]),
+  dynamodb: dynamodbSchema.optional(),
 });
 
 /** The raw shape of a lab config file (what users write). */
@@ -103,6 +144,10 @@ export interface LabConfig {
   buckets: string[];
   idleTimeoutSeconds: number;
   functions: FunctionSpec[];
+  /** HTTP fronts turning requests into API Gateway proxy events. */
+  apis: ApiSpec[];
+  /** When present, the lab runs a local DynamoDB with these tables. */
+  dynamodb?: { port: number; tables: TableSpec[] };
 }
 
 /** Reads and validates a lab config file. Throws `LabConfigError` naming the file and field. */
@@ -174,8 +219,47 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
     if (fn.reservedConcurrency !== undefined) spec.reservedConcurrency = fn.reservedConcurrency;
     return spec;
   });
+  const apiNames = new Set<string>();
+  const apis = cfg.apis.map((api, i): ApiSpec => {
+    if (apiNames.has(api.name))
+      issues.push({ field: `apis[${i}].name`, message: `duplicate API name "${api.name}"` });
+    apiNames.add(api.name);
+    api.routes.forEach((route, j) => {
+      const at = `apis[${i}].routes[${j}]`;
+      if (!seen.has(route.function)) {
+        issues.push({
+          field: `${at}.function`,
+          message: `no function named "${route.function}" in functions`,
+        });
+      }
+      try {
+        compileRoute(route);
+      } catch (error) {
+        issues.push({ field: `${at}.path`, message: (error as Error).message });
+      }
+    });
+    return {
+      name: api.name,
+      port: api.port,
+      payloadFormatVersion: api.payloadFormatVersion,
+      routes: api.routes,
+    };
+  });
   if (issues.length > 0) throw new LabConfigError(source.file, issues);
   return {
+    apis,
+    ...(cfg.dynamodb
+      ? {
+          dynamodb: {
+            port: cfg.dynamodb.port,
+            tables: cfg.dynamodb.tables.map((t) => ({
+              name: t.name,
+              partitionKey: t.partitionKey,
+              ...(t.sortKey ? { sortKey: t.sortKey } : {}),
+            })),
+          },
+        }
+      : {}),
     region: cfg.region,
     accountId: cfg.accountId,
     ports: cfg.ports,

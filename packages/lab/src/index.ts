@@ -1,5 +1,7 @@
+export * from "./apigateway/index.ts";
 export * from "./config.ts";
 export type * from "./contract.ts";
+export { DynamoDbSetupError, type RunningDynamoDb, startDynamoDb, type TableSpec } from "./dynamodb.ts";
 export {
   createEnvironmentFactory,
   type EnvironmentFactoryOptions,

@@ -3,8 +3,10 @@
  * what started if a later step fails. `stop()` shuts every environment down and closes the servers.
  */
 
+import { type RunningApi, startApiGateway } from "./apigateway/index.ts";
 import { type LabConfig, type LabConfigInput, loadLabConfig, parseLabConfig } from "./config.ts";
 import type { EnvironmentFactory, LabServices } from "./contract.ts";
+import { type RunningDynamoDb, startDynamoDb } from "./dynamodb.ts";
 import { createEnvironmentFactory, type EnvironmentFactoryOptions } from "./environment/index.ts";
 import { type RunningServer, startLambdaApi } from "./lambda-api/index.ts";
 import { LogStore } from "./logs.ts";
@@ -36,7 +38,15 @@ export interface StartLabOptions {
 }
 
 export interface Lab {
-  endpoints: { lambda: string; s3: string; cloudwatch: string };
+  endpoints: {
+    lambda: string;
+    s3: string;
+    cloudwatch: string;
+    /** Base URL of each API front by name (requests go to `${url}/orders/1`). */
+    apis: Record<string, string>;
+    /** The local DynamoDB, when the config has `dynamodb`. */
+    dynamodb?: string;
+  };
   config: LabConfig;
   logs: LogStore;
   /** One-second metrics: AWS/Lambda per function and every EMF line functions and extensions print. */
@@ -83,11 +93,23 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
     });
     cleanups.push(() => cloudwatch.close());
 
+    let dynamodb: RunningDynamoDb | undefined;
+    if (config.dynamodb) {
+      dynamodb = await startDynamoDb({
+        tables: config.dynamodb.tables,
+        port: config.dynamodb.port,
+        host,
+        region: config.region,
+      });
+      cleanups.push(() => dynamodb!.close());
+    }
+
     const services: LabServices = {
       s3Endpoint: s3.endpoint,
       extraEnvironment: {
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
+        ...(dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint } : {}),
         AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
         AWS_DEFAULT_REGION: config.region,
@@ -130,9 +152,27 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
     // Functions calling Lambda reach the lab. No environment exists yet, so every one sees it.
     services.extraEnvironment.AWS_ENDPOINT_URL_LAMBDA = lambda.url;
 
+    // API fronts: closed first on stop (they are pushed last), so no request reaches a stopping pool.
+    const apis: Record<string, string> = {};
+    for (const api of config.apis ?? []) {
+      const running: RunningApi = await startApiGateway(
+        api,
+        { accountId: config.accountId, pools },
+        { host },
+      );
+      cleanups.push(() => running.close());
+      apis[api.name] = running.url;
+    }
+
     let stopping: Promise<void> | undefined;
     return {
-      endpoints: { lambda: lambda.url, s3: s3.endpoint, cloudwatch: cloudwatch.url },
+      endpoints: {
+        lambda: lambda.url,
+        s3: s3.endpoint,
+        cloudwatch: cloudwatch.url,
+        apis,
+        ...(dynamodb ? { dynamodb: dynamodb.endpoint } : {}),
+      },
       config,
       logs,
       metrics,

@@ -1,0 +1,17 @@
+export { type PayloadFormatVersion, toV1Event, toV2Event } from "./events.ts";
+export { type HttpAnswer, mapFunctionResult } from "./responses.ts";
+export {
+  type CompiledRoute,
+  compileRoute,
+  matchRoute,
+  ROUTE_METHODS,
+  type RouteMethod,
+  type RouteSpec,
+} from "./routes.ts";
+export {
+  API_PAYLOAD_LIMIT,
+  type ApiGatewayContext,
+  type ApiSpec,
+  type RunningApi,
+  startApiGateway,
+} from "./server.ts";

@@ -1,0 +1,151 @@
+/**
+ * One HTTP server per API on 127.0.0.1: request → route → proxy event → the function's pool (the same path as
+ * Invoke, so metrics, logs and concurrency count it) → API Gateway's mapping of the result.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { InvocationReport } from "../contract.ts";
+import { RequestTooLargeError } from "../errors.ts";
+import { readBody } from "../lambda-api/http.ts";
+import { newTraceId } from "../lambda-api/trace.ts";
+import type { FunctionPool } from "../pool.ts";
+import { type PayloadFormatVersion, type RequestFacts, toV1Event, toV2Event } from "./events.ts";
+import { type HttpAnswer, MESSAGES, mapFunctionResult, messageAnswer, sendAnswer } from "./responses.ts";
+import { type CompiledRoute, compileRoute, matchRoute, type RouteSpec } from "./routes.ts";
+
+/** API Gateway's payload limit. */
+export const API_PAYLOAD_LIMIT = 10 * 1024 * 1024;
+
+export interface ApiSpec {
+  name: string;
+  port: number;
+  payloadFormatVersion: PayloadFormatVersion;
+  routes: RouteSpec[];
+}
+
+export interface ApiGatewayContext {
+  accountId: string;
+  pools: ReadonlyMap<string, FunctionPool>;
+}
+
+export interface RunningApi {
+  name: string;
+  /** A stable-looking id (10 lowercase characters), as API Gateway gives one. */
+  id: string;
+  /** e.g. http://127.0.0.1:40123 — no stage prefix in the path. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startApiGateway(
+  spec: ApiSpec,
+  ctx: ApiGatewayContext,
+  options: { host?: string } = {},
+): Promise<RunningApi> {
+  const host = options.host ?? "127.0.0.1";
+  const id = randomBytes(8)
+    .toString("hex")
+    .replace(/\d/g, (d) => "abcdefghij"[Number(d)]!)
+    .slice(0, 10);
+  const routes: CompiledRoute[] = spec.routes.map(compileRoute);
+  const format = spec.payloadFormatVersion;
+  const stage = format === "2.0" ? "$default" : "prod";
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    const idHeader: Record<string, string> =
+      format === "2.0" ? { "apigw-requestid": requestId } : { "x-amzn-requestid": requestId };
+    const url = new URL(req.url ?? "/", "http://localhost");
+    let body: Buffer;
+    try {
+      body = await readBody(req, API_PAYLOAD_LIMIT);
+    } catch (error) {
+      const status = error instanceof RequestTooLargeError ? 413 : 400;
+      sendAnswer(res, messageAnswer(status, MESSAGES.tooLarge[format]), idHeader);
+      return;
+    }
+    const match = matchRoute(routes, req.method ?? "GET", url.pathname);
+    const pool = match ? ctx.pools.get(match.route.function) : undefined;
+    if (!match || !pool) {
+      sendAnswer(res, messageAnswer(format === "2.0" ? 404 : 403, MESSAGES.notFound[format]), idHeader);
+      return;
+    }
+    const facts: RequestFacts = {
+      req,
+      url,
+      body,
+      route: match.route,
+      pathParameters: match.pathParameters,
+      requestId,
+      apiId: id,
+      accountId: ctx.accountId,
+      stage,
+      now: new Date(),
+    };
+    const event = format === "2.0" ? toV2Event(facts) : toV1Event(facts);
+    let answer: HttpAnswer;
+    try {
+      const report = await pool.invoke({
+        requestId: randomUUID(),
+        payload: Buffer.from(JSON.stringify(event)),
+        invokedFunctionArn: pool.spec.arn,
+        traceId: header(req, "x-amzn-trace-id") ?? newTraceId(),
+        acceptStreaming: false,
+      });
+      answer = await answerOf(report, format);
+    } catch {
+      // Throttles and lab failures: the integration failed, API Gateway answers 500.
+      answer = messageAnswer(500, MESSAGES.internal[format]);
+    }
+    sendAnswer(res, answer, idHeader);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) sendAnswer(res, messageAnswer(500, MESSAGES.internal[format]), {});
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(spec.port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closed: Promise<void> | undefined;
+  return {
+    name: spec.name,
+    id,
+    url: `http://${host}:${port}`,
+    port,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}
+
+async function answerOf(report: InvocationReport, format: PayloadFormatVersion): Promise<HttpAnswer> {
+  const { outcome } = report;
+  if (outcome.kind === "function-error") return messageAnswer(502, MESSAGES.internal[format]);
+  let payload: Buffer;
+  if (outcome.kind === "stream") {
+    const chunks: Buffer[] = [];
+    for await (const chunk of outcome.body) chunks.push(Buffer.from(chunk));
+    payload = Buffer.concat(chunks);
+  } else payload = outcome.payload;
+  return mapFunctionResult(payload, format);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
