@@ -53,7 +53,9 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
   }
   const stopped = stopOnSignals(lab, io);
   if (options.json) {
-    io.stdout(`${JSON.stringify({ lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch })}\n`);
+    io.stdout(
+      `${JSON.stringify({ lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch })}\n`,
+    );
   } else {
     io.stdout(
       [
