@@ -157,7 +157,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
     for (const api of config.apis ?? []) {
       const running: RunningApi = await startApiGateway(
         api,
-        { accountId: config.accountId, pools },
+        { accountId: config.accountId, pools, metrics },
         { host },
       );
       cleanups.push(() => running.close());

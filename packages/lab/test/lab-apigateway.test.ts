@@ -11,6 +11,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { serializeFaultConfig } from "@faultline/protocol";
 import { buildLayer } from "../../extension/src/layer.ts";
 import {
+  apiIdOf,
   type InvocationRecord,
   type Lab,
   LabConfigError,
@@ -238,6 +239,27 @@ describe("lab API fronts (API Gateway proxy events) and DynamoDB", () => {
     assert.equal(res?.status, 503);
     assert.equal(res?.headers.get("content-type"), "text/plain");
     assert.match(await res!.text(), /^Injected by faultline: HTTP 503 \(experiment EXP1, action http\)$/);
+  });
+
+  it("AWS/ApiGateway metrics per ApiId: Count, 4xx, 5xx, Latency as the caller saw them", async () => {
+    const sum = (metricName: string) =>
+      lab.metrics
+        .query(
+          {
+            metric: { namespace: "AWS/ApiGateway", metricName, dimensions: { ApiId: apiIdOf("http") } },
+            period: 3600,
+            stat: "Sum",
+          },
+          Date.now() - 3600_000,
+          Date.now() + 1000,
+        )
+        .values.reduce((a, b) => a + b, 0);
+    const [count, c4, c5] = [sum("Count"), sum("4xx"), sum("5xx")];
+    assert.equal((await fetch(`${v2}/nowhere`)).status, 404);
+    assert.equal((await fetch(`${v2}/fail`)).status, 502);
+    assert.equal((await fetch(`${v2}/orders/special`)).status, 200);
+    assert.deepEqual([sum("Count"), sum("4xx"), sum("5xx")], [count + 3, c4 + 1, c5 + 1]);
+    assert.ok(sum("Latency") > 0);
   });
 
   it("DynamoDB: dynalite on 127.0.0.1 with the configured table, answering the DynamoDB JSON protocol", async () => {

@@ -9,9 +9,11 @@ export {
   type RouteSpec,
 } from "./routes.ts";
 export {
+  API_GATEWAY_NAMESPACE,
   API_PAYLOAD_LIMIT,
   type ApiGatewayContext,
   type ApiSpec,
+  apiIdOf,
   type RunningApi,
   startApiGateway,
 } from "./server.ts";

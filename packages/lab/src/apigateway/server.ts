@@ -2,13 +2,14 @@
  * One HTTP server per API on 127.0.0.1: request → route → proxy event → the function's pool (the same path as
  * Invoke, so metrics, logs and concurrency count it) → API Gateway's mapping of the result.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { InvocationReport } from "../contract.ts";
 import { RequestTooLargeError } from "../errors.ts";
 import { readBody } from "../lambda-api/http.ts";
 import { newTraceId } from "../lambda-api/trace.ts";
+import type { MetricStore } from "../metrics/store.ts";
 import type { FunctionPool } from "../pool.ts";
 import { type PayloadFormatVersion, type RequestFacts, toV1Event, toV2Event } from "./events.ts";
 import { type HttpAnswer, MESSAGES, mapFunctionResult, messageAnswer, sendAnswer } from "./responses.ts";
@@ -27,6 +28,19 @@ export interface ApiSpec {
 export interface ApiGatewayContext {
   accountId: string;
   pools: ReadonlyMap<string, FunctionPool>;
+  /** Where AWS/ApiGateway metrics go (Count, 4xx/5xx or 4XXError/5XXError, Latency, IntegrationLatency). */
+  metrics?: MetricStore;
+}
+
+export const API_GATEWAY_NAMESPACE = "AWS/ApiGateway";
+
+/** The API id: 10 characters derived from the name, so dashboards can name it before the lab starts. */
+export function apiIdOf(name: string): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return [...createHash("sha256").update(name).digest()]
+    .slice(0, 10)
+    .map((b) => alphabet[b % alphabet.length])
+    .join("");
 }
 
 export interface RunningApi {
@@ -45,15 +59,47 @@ export async function startApiGateway(
   options: { host?: string } = {},
 ): Promise<RunningApi> {
   const host = options.host ?? "127.0.0.1";
-  const id = randomBytes(8)
-    .toString("hex")
-    .replace(/\d/g, (d) => "abcdefghij"[Number(d)]!)
-    .slice(0, 10);
+  const id = apiIdOf(spec.name);
   const routes: CompiledRoute[] = spec.routes.map(compileRoute);
   const format = spec.payloadFormatVersion;
   const stage = format === "2.0" ? "$default" : "prod";
 
+  // HTTP APIs are measured per ApiId (and Stage), REST APIs per ApiName (and Stage), as in CloudWatch.
+  const dimensionSets: Record<string, string>[] =
+    format === "2.0"
+      ? [{ ApiId: id }, { ApiId: id, Stage: stage }]
+      : [{ ApiName: spec.name }, { ApiName: spec.name, Stage: stage }];
+  const record = (startMs: number, status: number, latencyMs: number, integrationMs?: number) => {
+    const metrics = ctx.metrics;
+    if (!metrics) return;
+    const put = (metricName: string, value: number, unit: "Count" | "Milliseconds") => {
+      for (const dimensions of dimensionSets) {
+        metrics.put({
+          namespace: API_GATEWAY_NAMESPACE,
+          metricName,
+          dimensions,
+          value,
+          unit,
+          timestamp: startMs,
+        });
+      }
+    };
+    put("Count", 1, "Count");
+    put(format === "2.0" ? "4xx" : "4XXError", status >= 400 && status < 500 ? 1 : 0, "Count");
+    put(format === "2.0" ? "5xx" : "5XXError", status >= 500 ? 1 : 0, "Count");
+    put("Latency", latencyMs, "Milliseconds");
+    if (integrationMs !== undefined) put("IntegrationLatency", integrationMs, "Milliseconds");
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const startMs = Date.now();
+    const started = performance.now();
+    let integrationMs: number | undefined;
+    // Recorded as the answer leaves, so a caller that got its response finds it counted.
+    const reply = (answer: HttpAnswer) => {
+      record(startMs, answer.status, performance.now() - started, integrationMs);
+      sendAnswer(res, answer, idHeader);
+    };
     const requestId = randomUUID();
     const idHeader: Record<string, string> =
       format === "2.0" ? { "apigw-requestid": requestId } : { "x-amzn-requestid": requestId };
@@ -63,13 +109,13 @@ export async function startApiGateway(
       body = await readBody(req, API_PAYLOAD_LIMIT);
     } catch (error) {
       const status = error instanceof RequestTooLargeError ? 413 : 400;
-      sendAnswer(res, messageAnswer(status, MESSAGES.tooLarge[format]), idHeader);
+      reply(messageAnswer(status, MESSAGES.tooLarge[format]));
       return;
     }
     const match = matchRoute(routes, req.method ?? "GET", url.pathname);
     const pool = match ? ctx.pools.get(match.route.function) : undefined;
     if (!match || !pool) {
-      sendAnswer(res, messageAnswer(format === "2.0" ? 404 : 403, MESSAGES.notFound[format]), idHeader);
+      reply(messageAnswer(format === "2.0" ? 404 : 403, MESSAGES.notFound[format]));
       return;
     }
     const facts: RequestFacts = {
@@ -86,6 +132,7 @@ export async function startApiGateway(
     };
     const event = format === "2.0" ? toV2Event(facts) : toV1Event(facts);
     let answer: HttpAnswer;
+    const integrationStarted = performance.now();
     try {
       const report = await pool.invoke({
         requestId: randomUUID(),
@@ -95,11 +142,12 @@ export async function startApiGateway(
         acceptStreaming: false,
       });
       answer = await answerOf(report, format);
+      integrationMs = performance.now() - integrationStarted;
     } catch {
       // Throttles and lab failures: the integration failed, API Gateway answers 500.
       answer = messageAnswer(500, MESSAGES.internal[format]);
     }
-    sendAnswer(res, answer, idHeader);
+    reply(answer);
   };
 
   const server = createServer((req, res) => {
