@@ -72,7 +72,10 @@ async function main(): Promise<number> {
   console.log("faultline demo: building the extension layer…");
   const layer = await buildLayer();
   console.log(`  layer ${layer.zipPath}`);
-  const lab = await startLab(join(HERE, "lab.json"));
+  // lab.json has fixed ports for `faultline up` by hand; the demo takes free ones so it can run beside it.
+  const config = JSON.parse(readFileSync(join(HERE, "lab.json"), "utf8"));
+  config.ports = {};
+  const lab = await startLab(config, { baseDir: HERE });
   const dataDir = mkdtempSync(join(tmpdir(), "faultline-demo-"));
   const faultline = await serveFaultline({
     dataDir,
