@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type {
   EnvironmentState,
@@ -255,7 +255,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     }
     const tmp = join(await labWorkRoot(), `tmp-${this.id}`);
     await mkdir(tmp, { recursive: true });
-    this.mounts = { opt, task: spec.codeDir, tmp };
+    this.mounts = { opt, task: spec.codeDir, tmp, runtime: dirname(dirname(this.settings.ricEntry)) };
     const paths = visiblePaths(this.settings.sandbox, this.mounts);
     await this.ensureApi();
     if (this.stopping) {
@@ -372,7 +372,9 @@ export class LabEnvironment implements ExecutionEnvironment {
   private runtimeCommand(env: Record<string, string>, paths: SandboxMounts): string[] | string {
     const spec = this.spec;
     if (isNodeRuntime(spec.runtime)) {
-      const cmd = [this.settings.nodeBinary, this.settings.ricEntry, spec.handler];
+      // The client as the process sees it: /var/runtime/bin/index.mjs in a namespace, the host path otherwise.
+      const ricEntry = join(paths.runtime, relative(this.mounts!.runtime, this.settings.ricEntry));
+      const cmd = [this.settings.nodeBinary, ricEntry, spec.handler];
       const wrapper = env.AWS_LAMBDA_EXEC_WRAPPER;
       // Lambda runs `wrapper <runtime command…>` for managed runtimes.
       return wrapper ? [this.settings.sandbox === "plain" ? mapPath(wrapper, paths) : wrapper, ...cmd] : cmd;

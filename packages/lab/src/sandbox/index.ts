@@ -24,6 +24,8 @@ export interface SandboxMounts {
   opt: string;
   task: string;
   tmp: string;
+  /** The runtime interface client's package directory (Lambda's /var/runtime). */
+  runtime: string;
 }
 
 let detected: SandboxMode | undefined;
@@ -56,7 +58,9 @@ export function resolveSandboxMode(requested: "auto" | SandboxMode | undefined):
 
 /** The paths a process sees for /opt, /var/task and /tmp in this mode. */
 export function visiblePaths(mode: SandboxMode, mounts: SandboxMounts): SandboxMounts {
-  return mode === "namespace" ? { opt: "/opt", task: "/var/task", tmp: "/tmp" } : mounts;
+  return mode === "namespace"
+    ? { opt: "/opt", task: "/var/task", tmp: "/tmp", runtime: "/var/runtime" }
+    : mounts;
 }
 
 function hasSetpriv(): boolean {
@@ -64,9 +68,11 @@ function hasSetpriv(): boolean {
   return setprivAvailable;
 }
 
-// Mount order matters: /tmp last, because the sources may themselves live under the host's /tmp.
+// Mount order matters: /tmp last, because the sources may themselves live under the host's /tmp (a checkout in
+// /tmp, the lab's scratch dirs). Whatever a process needs from the host must be mounted before it: the runtime
+// client is, at /var/runtime as in Lambda.
 const MOUNT_SCRIPT =
-  'mount --bind "$1" /opt && mount --bind "$2" /var/task && mount --bind "$3" /tmp && cd "$4" && shift 4 && exec "$@"';
+  'mount --bind "$1" /opt && mount --bind "$2" /var/task && mount --bind "$5" /var/runtime && mount --bind "$3" /tmp && cd "$4" && shift 5 && exec "$@"';
 
 /**
  * Spawns `argv` as the leader of a new process group (so the environment can stop, continue and kill the whole
@@ -82,7 +88,9 @@ export function spawnSandboxed(
   const deathSig = hasSetpriv() ? ["setpriv", "--pdeathsig", "KILL", "--"] : [];
   let full: string[];
   if (mode === "namespace") {
-    if (!existsSync("/var/task")) mkdirSync("/var/task", { recursive: true });
+    for (const mountPoint of ["/var/task", "/var/runtime"]) {
+      if (!existsSync(mountPoint)) mkdirSync(mountPoint, { recursive: true });
+    }
     full = [
       ...deathSig,
       "unshare",
@@ -101,6 +109,7 @@ export function spawnSandboxed(
       mounts.task,
       mounts.tmp,
       cwd,
+      mounts.runtime,
       ...argv,
     ];
   } else {
