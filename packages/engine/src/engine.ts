@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
@@ -9,15 +10,23 @@ import {
   isLambdaActionId,
   serializeFaultConfig,
 } from "@faultline/protocol";
+import { CloudWatchMetricSource, generateExperimentReport } from "@faultline/report";
 import { ACTIONS, TARGET_RESOURCE_TYPES } from "./catalog.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "./errors.ts";
+import { parseDurationMs } from "./duration.ts";
+import {
+  ConflictException,
+  ResourceNotFoundException,
+  ServiceQuotaExceededException,
+  ValidationException,
+} from "./errors.ts";
 import { EngineEvents } from "./events.ts";
 import { type Account, actionArn, experimentArn, newId, parseFisArn, templateArn } from "./ids.ts";
 import { ExperimentLog, type LogType } from "./logs.ts";
 import {
   type ActionStatus,
   type Experiment,
+  type ExperimentReport,
   type ExperimentStatus,
   type ExperimentTemplate,
   type ResolvedTarget,
@@ -63,6 +72,10 @@ export interface EngineOptions {
   concurrency?: number;
   /** Where FIS v2 experiment logs go. Default `<dataDir>/logs`; none for ":memory:". */
   logDir?: string;
+  /** Where experiment reports are written (`<reportDir>/<experimentId>/`). Default `<dataDir>/reports`. */
+  reportDir?: string;
+  /** PDF next to the HTML report: "auto" (when Chromium is installed, the default), true or false. */
+  reportPdf?: "auto" | boolean;
   /** Operational messages (cleanup failures and the like). Default: console.error. */
   log?: (message: string) => void;
 }
@@ -89,6 +102,9 @@ const REASONS = {
   userStopped: "Experiment stopped by user.",
   stopCondition: "Experiment halted by stop condition",
   restart: "Experiment was interrupted: the engine restarted; every fault object it wrote was removed.",
+  reportPending: "Report generation is pending: waiting for the post-experiment window to elapse.",
+  reportRunning: "Report generation is running.",
+  reportCancelled: "Reports are not generated for cancelled or preview experiments.",
   actionPending: "Action is pending.",
   actionRunning: "Action is running.",
   actionCompleted: "Action was completed.",
@@ -114,6 +130,10 @@ export class Engine {
   private readonly alarmFailureLimit: number;
   private readonly logs: ExperimentLog;
   private readonly runs = new Map<string, Run>();
+  private readonly reportDir: string;
+  /** Armed report timers and reports being built, by experiment id. */
+  private readonly reportTimers = new Map<string, () => void>();
+  private readonly reportBuilds = new Map<string, Promise<ExperimentReport>>();
   private readonly say: (message: string) => void;
   private closed = false;
 
@@ -133,6 +153,11 @@ export class Engine {
     this.logs = new ExperimentLog(
       options.logDir ?? (options.dataDir === ":memory:" ? undefined : join(options.dataDir, "logs")),
     );
+    this.reportDir =
+      options.reportDir ??
+      (options.dataDir === ":memory:"
+        ? join(tmpdir(), `faultline-reports-${process.pid}`)
+        : join(options.dataDir, "reports"));
     this.say = options.log ?? ((m) => console.error(`faultline engine: ${m}`));
   }
 
@@ -236,6 +261,9 @@ export class Engine {
       creationTime: new Date(this.clock.now()),
       tags: req.tags,
       ...(template.logConfiguration ? { logConfiguration: template.logConfiguration } : {}),
+      ...(template.experimentReportConfiguration
+        ? { experimentReportConfiguration: template.experimentReportConfiguration }
+        : {}),
       experimentOptions: {
         accountTargeting: template.experimentOptions.accountTargeting,
         emptyTargetResolutionMode: template.experimentOptions.emptyTargetResolutionMode,
@@ -346,10 +374,165 @@ export class Engine {
     return this.logs.path(experimentId);
   }
 
+  // ---------------------------------------------------------------- reports
+
+  /** Stop conditions that fired for this experiment (time, alarm ARN, state), oldest first. */
+  stopConditionEvents(id: string) {
+    this.getExperiment(id);
+    return this.store.stopConditionEvents(id);
+  }
+
+  /**
+   * Builds (or rebuilds) the report of an ended experiment now, without waiting for the post-experiment window.
+   * An experiment without experimentReportConfiguration gets FIS's defaults (PT20M windows, no dashboard, local files).
+   */
+  async buildExperimentReport(id: string): Promise<ExperimentReport> {
+    const exp = this.getExperiment(id);
+    if (!TERMINAL_EXPERIMENT.has(exp.state.status)) {
+      throw new ConflictException(
+        `Experiment ${id} is ${exp.state.status}; its report is built once it ends.`,
+      );
+    }
+    this.reportTimers.get(id)?.();
+    this.reportTimers.delete(id);
+    return this.generateReport(id, true);
+  }
+
+  /** Local paths of the report files, once a report was built. */
+  experimentReportFiles(id: string): { html?: string; pdf?: string } {
+    this.getExperiment(id);
+    const job = this.store.reportJob(id);
+    if (!job?.html) throw new ResourceNotFoundException(`Experiment ${id} has no report yet.`);
+    return { html: job.html, ...(job.pdf ? { pdf: job.pdf } : {}) };
+  }
+
+  /** Resolves with the experiment once its report is completed, failed or cancelled (or it will have none). */
+  reportSettled(id: string): Promise<Experiment> {
+    const done = (e: Experiment) =>
+      TERMINAL_EXPERIMENT.has(e.state.status) &&
+      (!e.experimentReportConfiguration ||
+        ["completed", "failed", "cancelled"].includes(e.experimentReport?.state.status ?? ""));
+    const now = this.getExperiment(id);
+    if (done(now)) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const check = () => {
+        const e = this.getExperiment(id);
+        if (!done(e)) return;
+        this.events.off("report", check);
+        this.events.off("experiment", check);
+        resolve(e);
+      };
+      this.events.on("report", check);
+      this.events.on("experiment", check);
+    });
+  }
+
+  /**
+   * Before the terminal state is written: FIS shows `experimentReport` pending (or cancelled) from the moment the
+   * experiment ends. Returns the post-experiment window when a report is to be built.
+   */
+  private planReport(exp: Experiment, status: ExperimentStatus): number | undefined {
+    const config = exp.experimentReportConfiguration;
+    if (!config) return undefined;
+    if (status === "cancelled" || exp.experimentOptions.actionsMode === "skip-all") {
+      exp.experimentReport = {
+        state: { status: "cancelled", reason: REASONS.reportCancelled },
+        s3Reports: [],
+      };
+      return undefined;
+    }
+    exp.experimentReport = { state: { status: "pending", reason: REASONS.reportPending }, s3Reports: [] };
+    return parseDurationMs(config.postExperimentDuration ?? "PT20M", "postExperimentDuration");
+  }
+
+  /** After the terminal state is written: the report is due when the post-experiment window has elapsed. */
+  private scheduleReport(exp: Experiment, postMs: number | undefined): void {
+    if (postMs === undefined) return;
+    const dueMs = (exp.endTime?.getTime() ?? this.clock.now()) + postMs;
+    this.store.putReportJob({ experimentId: exp.id, status: "pending", dueMs });
+    this.armReport(exp.id, dueMs);
+  }
+
+  private armReport(id: string, dueMs: number): void {
+    this.reportTimers.get(id)?.();
+    const cancel = this.clock.setTimer(Math.max(0, dueMs - this.clock.now()), () => {
+      this.reportTimers.delete(id);
+      void this.generateReport(id);
+    });
+    this.reportTimers.set(id, cancel);
+  }
+
+  /** One build per experiment at a time; a rebuild request waits for the build in flight, then runs again. */
+  private generateReport(id: string, again = false): Promise<ExperimentReport> {
+    const inFlight = this.reportBuilds.get(id);
+    if (inFlight && !again) return inFlight;
+    const build = (inFlight ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.runReport(id))
+      .finally(() => {
+        if (this.reportBuilds.get(id) === build) this.reportBuilds.delete(id);
+      });
+    this.reportBuilds.set(id, build);
+    return build;
+  }
+
+  private async runReport(id: string): Promise<ExperimentReport> {
+    const exp = this.store.getExperiment(id);
+    if (!exp) throw new ResourceNotFoundException(`Experiment ${id} not found.`);
+    const configuration = exp.experimentReportConfiguration ?? {};
+    const job = { experimentId: id, status: "running", dueMs: this.clock.now() };
+    this.store.putReportJob(job);
+    this.setReport(id, { state: { status: "running", reason: REASONS.reportRunning }, s3Reports: [] });
+    const s3 = this.options.s3;
+    const result = await generateExperimentReport({
+      experiment: { ...exp, experimentReport: undefined } as never,
+      resolvedTargets: this.store.resolvedTargets(id),
+      stopConditionEvents: this.store.stopConditionEvents(id),
+      actionsMode: exp.experimentOptions.actionsMode,
+      configuration,
+      source: new CloudWatchMetricSource(this.cloudwatch()),
+      dir: join(this.reportDir, id),
+      uploader: {
+        put: async (Bucket, Key, Body, ContentType) => {
+          await s3.send(new PutObjectCommand({ Bucket, Key, Body, ContentType }));
+        },
+      },
+      pdf: this.options.reportPdf ?? "auto",
+      generatedAt: this.clock.now(),
+    });
+    const report: ExperimentReport = result.experimentReport;
+    if (report.state.status === "failed") this.say(`experiment ${id}: ${report.state.reason}`);
+    if (this.closed) return report;
+    this.store.putReportJob({
+      ...job,
+      status: report.state.status,
+      ...(result.html ? { html: result.html } : {}),
+      ...(result.pdf ? { pdf: result.pdf } : {}),
+    });
+    this.setReport(id, report);
+    return report;
+  }
+
+  private setReport(id: string, report: ExperimentReport): void {
+    const exp = this.store.getExperiment(id);
+    if (!exp) return;
+    exp.experimentReport = report;
+    this.store.putExperiment(exp);
+    this.events.emit("report", { experimentId: id, experimentReport: structuredClone(report) });
+  }
+
+  private cloudwatch(): CloudWatchClient {
+    return this.options.cloudwatch ?? new CloudWatchClient({ region: this.account.region });
+  }
+
   /** Graceful shutdown: stops every experiment (removing its faults), then closes the database. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.stopAll("Experiment stopped: the faultline engine shut down.");
+    // Pending reports stay pending in the store; the next engine on this data directory builds them.
+    for (const cancel of this.reportTimers.values()) cancel();
+    this.reportTimers.clear();
+    await Promise.allSettled([...this.reportBuilds.values()]);
     this.closed = true;
     this.store.close();
   }
@@ -519,6 +702,7 @@ export class Engine {
         );
       }
       if (firing.length > 0) {
+        this.recordStopCondition(run, firing, "ALARM", "in ALARM before the start");
         return this.halt(
           run,
           "failed",
@@ -694,13 +878,17 @@ export class Engine {
     try {
       const firing = await this.alarmsInAlarm(alarms);
       run.alarmReadFailures = 0;
-      if (firing.length > 0) return this.halt(run, "stopped", REASONS.stopCondition);
+      if (firing.length > 0) {
+        this.recordStopCondition(run, firing, "ALARM", REASONS.stopCondition);
+        return this.halt(run, "stopped", REASONS.stopCondition);
+      }
     } catch (error) {
       const message = (error as Error).message;
       this.say(`experiment ${run.exp.id}: cannot read stop condition alarms: ${message}`);
       // A safety lever that cannot be read is treated as pulled, after a few tries.
       run.alarmReadFailures = (run.alarmReadFailures ?? 0) + 1;
       if (run.alarmReadFailures >= this.alarmFailureLimit) {
+        this.recordStopCondition(run, alarms, "UNREADABLE", message);
         return this.halt(
           run,
           "stopped",
@@ -711,8 +899,14 @@ export class Engine {
     if (!run.halting) this.timer(run, this.pollMs, () => this.pollAlarms(run, alarms));
   }
 
+  private recordStopCondition(run: Run, sources: string[], state: string, reason: string): void {
+    const time = new Date(this.clock.now());
+    for (const source of sources)
+      this.store.addStopConditionEvent(run.exp.id, { time, source, state, reason });
+  }
+
   private async alarmsInAlarm(arns: string[]): Promise<string[]> {
-    const cw = this.options.cloudwatch ?? new CloudWatchClient({ region: this.account.region });
+    const cw = this.cloudwatch();
     const names = arns.map((arn) => arn.slice(arn.indexOf(":alarm:") + ":alarm:".length));
     const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: names }));
     const found = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])];
@@ -742,9 +936,12 @@ export class Engine {
     if (TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
     for (const cancel of run.timers) cancel();
     run.timers.clear();
+    const reportAfterMs = this.planReport(run.exp, status);
     this.setExperimentState(run, status, reason);
     this.log(run, "experiment-end", { experiment_state: run.exp.state });
     this.runs.delete(run.exp.id);
+    // Armed before any await, so a caller that saw the terminal state can move a manual clock past it.
+    this.scheduleReport(run.exp, reportAfterMs);
     await this.deliverLog(run);
   }
 
@@ -808,8 +1005,20 @@ export class Engine {
           );
         }
       }
+      const reportAfterMs = this.planReport(run.exp, "failed");
       this.setExperimentState(run, "failed", REASONS.restart);
       this.log(run, "experiment-end", { experiment_state: exp.state });
+      this.scheduleReport(run.exp, reportAfterMs);
+    }
+    // Reports that were pending or being built: armed again (due now if their window has passed).
+    for (const job of this.store.unfinishedReportJobs()) {
+      if (this.reportTimers.has(job.experimentId)) continue;
+      const exp = this.store.getExperiment(job.experimentId);
+      if (!exp) {
+        this.store.putReportJob({ ...job, status: "failed" });
+        continue;
+      }
+      this.armReport(job.experimentId, job.dueMs);
     }
   }
 }

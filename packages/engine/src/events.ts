@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { ActionStatus, ExperimentStatus } from "./model.ts";
+import type { ActionStatus, ExperimentReport, ExperimentStatus } from "./model.ts";
 
 /** FIS's EventBridge "FIS Experiment State Change" event, as published on the in-process bus. */
 export interface ExperimentStateChangeEvent {
@@ -34,13 +34,20 @@ export interface FaultObjectEvent {
   change: "written" | "deleted";
 }
 
+/** An experiment report changed state (pending → running → completed | failed, or cancelled). */
+export interface ReportStateChangeEvent {
+  experimentId: string;
+  experimentReport: ExperimentReport;
+}
+
 interface EventMap {
   experiment: [ExperimentStateChangeEvent];
   action: [ActionStateChangeEvent];
   "fault-object": [FaultObjectEvent];
+  report: [ReportStateChangeEvent];
 }
 
-/** Typed in-process bus: `experiment` (FIS-shaped), `action` and `fault-object` events. */
+/** Typed in-process bus: `experiment` (FIS-shaped), `action`, `fault-object` and `report` events. */
 export class EngineEvents extends EventEmitter<EventMap> {
   constructor() {
     super();

@@ -42,7 +42,31 @@ export interface TemplateBody {
   stopConditions: StopCondition[];
   logConfiguration?: LogConfiguration;
   experimentOptions: Required<TemplateExperimentOptions>;
-  experimentReportConfiguration?: unknown;
+  experimentReportConfiguration?: ExperimentReportConfiguration;
+}
+
+/** FIS's ExperimentReportConfiguration (template and experiment). */
+export interface ExperimentReportConfiguration {
+  outputs?: { s3Configuration?: { bucketName: string; prefix?: string } };
+  dataSources?: { cloudWatchDashboards?: { dashboardIdentifier: string }[] };
+  preExperimentDuration?: string;
+  postExperimentDuration?: string;
+}
+
+export type ReportStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+
+/** FIS's `Experiment.experimentReport`. */
+export interface ExperimentReport {
+  state: { status: ReportStatus; reason: string };
+  s3Reports: { arn: string; reportType: string }[];
+}
+
+/** A stop condition that fired (or could not be read), for the report. */
+export interface StopConditionEvent {
+  time: Date;
+  source: string;
+  state: string;
+  reason?: string;
 }
 
 export interface ExperimentTemplate extends TemplateBody {
@@ -108,6 +132,8 @@ export interface Experiment {
   endTime?: Date;
   tags: Record<string, string>;
   logConfiguration?: LogConfiguration;
+  experimentReportConfiguration?: ExperimentReportConfiguration;
+  experimentReport?: ExperimentReport;
   experimentOptions: {
     accountTargeting: string;
     emptyTargetResolutionMode: string;

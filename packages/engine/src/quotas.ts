@@ -8,4 +8,6 @@ export const QUOTAS = {
   resourceArnsPerTarget: 5,
   templates: 500,
   tagsPerResource: 50,
+  /** experimentReportConfiguration.dataSources.cloudWatchDashboards (faultline's bound; FIS documents none). */
+  reportDashboards: 5,
 } as const;

@@ -1,7 +1,16 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { Experiment, ExperimentTemplate, ResolvedTarget } from "./model.ts";
+import type { Experiment, ExperimentTemplate, ResolvedTarget, StopConditionEvent } from "./model.ts";
+
+/** A report to build (or built): due when the post-experiment window has elapsed. */
+export interface ReportJob {
+  experimentId: string;
+  status: string;
+  dueMs: number;
+  html?: string;
+  pdf?: string;
+}
 
 /** A fault object the engine wrote (or is about to write): recorded before PutObject, removed after DeleteObject. */
 export interface FaultObjectRecord {
@@ -47,6 +56,10 @@ export class Store {
       CREATE TABLE IF NOT EXISTS fault_objects (
         bucket TEXT NOT NULL, key TEXT NOT NULL, experiment_id TEXT NOT NULL, action_name TEXT NOT NULL,
         PRIMARY KEY (bucket, key));
+      CREATE TABLE IF NOT EXISTS stop_condition_events (
+        experiment_id TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS reports (
+        experiment_id TEXT PRIMARY KEY, status TEXT NOT NULL, due INTEGER NOT NULL, html TEXT, pdf TEXT);
     `);
   }
 
@@ -167,6 +180,48 @@ export class Store {
     return rows.map((r) => JSON.parse(r.info) as ResolvedTarget);
   }
 
+  // stop-condition events
+  addStopConditionEvent(experimentId: string, event: StopConditionEvent): void {
+    this.db
+      .prepare("INSERT INTO stop_condition_events (experiment_id, doc) VALUES (?, ?)")
+      .run(experimentId, JSON.stringify(event));
+  }
+  stopConditionEvents(experimentId: string): StopConditionEvent[] {
+    const rows = this.db
+      .prepare("SELECT doc FROM stop_condition_events WHERE experiment_id = ? ORDER BY seq")
+      .all(experimentId) as { doc: string }[];
+    return rows.map((r) => {
+      const e = JSON.parse(r.doc) as StopConditionEvent & { time: string };
+      return { ...e, time: new Date(e.time) };
+    });
+  }
+
+  // reports
+  putReportJob(job: ReportJob): void {
+    this.db
+      .prepare(
+        `INSERT INTO reports (experiment_id, status, due, html, pdf) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(experiment_id) DO UPDATE SET status = excluded.status, due = excluded.due,
+           html = excluded.html, pdf = excluded.pdf`,
+      )
+      .run(job.experimentId, job.status, job.dueMs, job.html ?? null, job.pdf ?? null);
+  }
+  reportJob(experimentId: string): ReportJob | undefined {
+    const row = this.db
+      .prepare("SELECT experiment_id, status, due, html, pdf FROM reports WHERE experiment_id = ?")
+      .get(experimentId) as ReportRow | undefined;
+    return row ? toJob(row) : undefined;
+  }
+  /** Reports that were pending or being built when the process stopped. */
+  unfinishedReportJobs(): ReportJob[] {
+    const rows = this.db
+      .prepare(
+        "SELECT experiment_id, status, due, html, pdf FROM reports WHERE status IN ('pending','running') ORDER BY due",
+      )
+      .all() as ReportRow[];
+    return rows.map(toJob);
+  }
+
   // fault objects
   recordFaultObjects(records: FaultObjectRecord[]): void {
     const insert = this.db.prepare(
@@ -194,6 +249,21 @@ export class Store {
     return this.db.prepare(sql).all(...args) as FaultObjectRecord[];
   }
 }
+
+interface ReportRow {
+  experiment_id: string;
+  status: string;
+  due: number;
+  html: string | null;
+  pdf: string | null;
+}
+const toJob = (r: ReportRow): ReportJob => ({
+  experimentId: r.experiment_id,
+  status: r.status,
+  dueMs: r.due,
+  ...(r.html ? { html: r.html } : {}),
+  ...(r.pdf ? { pdf: r.pdf } : {}),
+});
 
 /** Raised when another live engine process already uses the data directory. */
 export class DataDirInUseError extends Error {

@@ -13,6 +13,9 @@ export const SUPPORTED_ACTION_IDS = [
   "aws:fis:wait",
 ] as const;
 
+/** FIS documents no bounds for the report windows (see docs/engine.md); faultline takes 1 s to 30 min. */
+export const REPORT_WINDOW_MAX_MS = 30 * 60_000;
+
 export const LAMBDA_RESOURCE_TYPE = "aws:lambda:function";
 export const LAMBDA_TARGET_KEY = "Functions";
 
@@ -79,6 +82,31 @@ const logConfigurationSchema = z.strictObject({
   logSchemaVersion: z.number({ error: "is required and must be a number" }).int(),
 });
 
+const reportConfigurationSchema = z.strictObject(
+  {
+    outputs: z
+      .strictObject({
+        s3Configuration: z
+          .strictObject({ bucketName: str(3, 63), prefix: str(1, 256).optional() })
+          .optional(),
+      })
+      .optional(),
+    dataSources: z
+      .strictObject({
+        cloudWatchDashboards: z
+          .array(z.strictObject({ dashboardIdentifier: str(1, 512) }), {
+            error: "must be a list of {dashboardIdentifier}",
+          })
+          .max(QUOTAS.reportDashboards, `at most ${QUOTAS.reportDashboards} dashboards`)
+          .optional(),
+      })
+      .optional(),
+    preExperimentDuration: str(1, 32).optional(),
+    postExperimentDuration: str(1, 32).optional(),
+  },
+  { error: "must be an object" },
+);
+
 const optionsSchema = z.strictObject({
   accountTargeting: z.enum(["single-account", "multi-account"]).optional(),
   emptyTargetResolutionMode: z.enum(["fail", "skip"]).optional(),
@@ -97,7 +125,7 @@ const createSchema = z.strictObject(
     tags: stringMap(128, 256).optional(),
     logConfiguration: logConfigurationSchema.optional(),
     experimentOptions: optionsSchema.optional(),
-    experimentReportConfiguration: z.unknown().optional(),
+    experimentReportConfiguration: reportConfigurationSchema.optional(),
   },
   { error: "the request body must be a JSON object" },
 );
@@ -187,6 +215,18 @@ function checkBody(body: TemplateBody): TemplateBody {
       "experimentOptions.accountTargeting",
       "multi-account is not supported by faultline; use single-account",
     );
+  }
+  if (body.experimentReportConfiguration) {
+    const r = body.experimentReportConfiguration;
+    for (const field of ["preExperimentDuration", "postExperimentDuration"] as const) {
+      const text = r[field];
+      if (text === undefined) continue;
+      const path = `experimentReportConfiguration.${field}`;
+      const ms = parseDurationMs(text, path);
+      if (ms < 1000 || ms > REPORT_WINDOW_MAX_MS) {
+        throw new ValidationException(path, `"${text}" must be between PT1S and PT30M`);
+      }
+    }
   }
   if (body.logConfiguration) {
     const log = body.logConfiguration;
