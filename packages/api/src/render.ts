@@ -3,7 +3,20 @@ import { FisError, InternalServerException } from "@faultline/engine";
 export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** JSON text, or the bytes of a file (faultline's report route). */
+  body: string | Buffer;
+}
+
+/** A handler's result that is a file, not JSON: served as is with its content type. */
+export class FileBody {
+  constructor(
+    readonly contentType: string,
+    readonly data: Buffer,
+  ) {}
+}
+
+export function file(f: FileBody): ApiResponse {
+  return { status: 200, headers: { "content-type": f.contentType }, body: f.data };
 }
 
 /** restJson1 timestamps are epoch seconds; every Date in a response becomes one. */

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { type Engine, ResourceNotFoundException, ValidationException } from "@faultline/engine";
+import { FileBody } from "./render.ts";
 
 /** What a handler gets: path labels, the query, and the parsed JSON body. */
 export interface RouteContext {
@@ -219,7 +221,47 @@ export const ROUTES: Route[] = [
       return {};
     },
   },
+
+  // faultline's extensions of the FIS API, outside FIS's paths (see docs/api.md).
+  {
+    method: "POST",
+    path: "/faultline/experiments/{id}/report",
+    operation: "faultline:BuildExperimentReport",
+    handler: async ({ engine, params }) => {
+      const experimentReport = await engine.buildExperimentReport(params.id!);
+      return { experimentReport, files: reportFiles(engine, params.id!) };
+    },
+  },
+  {
+    method: "GET",
+    path: "/faultline/experiments/{id}/report",
+    operation: "faultline:GetExperimentReport",
+    handler: ({ engine, params, query }) => {
+      const format = query.get("format") ?? "html";
+      if (format !== "html" && format !== "pdf")
+        throw new ValidationException("format", 'must be "html" or "pdf"');
+      const files = engine.experimentReportFiles(params.id!);
+      const path = files[format];
+      if (!path) {
+        throw new ResourceNotFoundException(
+          `Experiment ${params.id} has no ${format.toUpperCase()} report${format === "pdf" ? " (Chromium is not installed?)" : ""}.`,
+        );
+      }
+      return new FileBody(
+        format === "pdf" ? "application/pdf" : "text/html; charset=utf-8",
+        readFileSync(path),
+      );
+    },
+  },
 ];
+
+function reportFiles(engine: Engine, id: string): { html?: string; pdf?: string } {
+  try {
+    return engine.experimentReportFiles(id);
+  } catch {
+    return {};
+  }
+}
 
 /** Matches decoded path segments against a route path; labels match exactly one segment. */
 export function matchRoute(

@@ -17,6 +17,10 @@ export interface ServeOptions extends ApiOptions {
   port?: number;
   stopConditionPollMs?: number;
   readiness?: EngineOptions["readiness"];
+  /** Experiment reports: where they are written and whether a PDF is printed (see EngineOptions). */
+  reportDir?: string;
+  reportPdf?: EngineOptions["reportPdf"];
+  clock?: EngineOptions["clock"];
   log?: (message: string) => void;
 }
 
@@ -57,6 +61,9 @@ export async function serveFaultline(options: ServeOptions): Promise<Faultline> 
     ...(options.accountId ? { accountId: options.accountId } : {}),
     ...(options.stopConditionPollMs ? { stopConditionPollMs: options.stopConditionPollMs } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.reportDir ? { reportDir: options.reportDir } : {}),
+    ...(options.reportPdf !== undefined ? { reportPdf: options.reportPdf } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   let api: RunningApi;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { type Engine, ValidationException } from "@faultline/engine";
 import { forbidden, HttpError, notFound, tooLarge, unsupportedMedia } from "./errors.ts";
-import { type ApiResponse, ok, renderError } from "./render.ts";
+import { type ApiResponse, FileBody, file, ok, renderError } from "./render.ts";
 import { matchRoute } from "./routes.ts";
 import { verifySigV4 } from "./sigv4.ts";
 
@@ -73,7 +73,7 @@ export function createApi(engine: Engine, options: ApiOptions = {}) {
         query: url.searchParams,
         body,
       });
-      const res = ok(result);
+      const res = result instanceof FileBody ? file(result) : ok(result);
       res.headers["x-amzn-requestid"] = requestId;
       return { ...res, operation: match.route.operation };
     } catch (error) {

@@ -189,7 +189,7 @@ describe("FIS API guards (in-process, no port)", () => {
     const badJson = await h(req("POST", "/experimentTemplates", { "content-type": "application/json" }, "{"));
     assert.equal(badJson.status, 400);
     assert.equal(badJson.headers["x-amzn-errortype"], "ValidationException");
-    assert.match(JSON.parse(badJson.body).message, /not valid JSON/);
+    assert.match(JSON.parse(String(badJson.body)).message, /not valid JSON/);
   });
 
   test("a browser page cannot drive it; bodies are capped; Host must be loopback", async () => {

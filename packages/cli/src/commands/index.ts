@@ -6,6 +6,7 @@ import type { CliCommand } from "../command.ts";
 import { experiments } from "./experiments.ts";
 import { labUp } from "./lab-up.ts";
 import { layerBuild } from "./layer.ts";
+import { report } from "./report.ts";
 import { serve } from "./serve.ts";
 import { templates } from "./templates.ts";
 import { up } from "./up.ts";
@@ -17,4 +18,5 @@ export const commands: CliCommand[] = [
   serve, // faultline serve [--port] [--lambda-endpoint …] [--s3-endpoint …] [--cloudwatch-endpoint …]
   templates, // faultline templates create|list|get|update|delete
   experiments, // faultline experiments start [--watch|--preview]|preview|get|list|stop [--all]
+  report, // faultline report <experimentId> [--out <dir>] [--open] [--rebuild]
 ];

@@ -1,6 +1,6 @@
 /**
  * `faultline up --config <lab.json> [--json]`: the lab, the engine and the FIS API together for local work.
- * With --json, stdout is exactly one line {"lambda","s3","fis"} once everything is ready. The FIS port comes
+ * With --json, stdout is exactly one line {"lambda","s3","cloudwatch","fis"} once everything is ready. The FIS port comes
  * from the lab config's `ports.fis` (0 = any free port). Ctrl-C stops experiments (removing their faults),
  * then the API, then the lab.
  */
@@ -26,7 +26,10 @@ export const up: CliCommand = {
         "lab config file (JSON, see docs/lab-config.md); ports.fis sets the API port",
       )
       .option("--data-dir <dir>", "engine database and experiment logs", ".faultline/engine")
-      .option("--json", "print one JSON line {lambda, s3, fis} when ready, nothing else on stdout")
+      .option(
+        "--json",
+        "print one JSON line {lambda, s3, cloudwatch, fis} when ready, nothing else on stdout",
+      )
       .action(async (o: UpOptions) => {
         let config: ReturnType<typeof loadLabConfig>;
         try {
@@ -46,10 +49,8 @@ export const up: CliCommand = {
             endpoints: {
               lambda: lab.endpoints.lambda,
               s3: lab.endpoints.s3,
-              // The lab's CloudWatch (alarms over its own metrics) once it serves one; stop conditions use it.
-              ...((lab.endpoints as { cloudwatch?: string }).cloudwatch
-                ? { cloudwatch: (lab.endpoints as { cloudwatch?: string }).cloudwatch }
-                : {}),
+              // The lab's CloudWatch (alarms and dashboards over its own metrics): stop conditions and reports.
+              cloudwatch: lab.endpoints.cloudwatch,
             },
             credentials: S3_CREDENTIALS,
             log: (m) => io.stderr(`faultline engine: ${m}\n`),
@@ -58,7 +59,12 @@ export const up: CliCommand = {
           await lab.stop();
           throw error;
         }
-        const endpoints = { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, fis: f.url };
+        const endpoints = {
+          lambda: lab.endpoints.lambda,
+          s3: lab.endpoints.s3,
+          cloudwatch: lab.endpoints.cloudwatch,
+          fis: f.url,
+        };
         io.stdout(
           o.json
             ? `${JSON.stringify(endpoints)}\n`
@@ -66,6 +72,7 @@ export const up: CliCommand = {
                 "faultline is up",
                 `  lambda  ${endpoints.lambda}`,
                 `  s3      ${endpoints.s3}`,
+                `  cloudwatch ${endpoints.cloudwatch}`,
                 `  fis     ${endpoints.fis}   (export AWS_ENDPOINT_URL_FIS=${endpoints.fis})`,
                 "Ctrl-C to stop.",
                 "",
