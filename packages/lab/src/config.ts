@@ -11,6 +11,7 @@ import { compileRoute, ROUTE_METHODS } from "./apigateway/routes.ts";
 import type { FunctionSpec } from "./contract.ts";
 import type { TableSpec } from "./dynamodb.ts";
 import { type ConfigIssue, LabConfigError } from "./errors.ts";
+import { type AlarmDefinition, validateAlarm } from "./metrics/alarms.ts";
 
 export const SUPPORTED_RUNTIMES = [
   "nodejs18.x",
@@ -99,6 +100,46 @@ const dynamodbSchema = z.strictObject({
   ),
 });
 
+// CloudWatch alarms and dashboards put into the lab's CloudWatch service at start: see docs/lab-config.md.
+const COMPARISONS = [
+  "GreaterThanOrEqualToThreshold",
+  "GreaterThanThreshold",
+  "LessThanThreshold",
+  "LessThanOrEqualToThreshold",
+] as const;
+const alarmSchema = z.strictObject({
+  name: z
+    .string({ error: "must be a string" })
+    .min(1, { error: "must be 1-255 characters" })
+    .max(255, { error: "must be 1-255 characters" }),
+  description: z.string({ error: "must be a string" }).optional(),
+  namespace: z.string({ error: "must be a namespace such as AWS/Lambda" }).min(1),
+  metricName: z.string({ error: "must be a metric name such as Errors" }).min(1),
+  dimensions: stringMap("dimension").default({}),
+  statistic: z
+    .string({ error: "must be SampleCount, Sum, Average, Minimum, Maximum or a percentile such as p99" })
+    .regex(/^(SampleCount|Sum|Average|Minimum|Maximum|p\d{1,2}(\.\d{1,2})?)$/, {
+      error: "must be SampleCount, Sum, Average, Minimum, Maximum or a percentile such as p99",
+    }),
+  period: intBetween(1, 86400),
+  evaluationPeriods: intBetween(1, 100),
+  datapointsToAlarm: intBetween(1, 100).optional(),
+  threshold: z.number({ error: "must be a number" }),
+  comparisonOperator: z.enum(COMPARISONS, { error: `must be one of ${COMPARISONS.join(", ")}` }),
+  treatMissingData: z
+    .enum(["missing", "ignore", "breaching", "notBreaching"], {
+      error: "must be missing, ignore, breaching or notBreaching",
+    })
+    .optional(),
+});
+const dashboardSchema = z.strictObject({
+  name: z
+    .string({ error: "must be a string" })
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, { error: "must be 1-255 letters, digits, hyphens or underscores" }),
+  body: z.record(z.string(), z.unknown(), { error: "must be a CloudWatch dashboard JSON object" }).optional(),
+  file: z.string({ error: "must be a path to a dashboard JSON file" }).min(1).optional(),
+});
+
 const labSchema = z.strictObject({
   region: z
     .string({ error: "must be a string" })
@@ -129,6 +170,8 @@ const labSchema = z.strictObject({
   functions: z.array(functionSchema, { error: "must be an array of functions" }),
   apis: z.array(apiSchema, { error: "must be an array of APIs" }).default([]),
   dynamodb: dynamodbSchema.optional(),
+  alarms: z.array(alarmSchema, { error: "must be an array of alarms" }).default([]),
+  dashboards: z.array(dashboardSchema, { error: "must be an array of dashboards" }).default([]),
 });
 
 /** The raw shape of a lab config file (what users write). */
@@ -148,6 +191,10 @@ export interface LabConfig {
   apis: ApiSpec[];
   /** When present, the lab runs a local DynamoDB with these tables. */
   dynamodb?: { port: number; tables: TableSpec[] };
+  /** Alarms (PutMetricAlarm form) put into the lab's CloudWatch at start; ARN arn:aws:cloudwatch:<region>:<account>:alarm:<name>. */
+  alarms?: AlarmDefinition[];
+  /** Dashboards put into the lab's CloudWatch at start; `body` is the dashboard JSON text. */
+  dashboards?: { name: string; body: string }[];
 }
 
 /** Reads and validates a lab config file. Throws `LabConfigError` naming the file and field. */
@@ -245,8 +292,58 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
       routes: api.routes,
     };
   });
+  const alarms = cfg.alarms.map((a, i): AlarmDefinition => {
+    const definition: AlarmDefinition = {
+      AlarmName: a.name,
+      ...(a.description ? { AlarmDescription: a.description } : {}),
+      Namespace: a.namespace,
+      MetricName: a.metricName,
+      Dimensions: Object.entries(a.dimensions).map(([Name, Value]) => ({ Name, Value })),
+      ...(a.statistic.startsWith("p") ? { ExtendedStatistic: a.statistic } : { Statistic: a.statistic }),
+      Period: a.period,
+      EvaluationPeriods: a.evaluationPeriods,
+      ...(a.datapointsToAlarm ? { DatapointsToAlarm: a.datapointsToAlarm } : {}),
+      Threshold: a.threshold,
+      ComparisonOperator: a.comparisonOperator,
+      ...(a.treatMissingData ? { TreatMissingData: a.treatMissingData } : {}),
+    };
+    if (cfg.alarms.findIndex((b) => b.name === a.name) !== i) {
+      issues.push({ field: `alarms[${i}].name`, message: `duplicate alarm name "${a.name}"` });
+    }
+    try {
+      validateAlarm(definition);
+    } catch (error) {
+      issues.push({ field: `alarms[${i}]`, message: (error as Error).message });
+    }
+    return definition;
+  });
+  const dashboards = cfg.dashboards.map((d, i) => {
+    const at = `dashboards[${i}]`;
+    if ((d.body === undefined) === (d.file === undefined)) {
+      issues.push({ field: at, message: "needs exactly one of body and file" });
+      return { name: d.name, body: "{}" };
+    }
+    let body: unknown = d.body;
+    if (d.file !== undefined) {
+      const path = resolve(source.baseDir, d.file);
+      try {
+        body = JSON.parse(readFileSync(path, "utf8"));
+      } catch (error) {
+        issues.push({
+          field: `${at}.file`,
+          message: `cannot read dashboard JSON ${path} (${(error as Error).message})`,
+        });
+      }
+    }
+    if (body !== undefined && !Array.isArray((body as { widgets?: unknown }).widgets)) {
+      issues.push({ field: d.file ? `${at}.file` : `${at}.body`, message: "must have a widgets array" });
+    }
+    return { name: d.name, body: JSON.stringify(body ?? {}) };
+  });
   if (issues.length > 0) throw new LabConfigError(source.file, issues);
   return {
+    alarms,
+    dashboards,
     apis,
     ...(cfg.dynamodb
       ? {

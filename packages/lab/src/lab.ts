@@ -90,8 +90,13 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
     const cloudwatch: CloudWatchServer = await startCloudWatchServer(metrics, undefined, {
       host,
       port: config.ports.cloudwatch,
+      region: config.region,
+      accountId: config.accountId,
     });
     cleanups.push(() => cloudwatch.close());
+    // The config's alarms and dashboards, as if put with PutMetricAlarm / PutDashboard.
+    for (const alarm of config.alarms ?? []) cloudwatch.service.putAlarm(alarm);
+    for (const d of config.dashboards ?? []) cloudwatch.service.putDashboard(d.name, d.body);
 
     let dynamodb: RunningDynamoDb | undefined;
     if (config.dynamodb) {

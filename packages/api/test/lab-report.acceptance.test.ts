@@ -1,0 +1,224 @@
+/**
+ * Acceptance on the lab: alarms and dashboards from the lab config, an `aws:cloudwatch:alarm` stop condition tripped
+ * by real errors, and an experiment report (HTML in the lab's S3) built by the engine, then fetched with
+ * `faultline report` through the API. Real function processes with the faultline layer, real HTTP, real SDK clients.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { main } from "../../cli/src/main.ts";
+import { seedTemplate } from "../../engine/test/seed.ts";
+import { buildLayer } from "../../extension/src/layer.ts";
+import { type Lab, S3_CREDENTIALS, startLab } from "../../lab/src/index.ts";
+import { type Faultline, serveFaultline } from "../src/index.ts";
+
+const FN_DIR = fileURLToPath(new URL("./fixtures/fn/", import.meta.url));
+const ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-errors";
+
+describe("stop conditions and reports on the lab (alarms and dashboards from the lab config)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "faultline-report-lab-"));
+  let lab: Lab;
+  let f: Faultline;
+  let lambda: LambdaClient;
+  let s3: S3Client;
+  let cw: CloudWatchClient;
+
+  before(async () => {
+    const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+    lab = await startLab({
+      buckets: ["faults", "reports"],
+      functions: [
+        {
+          name: "orders",
+          runtime: "nodejs20.x",
+          handler: "index.handler",
+          code: FN_DIR,
+          layers: [layer.zipPath],
+          timeout: 10,
+          tags: { FISExperimentReady: "Yes" },
+          environment: {
+            AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
+            AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/FisConfigs/",
+            AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "1",
+            FAULTLINE_HOT_POLL_INTERVAL_SECONDS: "1",
+            AWS_FIS_EXTENSION_METRICS: "all",
+          },
+        },
+      ],
+      alarms: [
+        {
+          name: "orders-errors",
+          namespace: "AWS/Lambda",
+          metricName: "Errors",
+          dimensions: { FunctionName: "orders" },
+          statistic: "Sum",
+          period: 2,
+          evaluationPeriods: 1,
+          threshold: 2,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          treatMissingData: "notBreaching",
+        },
+      ],
+      dashboards: [
+        {
+          name: "orders",
+          body: {
+            widgets: [
+              {
+                type: "metric",
+                properties: {
+                  title: "orders: invocations and errors",
+                  period: 1,
+                  stat: "Sum",
+                  metrics: [
+                    ["AWS/Lambda", "Invocations", "FunctionName", "orders"],
+                    [".", "Errors", ".", "."],
+                  ],
+                },
+              },
+            ],
+          },
+        },
+      ],
+    } as never);
+    const creds = {
+      accessKeyId: S3_CREDENTIALS.accessKeyId,
+      secretAccessKey: S3_CREDENTIALS.secretAccessKey,
+    };
+    lambda = new LambdaClient({
+      endpoint: lab.endpoints.lambda,
+      region: "us-east-1",
+      credentials: creds,
+      maxAttempts: 1,
+    });
+    s3 = new S3Client({
+      endpoint: lab.endpoints.s3,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: S3_CREDENTIALS,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+    });
+    cw = new CloudWatchClient({
+      endpoint: lab.endpoints.cloudwatch,
+      region: "us-east-1",
+      credentials: creds,
+    });
+    f = await serveFaultline({
+      dataDir: join(dir, "data"),
+      endpoints: { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch },
+      credentials: S3_CREDENTIALS,
+      stopConditionPollMs: 500,
+      reportPdf: false,
+      log: () => {},
+    });
+  });
+  after(async () => {
+    await f?.close();
+    lambda?.destroy();
+    s3?.destroy();
+    cw?.destroy();
+    await lab?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const invoke = () => lambda.send(new InvokeCommand({ FunctionName: "orders", Payload: "{}" }));
+  /** Steady load until `done` resolves (or `limitMs` passes): the load is the test's input, not a wait. */
+  const loadUntil = async <T>(done: Promise<T>, limitMs: number): Promise<T> => {
+    let settled = false;
+    const result = done.finally(() => {
+      settled = true;
+    });
+    const deadline = performance.now() + limitMs;
+    while (!settled && performance.now() < deadline) await invoke();
+    assert.ok(settled, `not settled within ${limitMs} ms of load`);
+    return result;
+  };
+  const faultKeys = async () =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: "faults" }))).Contents ?? []).map((o) => o.Key!);
+
+  test("the lab config's alarm and dashboard are in the lab's CloudWatch, with FIS-usable ARNs", async () => {
+    const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: ["orders-errors"] }));
+    assert.equal(out.MetricAlarms?.[0]?.AlarmArn, ALARM_ARN);
+  });
+
+  test("(a) invocation errors trip the lab alarm; the engine halts the experiment and removes the faults", async () => {
+    const tpl = seedTemplate();
+    tpl.stopConditions = [{ source: "aws:cloudwatch:alarm", value: ALARM_ARN }];
+    tpl.actions = {
+      err: {
+        actionId: "aws:lambda:invocation-error",
+        parameters: { duration: "PT60S", invocationPercentage: "100", preventExecution: "true" },
+        targets: { Functions: "fns" },
+      },
+    };
+    const t = await f.engine.createExperimentTemplate(tpl);
+    const x = await f.engine.startExperiment({ experimentTemplateId: t.id });
+    const done = await loadUntil(f.engine.settled(x.id), 30_000);
+    assert.deepEqual(done.state, { status: "stopped", reason: "Experiment halted by stop condition" });
+    assert.equal(done.actions.err!.state.status, "stopped");
+    assert.deepEqual(await faultKeys(), []);
+    const events = f.engine.stopConditionEvents(x.id);
+    assert.equal(events[0]?.source, ALARM_ARN);
+    // Faults gone: invocations succeed again once the extension has seen the deletion.
+    const ok = async () => {
+      for (;;) if ((await invoke()).FunctionError === undefined) return;
+    };
+    await loadUntil(ok(), 10_000);
+  });
+
+  test("(b, c) a report: completed, HTML in S3 with the shaded window and a time to effect; faultline report writes it", async () => {
+    const tpl = seedTemplate();
+    tpl.actions.lat.parameters = {
+      duration: "PT6S",
+      invocationPercentage: "100",
+      startupDelayMilliseconds: "200",
+    };
+    tpl.experimentReportConfiguration = {
+      outputs: { s3Configuration: { bucketName: "reports", prefix: "fis" } },
+      dataSources: { cloudWatchDashboards: [{ dashboardIdentifier: "orders" }] },
+      preExperimentDuration: "PT5S",
+      postExperimentDuration: "PT5S",
+    };
+    const t = await f.engine.createExperimentTemplate(tpl);
+    // The pre window's steady state: five seconds of load measured by the lab's own metrics.
+    const preEnd = performance.now() + 5000;
+    while (performance.now() < preEnd) await invoke();
+    const x = await f.engine.startExperiment({ experimentTemplateId: t.id });
+    const reported = await loadUntil(f.engine.reportSettled(x.id), 40_000);
+    assert.equal(reported.state.status, "completed");
+    const report = reported.experimentReport!;
+    assert.equal(report.state.status, "completed", report.state.reason);
+    const key = `fis/${x.id}/${x.id}.html`;
+    assert.deepEqual(report.s3Reports, [{ arn: `arn:aws:s3:::reports/${key}`, reportType: "text/html" }]);
+    const obj = await s3.send(new GetObjectCommand({ Bucket: "reports", Key: key }));
+    const html = await obj.Body!.transformToString();
+    assert.match(html, /orders: invocations and errors/);
+    assert.match(html, /fill="#ff9900"/, "the experiment window is shaded");
+    const effect =
+      /id="time-to-effect"><div class="label">Time to effect<\/div><div class="value">([^<]+)</.exec(html);
+    assert.ok(effect && effect[1] !== "—", `time to effect: ${effect?.[1]}`);
+    console.log(`# time to effect on the lab: ${effect![1]}`);
+
+    let stdout = "";
+    let stderr = "";
+    const out = join(dir, "cli-out");
+    const code = await main(["report", x.id, "--out", out, "--endpoint", f.url], {
+      stdout: (s) => {
+        stdout += s;
+      },
+      stderr: (s) => {
+        stderr += s;
+      },
+    });
+    process.exitCode = undefined;
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, `${join(out, `${x.id}.html`)}\n`);
+    assert.equal(readFileSync(join(out, `${x.id}.html`), "utf8"), html);
+  });
+});
