@@ -173,7 +173,7 @@ describe("faultline serve", () => {
 });
 
 describe("faultline up", () => {
-  test("lab + engine + API: one JSON line with lambda, s3, fis; preview resolves a lab function as ready", async () => {
+  test("lab + engine + API: one JSON line with lambda, s3, cloudwatch, fis; preview resolves a lab function as ready", async () => {
     const layer = join(dir, "faultline-layer");
     mkdirSync(layer, { recursive: true });
     const config = join(dir, "lab.json");
@@ -210,7 +210,7 @@ describe("faultline up", () => {
     try {
       const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
       const endpoints = JSON.parse(line) as { lambda: string; s3: string; fis: string };
-      assert.deepEqual(Object.keys(endpoints), ["lambda", "s3", "fis"]);
+      assert.deepEqual(Object.keys(endpoints), ["lambda", "s3", "cloudwatch", "fis"]);
       const file = join(dir, "up-template.json");
       writeFileSync(file, JSON.stringify(seedTemplate()));
       const run = async (...args: string[]) => {
