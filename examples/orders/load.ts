@@ -26,6 +26,8 @@ export interface LoadOptions {
 
 export class LoadGenerator {
   readonly samples: Sample[] = [];
+  /** createdAt of every order this generator deleted: with the table's items, every write the handler made. */
+  readonly deletedCreatedAt: number[] = [];
   phase = "warm-up";
   readonly #options: LoadOptions;
   readonly #random: () => number;
@@ -33,6 +35,7 @@ export class LoadGenerator {
   /** Orders this generator may GET; those not created during an experiment may also be deleted. */
   readonly #known: string[] = [];
   readonly #deletable: string[] = [];
+  readonly #createdAt = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: LoadOptions) {
@@ -89,9 +92,10 @@ export class LoadGenerator {
           body: JSON.stringify({ item: "book", quantity: 1 + Math.floor(this.#random() * 3) }),
           signal,
         });
-        const body = (await res.json().catch(() => ({}))) as { id?: string };
+        const body = (await res.json().catch(() => ({}))) as { id?: string; createdAt?: number };
         if (res.status === 201 && body.id) {
           this.#known.push(body.id);
+          if (body.createdAt !== undefined) this.#createdAt.set(body.id, body.createdAt);
           if (this.#known.length > 500) this.#known.shift();
           if (!phase.startsWith("during")) this.#deletable.push(body.id);
         }
@@ -105,6 +109,8 @@ export class LoadGenerator {
         if (at >= 0) this.#known.splice(at, 1);
         res = await fetch(`${this.#options.url}/orders/${id}`, { method: "DELETE", signal });
         await res.arrayBuffer();
+        const createdAt = this.#createdAt.get(id);
+        if (res.status === 204 && createdAt !== undefined) this.deletedCreatedAt.push(createdAt);
       }
       status = res.status;
     } catch {

@@ -15,7 +15,8 @@ import { fileURLToPath } from "node:url";
 import type { ExperimentSummary } from "../demo.ts";
 
 const DEMO = fileURLToPath(new URL("../demo.ts", import.meta.url));
-const [PRE, DURING, POST] = [8, 15, 8];
+// Report windows are cut into 5 s buckets for the recovery band: three per window keep it meaningful.
+const [PRE, DURING, POST] = [15, 15, 15];
 const dir = mkdtempSync(join(tmpdir(), "faultline-orders-demo-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
