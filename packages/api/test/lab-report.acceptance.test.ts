@@ -16,6 +16,7 @@ import { main } from "../../cli/src/main.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { buildLayer } from "../../extension/src/layer.ts";
 import { type Lab, S3_CREDENTIALS, startLab } from "../../lab/src/index.ts";
+import { findChromium } from "../../report/src/index.ts";
 import { type Faultline, serveFaultline } from "../src/index.ts";
 
 const FN_DIR = fileURLToPath(new URL("./fixtures/fn/", import.meta.url));
@@ -114,7 +115,7 @@ describe("stop conditions and reports on the lab (alarms and dashboards from the
       endpoints: { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch },
       credentials: S3_CREDENTIALS,
       stopConditionPollMs: 500,
-      reportPdf: false,
+      reportPdf: "auto",
       log: () => {},
     });
   });
@@ -195,7 +196,12 @@ describe("stop conditions and reports on the lab (alarms and dashboards from the
     const report = reported.experimentReport!;
     assert.equal(report.state.status, "completed", report.state.reason);
     const key = `fis/${x.id}/${x.id}.html`;
-    assert.deepEqual(report.s3Reports, [{ arn: `arn:aws:s3:::reports/${key}`, reportType: "text/html" }]);
+    // The PDF too when Chromium is installed (docs/reports.md); FIS lists the PDF first.
+    const pdfKey = `fis/${x.id}/${x.id}.pdf`;
+    assert.deepEqual(report.s3Reports, [
+      ...(findChromium() ? [{ arn: `arn:aws:s3:::reports/${pdfKey}`, reportType: "application/pdf" }] : []),
+      { arn: `arn:aws:s3:::reports/${key}`, reportType: "text/html" },
+    ]);
     const obj = await s3.send(new GetObjectCommand({ Bucket: "reports", Key: key }));
     const html = await obj.Body!.transformToString();
     assert.match(html, /orders: invocations and errors/);
@@ -218,7 +224,9 @@ describe("stop conditions and reports on the lab (alarms and dashboards from the
     });
     process.exitCode = undefined;
     assert.equal(code, 0, stderr);
-    assert.equal(stdout, `${join(out, `${x.id}.html`)}\n`);
+    const written = [join(out, `${x.id}.html`), ...(findChromium() ? [join(out, `${x.id}.pdf`)] : [])];
+    assert.equal(stdout, written.map((p) => `${p}\n`).join(""));
+    if (findChromium()) assert.equal(readFileSync(written[1]!).subarray(0, 5).toString(), "%PDF-");
     assert.equal(readFileSync(join(out, `${x.id}.html`), "utf8"), html);
   });
 });
