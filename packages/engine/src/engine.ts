@@ -485,7 +485,8 @@ export class Engine {
     this.setReport(id, { state: { status: "running", reason: REASONS.reportRunning }, s3Reports: [] });
     const s3 = this.options.s3;
     const result = await generateExperimentReport({
-      experiment: { ...exp, experimentReport: undefined } as never,
+      // An experiment that failed before running has no startTime; its window then starts at its creation.
+      experiment: { ...exp, startTime: exp.startTime ?? exp.creationTime },
       resolvedTargets: this.store.resolvedTargets(id),
       stopConditionEvents: this.store.stopConditionEvents(id),
       actionsMode: exp.experimentOptions.actionsMode,

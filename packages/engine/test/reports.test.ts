@@ -196,6 +196,45 @@ describe("experiment reports (moto S3 and CloudWatch, injected clock)", () => {
     await e.close();
   });
 
+  test("an experiment that failed before it ran (alarm in ALARM at start) still gets a report", async () => {
+    const cw = moto.cloudwatch();
+    await cw.send(
+      new PutMetricAlarmCommand({
+        AlarmName: "already-firing",
+        Namespace: "AWS/Lambda",
+        MetricName: "Errors",
+        Statistic: "Sum",
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      }),
+    );
+    await cw.send(
+      new SetAlarmStateCommand({ AlarmName: "already-firing", StateValue: "ALARM", StateReason: "t" }),
+    );
+    const { e, clock } = await engine();
+    const arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:already-firing";
+    const t = await e.createExperimentTemplate({
+      ...reportTemplate({ preExperimentDuration: "PT5S", postExperimentDuration: "PT1S" }),
+      stopConditions: [{ source: "aws:cloudwatch:alarm", value: arn }],
+    });
+    const x = await e.startExperiment({ experimentTemplateId: t.id });
+    const failed = await e.settled(x.id);
+    assert.equal(failed.state.status, "failed");
+    assert.equal(failed.startTime, undefined);
+    assert.equal(e.stopConditionEvents(x.id)[0]?.source, arn);
+    clock.advance(1000);
+    const reported = await e.reportSettled(x.id);
+    assert.equal(
+      reported.experimentReport?.state.status,
+      "completed",
+      reported.experimentReport?.state.reason,
+    );
+    assert.match(readFileSync(e.experimentReportFiles(x.id).html!, "utf8"), /already-firing/);
+    await e.close();
+  });
+
   test("a missing dashboard fails the report with the reason; a preview gets a cancelled report", async () => {
     const { e, clock } = await engine();
     const t = await e.createExperimentTemplate(
