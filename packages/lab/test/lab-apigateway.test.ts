@@ -12,9 +12,12 @@ import { serializeFaultConfig } from "@faultline/protocol";
 import { buildLayer } from "../../extension/src/layer.ts";
 import {
   apiIdOf,
+  compileRoute,
   type InvocationRecord,
   type Lab,
   LabConfigError,
+  mapFunctionResult,
+  matchRoute,
   parseLabConfig,
   S3_CREDENTIALS,
   startLab,
@@ -345,5 +348,75 @@ describe("lab config: apis and dynamodb", () => {
     assert.deepEqual(issues({ functions: [fn], dynamodb: { tables: [{ name: "x", partitionKey: "id" }] } }), [
       "dynamodb.tables[0].name: must be 3-255 letters, digits, '_', '-' or '.'",
     ]);
+  });
+});
+
+describe("API Gateway mapping (in process)", () => {
+  const map = (result: unknown, format: "1.0" | "2.0") => {
+    const a = mapFunctionResult(Buffer.from(JSON.stringify(result)), format);
+    return { status: a.status, headers: a.headers, body: a.body.toString() };
+  };
+  it("proxy results: headers merged over multi-value headers, cookies (2.0), base64 bodies, default content type", () => {
+    assert.deepEqual(
+      map(
+        {
+          statusCode: 302,
+          headers: { Location: "/x" },
+          multiValueHeaders: { "X-A": ["1", "2"], location: ["/ignored"] },
+          cookies: ["c=1"],
+          body: Buffer.from("hi").toString("base64"),
+          isBase64Encoded: true,
+        },
+        "2.0",
+      ),
+      {
+        status: 302,
+        headers: {
+          "x-a": ["1", "2"],
+          location: "/x",
+          "set-cookie": "c=1",
+          "content-type": "application/json",
+        },
+        body: "hi",
+      },
+    );
+  });
+  it("2.0 sends any other JSON as a 200 body; 1.0 answers 502 to what REST would call malformed", () => {
+    assert.deepEqual(map([1, 2], "2.0"), {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: "[1,2]",
+    });
+    assert.equal(map("text", "2.0").body, '"text"');
+    for (const bad of [
+      [1, 2],
+      { body: "x" },
+      { statusCode: 200, extra: 1 },
+      { statusCode: 200, body: { a: 1 } },
+    ]) {
+      assert.deepEqual(map(bad, "1.0"), {
+        status: 502,
+        headers: { "content-type": "application/json" },
+        body: '{"message":"Internal server error"}',
+      });
+    }
+    assert.equal(map({ statusCode: 99 }, "2.0").status, 502);
+  });
+  it("routes: literal over parameter over greedy, a method over ANY, trailing segments must match", () => {
+    const routes = [
+      compileRoute({ method: "ANY", path: "/a/{x}", function: "any" }),
+      compileRoute({ method: "GET", path: "/a/{x}", function: "get" }),
+      compileRoute({ method: "GET", path: "/a/b", function: "literal" }),
+      compileRoute({ method: "GET", path: "/{all+}", function: "greedy" }),
+      compileRoute({ method: "GET", path: "/", function: "root" }),
+    ];
+    const fn = (method: string, path: string) => matchRoute(routes, method, path)?.route.function;
+    assert.equal(fn("GET", "/a/b"), "literal");
+    assert.equal(fn("GET", "/a/c"), "get");
+    assert.equal(fn("POST", "/a/c"), "any");
+    assert.equal(fn("GET", "/a/c/d"), "greedy");
+    assert.deepEqual(matchRoute(routes, "GET", "/a/c/d")?.pathParameters, { all: "a/c/d" });
+    assert.equal(fn("GET", "/"), "root");
+    assert.equal(fn("POST", "/z"), undefined);
   });
 });
