@@ -185,7 +185,7 @@ describe("lab config", () => {
     assert.equal(shell?.memorySizeMb, 128);
     assert.equal(single?.timeoutSeconds, 3);
     assert.equal(single?.reservedConcurrency, 1);
-    assert.deepEqual(config.ports, { lambda: 0, s3: 0, fis: 0 });
+    assert.deepEqual(config.ports, { lambda: 0, s3: 0, fis: 0, cloudwatch: 0 });
   });
 
   const base = () => JSON.parse(JSON.stringify(loadLabConfigRaw()));
