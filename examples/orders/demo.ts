@@ -115,7 +115,28 @@ const say = (line: string) => {
   if (isTty) process.stdout.write("\r\x1b[K");
   console.log(line);
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Ctrl-C (or SIGTERM) ends the current wait; main's finally then stops the load, the engine and the lab, so no
+// process is left behind.
+const interrupted = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    say(`\n  ${signal}: shutting down…`);
+    interrupted.abort(new Error(`interrupted by ${signal}`));
+  });
+}
+const sleep = (ms: number) =>
+  new Promise<void>((resolve, reject) => {
+    if (interrupted.signal.aborted) return reject(interrupted.signal.reason);
+    const timer = setTimeout(() => {
+      interrupted.signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(interrupted.signal.reason);
+    };
+    interrupted.signal.addEventListener("abort", onAbort, { once: true });
+  });
 const fmtMs = (ms: number | undefined) => (ms === undefined ? "-" : `${Math.round(ms)} ms`);
 const fmtPct = (r: number | undefined) => (r === undefined ? "-" : `${(r * 100).toFixed(1)} %`);
 
@@ -456,6 +477,10 @@ function printSummary(s: ExperimentSummary): void {
 }
 
 process.exitCode = await main().catch((error: Error) => {
+  if (interrupted.signal.aborted) {
+    console.error("  demo interrupted: load, engine and lab stopped");
+    return 130;
+  }
   console.error(`\ndemo failed: ${error.stack ?? error.message}`);
   return 1;
 });
