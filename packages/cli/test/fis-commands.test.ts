@@ -11,6 +11,7 @@ import { type Faultline, serveFaultline } from "@faultline/api";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { main } from "../src/main.ts";
+import { runCli } from "./run-cli.ts";
 
 let moto: Moto;
 let f: Faultline;
@@ -36,21 +37,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  process.exitCode = undefined;
-  const code = await main([...args, "--endpoint", f.url], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  process.exitCode = undefined;
-  return { code, stdout, stderr };
-}
+const cli = (...args: string[]) => runCli(f.url, ...args);
 
 describe("faultline templates / experiments (through the FIS API)", () => {
   test("templates create, list, get, update, delete; errors name the field", async () => {

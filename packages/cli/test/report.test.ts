@@ -7,7 +7,7 @@ import { type Faultline, serveFaultline } from "@faultline/api";
 import { ManualClock } from "@faultline/engine";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
-import { main } from "../src/main.ts";
+import { runCli } from "./run-cli.ts";
 
 let moto: Moto;
 let f: Faultline;
@@ -35,21 +35,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  process.exitCode = undefined;
-  const code = await main([...args, "--endpoint", f.url], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  process.exitCode = undefined;
-  return { code, stdout, stderr };
-}
+const cli = (...args: string[]) => runCli(f.url, ...args);
 
 /** Runs a 10 s experiment to its end on the manual clock, then lets its post window pass. */
 async function finishedExperiment(reportConfiguration?: Record<string, unknown>) {
