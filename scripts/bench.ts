@@ -20,6 +20,12 @@ const benches: Bench[] = [
     run: async (log) => (await import("./bench/lab.ts")).benchLab(log) as unknown as Promise<Figures>,
   },
   {
+    name: "s3",
+    description:
+      "lab S3: 1000 PutObject + 1000 DeleteObject via the SDK at concurrency 32 vs a bare node:http server",
+    run: async (log) => (await import("./bench/s3.ts")).benchS3(log) as unknown as Promise<Figures>,
+  },
+  {
     name: "extension",
     description: "the faultline extension's proxy overhead, start-up and S3 polling",
     run: async (log) =>

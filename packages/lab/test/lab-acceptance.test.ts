@@ -1,6 +1,7 @@
 /**
  * The lab end to end with real components: the real environment factory (official aws-lambda-ric, a shell
- * bootstrap), real HTTP, s3rver, @aws-sdk/client-lambda, @aws-sdk/client-s3 and the AWS CLI v2 (/usr/bin/aws).
+ * bootstrap), real HTTP, the lab's S3, @aws-sdk/client-lambda, @aws-sdk/client-s3 and the AWS CLI v2
+ * (/usr/bin/aws).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -229,7 +230,7 @@ describe("lab acceptance (real environments)", () => {
       await s3.send(new PutObjectCommand({ Bucket: "faults", Key: "a/b.json", Body: '{"ok":true}' }));
       const got = await s3.send(new GetObjectCommand({ Bucket: "faults", Key: "a/b.json" }));
       assert.equal(await got.Body?.transformToString(), '{"ok":true}');
-      // Truncated listings page through continuation tokens (s3rver's DES tokens, without the legacy provider).
+      // Truncated listings page through continuation tokens.
       for (const key of ["p/1", "p/2", "p/3"])
         await s3.send(new PutObjectCommand({ Bucket: "data", Key: key, Body: "x" }));
       const keys: string[] = [];

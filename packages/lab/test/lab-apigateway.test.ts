@@ -1,6 +1,6 @@
 /**
  * The lab's API fronts and DynamoDB with real components: real function processes (official aws-lambda-ric), the
- * built faultline layer, real HTTP (fetch), dynalite, s3rver. What a caller of the API sees is asserted.
+ * built faultline layer, real HTTP (fetch), dynalite, the lab's S3. What a caller of the API sees is asserted.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

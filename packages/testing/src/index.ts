@@ -10,3 +10,4 @@ export {
   rawRequest,
   runtimeApiConformance,
 } from "./runtime-api-conformance.ts";
+export { type S3ConformanceTarget, s3Conformance } from "./s3-conformance.ts";
