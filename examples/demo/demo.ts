@@ -79,7 +79,7 @@ async function main(): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), "faultline-demo-"));
   const faultline = await serveFaultline({
     dataDir,
-    endpoints: { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3 },
+    endpoints: { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, tagging: lab.endpoints.lambda },
     credentials: S3_CREDENTIALS,
     region: "us-east-1",
     log: () => {},

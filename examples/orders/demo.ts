@@ -175,7 +175,12 @@ async function main(): Promise<number> {
     );
     faultline = await serveFaultline({
       dataDir,
-      endpoints: { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch },
+      endpoints: {
+        lambda: lab.endpoints.lambda,
+        s3: lab.endpoints.s3,
+        cloudwatch: lab.endpoints.cloudwatch,
+        tagging: lab.endpoints.lambda,
+      },
       credentials: S3_CREDENTIALS,
       region: "us-east-1",
       log: () => {},

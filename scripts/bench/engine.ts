@@ -2,7 +2,7 @@
  * Engine + FIS API figures: 1000 functions declared in the lab (never invoked), start → every fault object
  * written, stop → every one removed, and GetExperiment latency through @aws-sdk/client-fis.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,9 +13,11 @@ import {
   StopExperimentCommand,
 } from "@aws-sdk/client-fis";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { S3Client } from "@aws-sdk/client-s3";
 import { startApi } from "../../packages/api/src/index.ts";
 import { Engine } from "../../packages/engine/src/index.ts";
+import { buildLayer } from "../../packages/extension/src/layer.ts";
 import { S3_CREDENTIALS, startLab } from "../../packages/lab/src/index.ts";
 
 const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
@@ -27,9 +29,8 @@ function percentile(sorted: number[], p: number): number {
 
 export async function benchEngine(log: (line: string) => void, functions = 1000) {
   const dir = mkdtempSync(join(tmpdir(), "faultline-bench-engine-"));
-  // A layer directory whose name marks it as faultline's: readiness checks the layer, nothing runs.
-  const layer = join(dir, "faultline-layer");
-  mkdirSync(layer);
+  // The real layer: readiness reads its faultline/VERSION (once: the 1000 functions share it); nothing runs.
+  const layer = (await buildLayer({ out: join(dir, "faultline-layer.zip") })).zipPath;
   const lab = await startLab({
     buckets: ["faults"],
     functions: Array.from({ length: functions }, (_, i) => ({
@@ -57,7 +58,13 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
     credentials: S3_CREDENTIALS,
     requestChecksumCalculation: "WHEN_REQUIRED",
   });
-  const engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, concurrency: 32, log });
+  // The lab serves tag:GetResources on its Lambda endpoint, as `faultline up` wires it.
+  const tagging = new ResourceGroupsTaggingAPIClient({
+    endpoint: lab.endpoints.lambda,
+    region: "us-east-1",
+    credentials: creds,
+  });
+  const engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, tagging, concurrency: 32, log });
   const api = await startApi(engine);
   const fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: creds });
   try {
@@ -123,6 +130,7 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
     await api.close();
     await engine.close();
     lambda.destroy();
+    tagging.destroy();
     s3.destroy();
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Engine, type EngineOptions } from "@faultline/engine";
 import { type ApiOptions, type RunningApi, startApi } from "./server.ts";
@@ -9,8 +10,12 @@ export interface ServeOptions extends ApiOptions {
   dataDir: string;
   region?: string;
   accountId?: string;
-  /** Service endpoints; omitted ones resolve as the AWS SDK does (real AWS, or AWS_ENDPOINT_URL_*). */
-  endpoints?: { lambda?: string; s3?: string; cloudwatch?: string };
+  /**
+   * Service endpoints; omitted ones resolve as the AWS SDK does (real AWS, or AWS_ENDPOINT_URL_*). `tagging`
+   * (Resource Groups Tagging API, for tag-selected targets) defaults to AWS's only when `lambda` does too: a
+   * custom Lambda endpoint may have no tagging API, and then tags are read with ListTags.
+   */
+  endpoints?: { lambda?: string; s3?: string; cloudwatch?: string; tagging?: string };
   /** Credentials for those services; omitted → the SDK's default provider chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   host?: string;
@@ -52,11 +57,16 @@ export async function serveFaultline(options: ServeOptions): Promise<Faultline> 
     requestChecksumCalculation: "WHEN_REQUIRED",
   });
   const cloudwatch = new CloudWatchClient({ ...common, ...(e.cloudwatch ? { endpoint: e.cloudwatch } : {}) });
+  const tagging =
+    e.tagging || !e.lambda
+      ? new ResourceGroupsTaggingAPIClient({ ...common, ...(e.tagging ? { endpoint: e.tagging } : {}) })
+      : undefined;
   const engine = await Engine.open({
     dataDir: options.dataDir,
     lambda,
     s3,
     cloudwatch,
+    ...(tagging ? { tagging } : {}),
     region,
     ...(options.accountId ? { accountId: options.accountId } : {}),
     ...(options.stopConditionPollMs ? { stopConditionPollMs: options.stopConditionPollMs } : {}),
@@ -83,6 +93,7 @@ export async function serveFaultline(options: ServeOptions): Promise<Faultline> 
       lambda.destroy();
       s3.destroy();
       cloudwatch.destroy();
+      tagging?.destroy();
     },
   };
 }

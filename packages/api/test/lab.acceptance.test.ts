@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -14,11 +14,14 @@ import {
   CreateExperimentTemplateCommand,
   FisClient,
   GetExperimentCommand,
+  ListExperimentResolvedTargetsCommand,
   StartExperimentCommand,
 } from "@aws-sdk/client-fis";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { Engine } from "@faultline/engine";
+import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { buildLayer } from "../../extension/src/layer.ts";
 import { type Lab, S3_CREDENTIALS, startLab } from "../../lab/src/index.ts";
@@ -36,15 +39,25 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
   let fis: FisClient;
   let lambda: LambdaClient;
   let s3: S3Client;
+  let tagging: ResourceGroupsTaggingAPIClient;
+  const engineSays: string[] = [];
 
   before(async () => {
     const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
-    const fn = (name: string, tags: Record<string, string>) => ({
+    // Two layers that pass for faultline's by name but would inject nothing new: an older extension, and
+    // a layer without the version file `faultline layer build` writes.
+    const legacy = join(dir, "faultline-legacy");
+    mkdirSync(join(legacy, "faultline"), { recursive: true });
+    writeFileSync(join(legacy, "faultline", "VERSION"), "0.0.9\n");
+    const impostor = join(dir, "faultline-impostor");
+    mkdirSync(impostor, { recursive: true });
+    writeFileSync(join(impostor, "README"), "not an extension\n");
+    const fn = (name: string, tags: Record<string, string>, layerPath = layer.zipPath) => ({
       name,
       runtime: "nodejs20.x" as const,
       handler: "index.handler",
       code: FN_DIR,
-      layers: [layer.zipPath],
+      layers: [layerPath],
       timeout: 10,
       tags,
       environment: {
@@ -56,7 +69,12 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
     });
     lab = await startLab({
       buckets: ["faults"],
-      functions: [fn("orders", { FISExperimentReady: "Yes" }), fn("payments", { team: "pay" })],
+      functions: [
+        fn("orders", { FISExperimentReady: "Yes" }),
+        fn("payments", { team: "pay" }),
+        fn("legacy", { stale: "yes" }, legacy),
+        fn("impostor", { stale: "yes" }, impostor),
+      ],
     });
     lambda = new LambdaClient({
       endpoint: lab.endpoints.lambda,
@@ -71,7 +89,19 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
       credentials: S3_CREDENTIALS,
       requestChecksumCalculation: "WHEN_REQUIRED",
     });
-    engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, log: () => {} });
+    tagging = new ResourceGroupsTaggingAPIClient({
+      endpoint: lab.endpoints.lambda,
+      region: "us-east-1",
+      credentials: creds,
+      maxAttempts: 1,
+    });
+    engine = await Engine.open({
+      dataDir: join(dir, "data"),
+      lambda,
+      s3,
+      tagging,
+      log: (m) => engineSays.push(m),
+    });
     api = await startApi(engine);
     fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: creds, maxAttempts: 1 });
   });
@@ -81,6 +111,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
     await engine?.close();
     lambda?.destroy();
     s3?.destroy();
+    tagging?.destroy();
     await lab?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -202,5 +233,55 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
     assert.equal(done.state.status, "stopped");
     assert.deepEqual(await faultKeys(), []);
     await invokeUntil("payments", (r) => r.out.FunctionError === undefined);
+  });
+
+  test("readiness reads each layer's extension version: older or unversioned layers are refused in words", async () => {
+    const targetsOf = async (tags: Record<string, string>, actionsMode?: "skip-all") => {
+      const tpl = seedTemplate();
+      tpl.targets.fns.resourceTags = tags;
+      const t = (await fis.send(new CreateExperimentTemplateCommand(tpl as never))).experimentTemplate!;
+      // client-fis 3.523 predates StartExperiment's experimentOptions: a preview starts in-process.
+      const x = actionsMode
+        ? await engine.startExperiment({ experimentTemplateId: t.id, experimentOptions: { actionsMode } })
+        : (await fis.send(new StartExperimentCommand({ experimentTemplateId: t.id }))).experiment!;
+      const done = await engine.settled(x.id!);
+      const listed = await fis.send(new ListExperimentResolvedTargetsCommand({ experimentId: x.id }));
+      const byName = Object.fromEntries(
+        (listed.resolvedTargets ?? []).map((r) => [r.targetInformation!.functionName!, r.targetInformation!]),
+      );
+      return { done, byName };
+    };
+
+    const ready = await targetsOf({ FISExperimentReady: "Yes" }, "skip-all");
+    assert.deepEqual(Object.keys(ready.byName), ["orders"]);
+    assert.equal(ready.byName.orders!.ready, "true");
+    assert.equal(ready.byName.orders!.extensionVersion, FAULTLINE_VERSION);
+
+    const preview = await targetsOf({ stale: "yes" }, "skip-all");
+    assert.deepEqual(Object.keys(preview.byName).sort(), ["impostor", "legacy"]);
+    assert.equal(preview.byName.legacy!.ready, "false");
+    assert.equal(preview.byName.legacy!.extensionVersion, "0.0.9");
+    assert.match(
+      preview.byName.legacy!.problems!,
+      new RegExp(
+        `faultline extension 0\\.0\\.9 .*older than this engine's ${FAULTLINE_VERSION.replaceAll(".", "\\.")}`,
+      ),
+    );
+    assert.equal(preview.byName.impostor!.ready, "false");
+    assert.match(preview.byName.impostor!.problems!, /has no faultline\/VERSION/);
+
+    // Started for real, the same targets fail the action with those words, and nothing is written.
+    const started = await targetsOf({ stale: "yes" });
+    assert.equal(started.done.state.status, "failed");
+    assert.match(
+      started.done.state.reason ?? "",
+      /Targets are not ready for faultline: .*older than this engine's/,
+    );
+    assert.deepEqual(await faultKeys(), []);
+    // Tags were resolved with tag:GetResources; a fallback to ListTags would have been logged.
+    assert.deepEqual(
+      engineSays.filter((m) => m.includes("GetResources")),
+      [],
+    );
   });
 });

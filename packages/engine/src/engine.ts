@@ -2,6 +2,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
+import type { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
   type FaultConfig,
@@ -21,6 +22,7 @@ import {
   ValidationException,
 } from "./errors.ts";
 import { EngineEvents } from "./events.ts";
+import { ExtensionVersionProbe } from "./extension-version.ts";
 import { type Account, actionArn, experimentArn, newId, parseFisArn, templateArn } from "./ids.ts";
 import { ExperimentLog, type LogType } from "./logs.ts";
 import {
@@ -57,6 +59,11 @@ export interface EngineOptions {
   s3: S3Client;
   /** Needed only for `aws:cloudwatch:alarm` stop conditions. */
   cloudwatch?: CloudWatchClient;
+  /**
+   * Resource Groups Tagging API for tag-selected targets: one paged GetResources, as FIS does. Without it
+   * (or when it fails) the engine reads tags with one ListTags per function.
+   */
+  tagging?: ResourceGroupsTaggingAPIClient;
   region?: string;
   accountId?: string;
   partition?: string;
@@ -68,6 +75,11 @@ export interface EngineOptions {
   /** Consecutive failed alarm reads after which a running experiment is stopped (fail safe). Default 3. */
   stopConditionFailureLimit?: number;
   readiness?: Partial<ReadinessOptions>;
+  /**
+   * Read each target's faultline layer (GetLayerVersionByArn + its zip) and refuse extensions older than the
+   * engine. Default true.
+   */
+  checkExtensionVersion?: boolean;
   /** Parallel AWS calls during resolution and fault writes. Default 16. */
   concurrency?: number;
   /** Where FIS v2 experiment logs go. Default `<dataDir>/logs`; none for ":memory:". */
@@ -125,6 +137,7 @@ export class Engine {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly readiness: ReadinessOptions;
+  private readonly versions: ExtensionVersionProbe | undefined;
   private readonly concurrency: number;
   private readonly pollMs: number;
   private readonly alarmFailureLimit: number;
@@ -147,6 +160,8 @@ export class Engine {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.readiness = { ...DEFAULT_READINESS, ...options.readiness };
+    this.versions =
+      options.checkExtensionVersion === false ? undefined : new ExtensionVersionProbe(options.lambda);
     this.concurrency = options.concurrency ?? 16;
     this.pollMs = options.stopConditionPollMs ?? 5000;
     this.alarmFailureLimit = options.stopConditionFailureLimit ?? 3;
@@ -716,10 +731,14 @@ export class Engine {
       this.log(run, "target-resolution-start", { target_name: targetName });
       let fns: ResolvedFunction[];
       try {
-        fns = await resolveTarget(this.options.lambda, target, {
+        fns = await resolveTarget(target, {
+          lambda: this.options.lambda,
+          ...(this.options.tagging ? { tagging: this.options.tagging } : {}),
+          ...(this.versions ? { versions: this.versions } : {}),
           random: this.random,
           readiness: this.readiness,
           concurrency: this.concurrency,
+          log: this.say,
         });
       } catch (error) {
         return this.halt(
@@ -738,6 +757,7 @@ export class Engine {
           functionName: fn.name,
           ...(fn.qualifier ? { qualifier: fn.qualifier } : {}),
           ready: String(fn.readiness.ready),
+          ...(fn.extensionVersion ? { extensionVersion: fn.extensionVersion } : {}),
           ...(fn.readiness.problems.length > 0 ? { problems: fn.readiness.problems.join("; ") } : {}),
         },
       }));

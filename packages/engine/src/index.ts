@@ -4,6 +4,7 @@ export * from "./duration.ts";
 export { Engine, type EngineOptions } from "./engine.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
+export * from "./extension-version.ts";
 export * from "./ids.ts";
 export * from "./logs.ts";
 export * from "./model.ts";

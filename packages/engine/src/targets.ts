@@ -5,7 +5,16 @@ import {
   ListFunctionsCommand,
   ListTagsCommand,
 } from "@aws-sdk/client-lambda";
-import { type ConfigurationLocation, parseConfigurationLocation } from "@faultline/protocol";
+import {
+  GetResourcesCommand,
+  type ResourceGroupsTaggingAPIClient,
+} from "@aws-sdk/client-resource-groups-tagging-api";
+import {
+  type ConfigurationLocation,
+  FAULTLINE_VERSION,
+  parseConfigurationLocation,
+} from "@faultline/protocol";
+import { compareVersions, type ExtensionVersionProbe, VERSION_FILE } from "./extension-version.ts";
 import type { TemplateTarget } from "./model.ts";
 
 /** One function chosen for a target, with what the engine needs to inject into it. */
@@ -16,6 +25,10 @@ export interface ResolvedFunction {
   /** Where this function's extension reads faults, if it says. */
   location?: ConfigurationLocation;
   readiness: Readiness;
+  /** Its layers' version ARNs, as GetFunction/ListFunctions report them. */
+  layerArns?: string[];
+  /** The faultline extension version in its layer, or `unknown (…)` when it could not be read. */
+  extensionVersion?: string;
 }
 
 export interface Readiness {
@@ -142,15 +155,38 @@ export function select<T>(items: T[], mode: string, random: () => number): T[] {
  * ARNs via GetFunction; tags and filters via ListFunctions (+ ListTags), then selection. Either way the
  * function's own environment (AWS_FIS_CONFIGURATION_LOCATION, wrapper) and layers decide where faults go.
  */
+export interface ResolveOptions {
+  lambda: LambdaClient;
+  /** Resource Groups Tagging API: one paged GetResources for tag-selected targets (as FIS does). */
+  tagging?: ResourceGroupsTaggingAPIClient;
+  /** Reads the extension version in each target's faultline layer; absent → not checked. */
+  versions?: ExtensionVersionProbe;
+  random: () => number;
+  readiness: ReadinessOptions;
+  concurrency: number;
+  log: (message: string) => void;
+}
+
 export async function resolveTarget(
-  lambda: LambdaClient,
   target: TemplateTarget,
-  options: { random: () => number; readiness: ReadinessOptions; concurrency: number },
+  options: ResolveOptions,
 ): Promise<ResolvedFunction[]> {
+  const resolved = await resolveFunctions(target, options);
+  if (options.versions) await checkExtensionVersions(resolved, options.versions, options.readiness);
+  return resolved;
+}
+
+async function resolveFunctions(
+  target: TemplateTarget,
+  options: ResolveOptions,
+): Promise<ResolvedFunction[]> {
+  const { lambda } = options;
   const qualifier = target.parameters?.functionQualifier;
   const toResolved = (config: FunctionConfiguration): ResolvedFunction => {
     const { readiness, location } = checkReadiness(config, options.readiness);
     const fn: ResolvedFunction = { arn: config.FunctionArn!, name: config.FunctionName!, readiness };
+    const layerArns = (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : []));
+    if (layerArns.length > 0) fn.layerArns = layerArns;
     if (qualifier) fn.qualifier = qualifier;
     if (location) fn.location = location;
     return fn;
@@ -169,11 +205,16 @@ export async function resolveTarget(
     }
     const wanted = Object.entries(target.resourceTags ?? {});
     if (wanted.length > 0) {
-      const tagged = await mapLimit(candidates, options.concurrency, async (fn) => {
-        const { Tags } = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn }));
-        return wanted.every(([k, v]) => Tags?.[k] === v) ? fn : undefined;
-      });
-      candidates = tagged.filter((fn): fn is FunctionConfiguration => fn !== undefined);
+      const arns = options.tagging ? await taggedArns(options.tagging, wanted, options.log) : undefined;
+      if (arns) {
+        candidates = candidates.filter((fn) => arns.has(fn.FunctionArn ?? ""));
+      } else {
+        const tagged = await mapLimit(candidates, options.concurrency, async (fn) => {
+          const { Tags } = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn }));
+          return wanted.every(([k, v]) => Tags?.[k] === v) ? fn : undefined;
+        });
+        candidates = tagged.filter((fn): fn is FunctionConfiguration => fn !== undefined);
+      }
     }
     // ListFunctions already carries each function's Environment and Layers (the fields readiness needs),
     // so a second GetFunction per function would only double the calls for large fleets.
@@ -195,4 +236,72 @@ export async function resolveTarget(
     }
     return toResolved(config);
   });
+}
+
+/**
+ * ARNs of the functions carrying every wanted tag, through tag:GetResources. Undefined when the tagging API
+ * cannot be used (no permission, an endpoint without it): the caller falls back to ListTags per function.
+ */
+async function taggedArns(
+  tagging: ResourceGroupsTaggingAPIClient,
+  wanted: Array<[string, string]>,
+  log: (message: string) => void,
+): Promise<Set<string> | undefined> {
+  const arns = new Set<string>();
+  let token: string | undefined;
+  try {
+    do {
+      const page = await tagging.send(
+        new GetResourcesCommand({
+          ResourceTypeFilters: ["lambda:function"],
+          TagFilters: wanted.map(([Key, value]) => ({ Key, Values: [value] })),
+          ResourcesPerPage: 100,
+          PaginationToken: token,
+        }),
+      );
+      for (const mapping of page.ResourceTagMappingList ?? []) {
+        if (mapping.ResourceARN) arns.add(mapping.ResourceARN);
+      }
+      // The service ends a listing with an empty token rather than none.
+      token = page.PaginationToken || undefined;
+    } while (token);
+  } catch (error) {
+    log(
+      `tag:GetResources failed (${(error as Error).message}); reading tags with ListTags per function instead`,
+    );
+    return undefined;
+  }
+  return arns;
+}
+
+/**
+ * Adds a readiness problem for each function whose faultline layer carries an extension older than this engine
+ * (or no version file at all). A layer that cannot be read leaves readiness alone: it is reported, not guessed.
+ */
+async function checkExtensionVersions(
+  functions: ResolvedFunction[],
+  probe: ExtensionVersionProbe,
+  readiness: ReadinessOptions,
+): Promise<void> {
+  for (const fn of functions) {
+    for (const arn of fn.layerArns ?? []) {
+      if (!readiness.layerPattern.test(arn)) continue;
+      const finding = await probe.probe(arn);
+      if (finding.kind === "version") {
+        fn.extensionVersion = finding.version;
+        if (compareVersions(finding.version, FAULTLINE_VERSION) < 0) {
+          fn.readiness.problems.push(
+            `function ${fn.name} runs faultline extension ${finding.version} (layer ${arn}), older than this engine's ${FAULTLINE_VERSION}: rebuild the layer with \`faultline layer build\` and publish it`,
+          );
+        }
+      } else if (finding.kind === "no-version-file") {
+        fn.readiness.problems.push(
+          `function ${fn.name}'s layer ${arn} has no ${VERSION_FILE}: it is not a layer \`faultline layer build\` made, so no faultline extension will read the faults`,
+        );
+      } else {
+        fn.extensionVersion = `unknown (${finding.reason})`;
+      }
+    }
+    fn.readiness.ready = fn.readiness.problems.length === 0;
+  }
 }

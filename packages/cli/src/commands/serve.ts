@@ -14,6 +14,7 @@ interface ServeCliOptions {
   lambdaEndpoint?: string;
   s3Endpoint?: string;
   cloudwatchEndpoint?: string;
+  taggingEndpoint?: string;
   accessKeyId?: string[];
   verifySignatures?: boolean;
   json?: boolean;
@@ -32,6 +33,10 @@ export const serve: CliCommand = {
       .option("--lambda-endpoint <url>", "Lambda API endpoint (default: AWS)")
       .option("--s3-endpoint <url>", "S3 endpoint (default: AWS)")
       .option("--cloudwatch-endpoint <url>", "CloudWatch endpoint for stop-condition alarms (default: AWS)")
+      .option(
+        "--tagging-endpoint <url>",
+        "Resource Groups Tagging API endpoint for tag-selected targets (default: AWS; with only --lambda-endpoint given, tags are read with ListTags)",
+      )
       .option("--access-key-id <id...>", "only serve requests signed with these access key ids")
       .option("--json", 'print one JSON line {"fis": url} when ready')
       .action(async (o: ServeCliOptions) => {
@@ -58,6 +63,7 @@ export const serve: CliCommand = {
             ...(o.lambdaEndpoint ? { lambda: o.lambdaEndpoint } : {}),
             ...(o.s3Endpoint ? { s3: o.s3Endpoint } : {}),
             ...(o.cloudwatchEndpoint ? { cloudwatch: o.cloudwatchEndpoint } : {}),
+            ...(o.taggingEndpoint ? { tagging: o.taggingEndpoint } : {}),
           },
           auth: {
             ...(o.accessKeyId ? { accessKeyIds: o.accessKeyId } : {}),

@@ -51,6 +51,8 @@ export const up: CliCommand = {
               s3: lab.endpoints.s3,
               // The lab's CloudWatch (alarms and dashboards over its own metrics): stop conditions and reports.
               cloudwatch: lab.endpoints.cloudwatch,
+              // The lab serves tag:GetResources on its Lambda endpoint.
+              tagging: lab.endpoints.lambda,
             },
             credentials: S3_CREDENTIALS,
             log: (m) => io.stderr(`faultline engine: ${m}\n`),

@@ -13,7 +13,7 @@ interface CodeInfo {
 const codeInfoCache = new Map<string, CodeInfo>();
 
 /** Size and a cheap fingerprint (paths, sizes, mtimes — not contents) of a directory or file. */
-function codeInfo(path: string): CodeInfo {
+export function codeInfo(path: string): CodeInfo {
   const cached = codeInfoCache.get(path);
   if (cached) return cached;
   const hash = createHash("sha256");

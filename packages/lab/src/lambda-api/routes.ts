@@ -2,10 +2,13 @@
 import type { Handler } from "./context.ts";
 import { getFunction } from "./handlers/get-function.ts";
 import { getFunctionConfiguration } from "./handlers/get-function-configuration.ts";
+import { getLayerContent } from "./handlers/get-layer-content.ts";
+import { getLayerVersion, getLayerVersionByArn } from "./handlers/get-layer-version.ts";
 import { invoke } from "./handlers/invoke.ts";
 import { invokeWithResponseStream } from "./handlers/invoke-with-response-stream.ts";
 import { listFunctions } from "./handlers/list-functions.ts";
 import { listTags } from "./handlers/list-tags.ts";
+import { tagging } from "./handlers/tagging.ts";
 
 export interface Route {
   method: "GET" | "POST";
@@ -32,6 +35,27 @@ export const routes: Route[] = [
   },
   { method: "GET", path: "/2015-03-31/functions/:name", operation: "GetFunction", handler: getFunction },
   { method: "GET", path: "/2017-03-31/tags/:arn", operation: "ListTags", handler: listTags },
+  {
+    method: "GET",
+    path: "/2018-10-31/layers",
+    operation: "GetLayerVersionByArn",
+    handler: getLayerVersionByArn,
+  },
+  {
+    method: "GET",
+    path: "/2018-10-31/layers/:layer/versions/:version",
+    operation: "GetLayerVersion",
+    handler: getLayerVersion,
+  },
+  // Not Lambda's: the download behind a layer version's Content.Location.
+  {
+    method: "GET",
+    path: "/faultline/layers/:layer/versions/:version/content.zip",
+    operation: "GetLayerContent",
+    handler: getLayerContent,
+  },
+  // The Resource Groups Tagging API (awsJson1_1: POST / + X-Amz-Target), for tag-selected targets.
+  { method: "POST", path: "/", operation: "ResourceGroupsTaggingAPI", handler: tagging },
 ];
 
 export interface CompiledRoute extends Route {

@@ -1,0 +1,78 @@
+/**
+ * Which faultline extension a function would run: the version file (faultline/VERSION) inside its layer, read
+ * through GetLayerVersionByArn and the layer's Content.Location — the same calls against the lab and AWS.
+ * Layer versions are immutable, so a finding is kept for the life of the engine; a failed lookup is not.
+ */
+import { GetLayerVersionByArnCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { unzipSync } from "fflate";
+
+export const VERSION_FILE = "faultline/VERSION";
+
+export type LayerFinding =
+  | { kind: "version"; version: string }
+  /** The layer has no faultline/VERSION: not a layer `faultline layer build` made. */
+  | { kind: "no-version-file" }
+  /** Could not look (no permission, no such layer, network): says nothing about readiness. */
+  | { kind: "unknown"; reason: string };
+
+/** Largest layer zip the probe downloads (Lambda's own limit for a zipped layer is 50 MB). */
+const MAX_LAYER_BYTES = 64 * 1024 * 1024;
+
+export class ExtensionVersionProbe {
+  private readonly found = new Map<string, Promise<LayerFinding>>();
+
+  constructor(
+    private readonly lambda: LambdaClient,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  probe(layerVersionArn: string): Promise<LayerFinding> {
+    let finding = this.found.get(layerVersionArn);
+    if (!finding) {
+      finding = this.read(layerVersionArn);
+      this.found.set(layerVersionArn, finding);
+      finding.then((f) => {
+        if (f.kind === "unknown") this.found.delete(layerVersionArn);
+      });
+    }
+    return finding;
+  }
+
+  private async read(arn: string): Promise<LayerFinding> {
+    try {
+      const layer = await this.lambda.send(new GetLayerVersionByArnCommand({ Arn: arn }));
+      const location = layer.Content?.Location;
+      if (!location)
+        return { kind: "unknown", reason: `GetLayerVersionByArn gave no Content.Location for ${arn}` };
+      const res = await fetch(location, { signal: AbortSignal.timeout(this.timeoutMs) });
+      if (!res.ok) return { kind: "unknown", reason: `downloading layer ${arn} answered HTTP ${res.status}` };
+      const size = Number(res.headers.get("content-length") ?? 0);
+      if (size > MAX_LAYER_BYTES)
+        return { kind: "unknown", reason: `layer ${arn} is larger than ${MAX_LAYER_BYTES} bytes` };
+      const zip = new Uint8Array(await res.arrayBuffer());
+      const files = unzipSync(zip, { filter: (file) => file.name === VERSION_FILE });
+      const file = files[VERSION_FILE];
+      if (!file) return { kind: "no-version-file" };
+      return { kind: "version", version: new TextDecoder().decode(file).trim() };
+    } catch (error) {
+      return { kind: "unknown", reason: `cannot read layer ${arn}: ${(error as Error).message}` };
+    }
+  }
+}
+
+/** Orders dotted numeric versions; a pre-release (`1.2.0-rc.1`) sorts before its release. */
+export function compareVersions(a: string, b: string): number {
+  const [coreA = "", preA] = a.split("-", 2);
+  const [coreB = "", preB] = b.split("-", 2);
+  const partsA = coreA.split(".").map(Number);
+  const partsB = coreB.split(".").map(Number);
+  for (let i = 0; i < Math.max(partsA.length, partsB.length); i++) {
+    const diff = (partsA[i] ?? 0) - (partsB[i] ?? 0);
+    if (Number.isNaN(diff)) return a < b ? -1 : a > b ? 1 : 0;
+    if (diff !== 0) return Math.sign(diff);
+  }
+  if (preA === preB) return 0;
+  if (preA === undefined) return 1;
+  if (preB === undefined) return -1;
+  return preA < preB ? -1 : 1;
+}
