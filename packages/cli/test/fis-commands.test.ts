@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Faultline, serveFaultline } from "@faultline/api";
+import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { main } from "../src/main.ts";
@@ -73,7 +74,9 @@ describe("faultline templates / experiments (through the FIS API)", () => {
     const preview = await cli("experiments", "preview", id, "--interval", "20");
     assert.equal(preview.code, 0, preview.stdout + preview.stderr);
     assert.match(preview.stdout, /ready1\s+true/);
-    assert.match(preview.stdout, /unready\s+false\s+function unready has no faultline layer/);
+    assert.match(preview.stdout, /unready\s+false\s+-\s+function unready has no faultline layer/);
+    // moto gives no layer content: the version is reported unknown, and readiness does not guess.
+    assert.match(preview.stdout, /ready1\s+true\s+unknown\s/);
     assert.match(preview.stderr, /1 target\(s\) not ready/);
     assert.deepEqual(await moto.keys("faults"), []);
 
@@ -161,8 +164,10 @@ describe("faultline serve", () => {
 
 describe("faultline up", () => {
   test("lab + engine + API: one JSON line with lambda, s3, cloudwatch, fis; preview resolves a lab function as ready", async () => {
+    // A stand-in layer: readiness reads only its faultline/VERSION (nothing is invoked).
     const layer = join(dir, "faultline-layer");
-    mkdirSync(layer, { recursive: true });
+    mkdirSync(join(layer, "faultline"), { recursive: true });
+    writeFileSync(join(layer, "faultline", "VERSION"), `${FAULTLINE_VERSION}\n`);
     const config = join(dir, "lab.json");
     writeFileSync(
       config,
@@ -210,7 +215,10 @@ describe("faultline up", () => {
       const id = (await run("templates", "create", "-f", file)).out.trim();
       const preview = await run("experiments", "preview", id, "--interval", "20");
       assert.equal(preview.code, 0, preview.out);
-      assert.match(preview.out, /fns\s+web\s+true/);
+      assert.match(
+        preview.out,
+        new RegExp(`fns\\s+web\\s+true\\s+${FAULTLINE_VERSION.replaceAll(".", "\\.")}`),
+      );
       child.kill("SIGTERM");
       const [code] = await exited;
       assert.equal(code, 0);

@@ -45,13 +45,15 @@ export function renderExperiment(x: Experiment, now = Date.now()): string {
 }
 
 export function renderTargets(targets: ResolvedTarget[]): string {
-  const rows = [["TARGET", "FUNCTION", "READY", "PROBLEMS"]];
+  const rows = [["TARGET", "FUNCTION", "READY", "EXTENSION", "PROBLEMS"]];
   for (const t of targets) {
     const info = t.targetInformation ?? {};
     rows.push([
       t.targetName ?? "",
       info.functionName ?? info.arn ?? "",
       info.ready ?? "",
+      // "unknown (why)" would swamp the table: the why is in `experiments get --json`.
+      (info.extensionVersion ?? "").replace(/^unknown \(.*\)$/, "unknown") || "-",
       info.problems ?? "",
     ]);
   }

@@ -2,7 +2,6 @@
  * `faultline layer build [--out <zip>] [--standalone]`: writes the extension's Lambda layer zip (see
  * docs/extension.md). Prints the path and sizes; --standalone also carries this machine's node binary.
  */
-import { buildLayer } from "@faultline/extension/layer";
 import type { CliCommand } from "../command.ts";
 import { group } from "../command.ts";
 
@@ -22,6 +21,7 @@ export const layerBuild: CliCommand = {
       .option("-o, --out <zip>", "where to write the zip", "faultline-layer.zip")
       .option("--standalone", "also carry a node binary, for runtimes without node (Python, Java…)")
       .action(async (options: LayerBuildOptions) => {
+        const { buildLayer } = await import("@faultline/extension/layer");
         const built = await buildLayer({ out: options.out, standalone: options.standalone });
         io.stdout(
           `${built.zipPath}\n  zip ${built.zipBytes} bytes, extension.cjs ${built.bundleBytes} bytes${options.standalone ? ", with node" : ""}\n` +

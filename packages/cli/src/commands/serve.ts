@@ -2,7 +2,6 @@
  * `faultline serve`: the engine + FIS API in the foreground, against real AWS or any endpoints given.
  * Ctrl-C stops every experiment (removing its faults) before exiting.
  */
-import { serveFaultline } from "@faultline/api";
 import type { CliCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
 
@@ -54,6 +53,7 @@ export const serve: CliCommand = {
           }
           credentials = { [id]: secret };
         }
+        const { serveFaultline } = await import("@faultline/api");
         const f = await serveFaultline({
           dataDir: o.dataDir,
           host: o.host,

@@ -4,8 +4,8 @@
  * from the lab config's `ports.fis` (0 = any free port). Ctrl-C stops experiments (removing their faults),
  * then the API, then the lab.
  */
-import { serveFaultline } from "@faultline/api";
-import { LabConfigError, loadLabConfig, S3_CREDENTIALS, startLab } from "@faultline/lab";
+import type { serveFaultline } from "@faultline/api";
+import type { loadLabConfig } from "@faultline/lab";
 import type { CliCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
 
@@ -31,6 +31,9 @@ export const up: CliCommand = {
         "print one JSON line {lambda, s3, cloudwatch, fis} when ready, nothing else on stdout",
       )
       .action(async (o: UpOptions) => {
+        // Imported on use: `faultline --help` and the API-client commands never load the lab or the engine.
+        const { LabConfigError, loadLabConfig, S3_CREDENTIALS, startLab } = await import("@faultline/lab");
+        const { serveFaultline } = await import("@faultline/api");
         let config: ReturnType<typeof loadLabConfig>;
         try {
           config = loadLabConfig(o.config);
