@@ -14,9 +14,9 @@ import {
 } from "@aws-sdk/client-fis";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
-import { S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startApi } from "../../packages/api/src/index.ts";
-import { Engine } from "../../packages/engine/src/index.ts";
+import { Engine, mapLimit } from "../../packages/engine/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
 import { S3_CREDENTIALS, startLab } from "../../packages/lab/src/index.ts";
 
@@ -83,7 +83,7 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
         },
       },
     });
-    const t0 = performance.now();
+    let t0 = performance.now();
     let written = 0;
     let removed = 0;
     let allWritten!: () => void;
@@ -97,7 +97,21 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
     engine.events.on("experiment", (e) =>
       log(`${(performance.now() - t0).toFixed(0)} ms: ${e.detail["new-state"].status}`),
     );
+    // Baseline, same run: the floor for the engine's write phase — the same number of fault-object-sized
+    // PutObject (then DeleteObject) calls issued straight through the SDK at the engine's concurrency.
+    const keys = Array.from({ length: functions }, (_, i) => `baseline/fn-${i}/EXP/lat.json`);
+    const body = JSON.stringify({ version: 1, pad: "x".repeat(240) });
+    const b0 = performance.now();
+    await mapLimit(keys, 32, (Key) =>
+      s3.send(new PutObjectCommand({ Bucket: "faults", Key, Body: body, ContentType: "application/json" })),
+    );
+    const baselinePutMs = performance.now() - b0;
+    const b1 = performance.now();
+    await mapLimit(keys, 32, (Key) => s3.send(new DeleteObjectCommand({ Bucket: "faults", Key })));
+    const baselineDeleteMs = performance.now() - b1;
+
     log(`engine bench: starting an experiment over ${functions} functions`);
+    t0 = performance.now();
     const x = (await fis.send(new StartExperimentCommand({ experimentTemplateId: t.id }))).experiment!;
     await writtenP;
     const startMs = performance.now() - t0;
@@ -119,6 +133,12 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
       functions,
       startToAllFaultObjectsWrittenMs: Math.round(startMs),
       stopToAllFaultObjectsRemovedMs: Math.round(stopMs),
+      baseline: {
+        sdkPutsMs: Math.round(baselinePutMs),
+        sdkDeletesMs: Math.round(baselineDeleteMs),
+        startVsSdkPuts: Number((startMs / baselinePutMs).toFixed(2)),
+        stopVsSdkDeletes: Number((stopMs / baselineDeleteMs).toFixed(2)),
+      },
       getExperiment: {
         p50Ms: percentile(samples, 50),
         p99Ms: percentile(samples, 99),

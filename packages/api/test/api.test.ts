@@ -32,6 +32,7 @@ import { Engine, ManualClock } from "@faultline/engine";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { createApi, type RunningApi, startApi } from "../src/index.ts";
+import { AWS_CLI_ENV } from "./kit.ts";
 
 const run = promisify(execFile);
 let moto: Moto;
@@ -285,16 +286,7 @@ describe("opt-in SigV4 verification", () => {
 });
 
 describe("AWS CLI v1 (aws) and v2 (/usr/bin/aws) via --endpoint-url", () => {
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: "AKIDTEST",
-    AWS_SECRET_ACCESS_KEY: "secret",
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    AWS_PAGER: "",
-  };
+  const env = AWS_CLI_ENV;
   for (const [label, bin] of [
     ["v1", "aws"],
     ["v2", "/usr/bin/aws"],

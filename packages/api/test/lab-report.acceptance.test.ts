@@ -8,18 +8,17 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { type CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { main } from "../../cli/src/main.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { buildLayer } from "../../extension/src/layer.ts";
 import { type Lab, S3_CREDENTIALS, startLab } from "../../lab/src/index.ts";
 import { findChromium } from "../../report/src/index.ts";
 import { type Faultline, serveFaultline } from "../src/index.ts";
+import { faultlineFunction, labClients } from "./kit.ts";
 
-const FN_DIR = fileURLToPath(new URL("./fixtures/fn/", import.meta.url));
 const ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-errors";
 
 describe("stop conditions and reports on the lab (alarms and dashboards from the lab config)", () => {
@@ -29,28 +28,18 @@ describe("stop conditions and reports on the lab (alarms and dashboards from the
   let lambda: LambdaClient;
   let s3: S3Client;
   let cw: CloudWatchClient;
+  let clients: ReturnType<typeof labClients>;
 
   before(async () => {
     const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
     lab = await startLab({
       buckets: ["faults", "reports"],
       functions: [
-        {
-          name: "orders",
-          runtime: "nodejs20.x",
-          handler: "index.handler",
-          code: FN_DIR,
-          layers: [layer.zipPath],
-          timeout: 10,
+        faultlineFunction("orders", {
+          layer: layer.zipPath,
           tags: { FISExperimentReady: "Yes" },
-          environment: {
-            AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
-            AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/FisConfigs/",
-            AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "1",
-            FAULTLINE_HOT_POLL_INTERVAL_SECONDS: "1",
-            AWS_FIS_EXTENSION_METRICS: "all",
-          },
-        },
+          environment: { AWS_FIS_EXTENSION_METRICS: "all" },
+        }),
       ],
       alarms: [
         {
@@ -88,31 +77,16 @@ describe("stop conditions and reports on the lab (alarms and dashboards from the
         },
       ],
     } as never);
-    const creds = {
-      accessKeyId: S3_CREDENTIALS.accessKeyId,
-      secretAccessKey: S3_CREDENTIALS.secretAccessKey,
-    };
-    lambda = new LambdaClient({
-      endpoint: lab.endpoints.lambda,
-      region: "us-east-1",
-      credentials: creds,
-      maxAttempts: 1,
-    });
-    s3 = new S3Client({
-      endpoint: lab.endpoints.s3,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials: S3_CREDENTIALS,
-      requestChecksumCalculation: "WHEN_REQUIRED",
-    });
-    cw = new CloudWatchClient({
-      endpoint: lab.endpoints.cloudwatch,
-      region: "us-east-1",
-      credentials: creds,
-    });
+    clients = labClients(lab);
+    ({ lambda, s3, cloudwatch: cw } = clients);
     f = await serveFaultline({
       dataDir: join(dir, "data"),
-      endpoints: { lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch },
+      endpoints: {
+        lambda: lab.endpoints.lambda,
+        s3: lab.endpoints.s3,
+        cloudwatch: lab.endpoints.cloudwatch,
+        tagging: lab.endpoints.lambda,
+      },
       credentials: S3_CREDENTIALS,
       stopConditionPollMs: 500,
       reportPdf: "auto",
@@ -121,9 +95,7 @@ describe("stop conditions and reports on the lab (alarms and dashboards from the
   });
   after(async () => {
     await f?.close();
-    lambda?.destroy();
-    s3?.destroy();
-    cw?.destroy();
+    clients?.destroy();
     await lab?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

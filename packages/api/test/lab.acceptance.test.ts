@@ -3,13 +3,10 @@
  * the lab's Lambda API and S3, the engine behind the FIS API, driven by @aws-sdk/client-fis and the AWS CLI.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import {
   CreateExperimentTemplateCommand,
   FisClient,
@@ -17,19 +14,15 @@ import {
   ListExperimentResolvedTargetsCommand,
   StartExperimentCommand,
 } from "@aws-sdk/client-fis";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { Engine } from "@faultline/engine";
 import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { buildLayer } from "../../extension/src/layer.ts";
-import { type Lab, S3_CREDENTIALS, startLab } from "../../lab/src/index.ts";
+import { type Lab, startLab } from "../../lab/src/index.ts";
 import { type RunningApi, startApi } from "../src/index.ts";
-
-const run = promisify(execFile);
-const FN_DIR = fileURLToPath(new URL("./fixtures/fn/", import.meta.url));
-const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+import { awsCli, CREDENTIALS, faultlineFunction, labClients } from "./kit.ts";
 
 describe("engine + API on the lab (real functions with the faultline layer)", () => {
   const dir = mkdtempSync(join(tmpdir(), "faultline-engine-lab-"));
@@ -39,7 +32,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
   let fis: FisClient;
   let lambda: LambdaClient;
   let s3: S3Client;
-  let tagging: ResourceGroupsTaggingAPIClient;
+  let clients: ReturnType<typeof labClients>;
   const engineSays: string[] = [];
 
   before(async () => {
@@ -52,21 +45,8 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
     const impostor = join(dir, "faultline-impostor");
     mkdirSync(impostor, { recursive: true });
     writeFileSync(join(impostor, "README"), "not an extension\n");
-    const fn = (name: string, tags: Record<string, string>, layerPath = layer.zipPath) => ({
-      name,
-      runtime: "nodejs20.x" as const,
-      handler: "index.handler",
-      code: FN_DIR,
-      layers: [layerPath],
-      timeout: 10,
-      tags,
-      environment: {
-        AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
-        AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/FisConfigs/",
-        AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "1",
-        FAULTLINE_HOT_POLL_INTERVAL_SECONDS: "1",
-      },
-    });
+    const fn = (name: string, tags: Record<string, string>, layerPath = layer.zipPath) =>
+      faultlineFunction(name, { layer: layerPath, tags });
     lab = await startLab({
       buckets: ["faults"],
       functions: [
@@ -76,42 +56,23 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
         fn("impostor", { stale: "yes" }, impostor),
       ],
     });
-    lambda = new LambdaClient({
-      endpoint: lab.endpoints.lambda,
-      region: "us-east-1",
-      credentials: creds,
-      maxAttempts: 1,
-    });
-    s3 = new S3Client({
-      endpoint: lab.endpoints.s3,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials: S3_CREDENTIALS,
-      requestChecksumCalculation: "WHEN_REQUIRED",
-    });
-    tagging = new ResourceGroupsTaggingAPIClient({
-      endpoint: lab.endpoints.lambda,
-      region: "us-east-1",
-      credentials: creds,
-      maxAttempts: 1,
-    });
+    clients = labClients(lab);
+    ({ lambda, s3 } = clients);
     engine = await Engine.open({
       dataDir: join(dir, "data"),
       lambda,
       s3,
-      tagging,
+      tagging: clients.tagging,
       log: (m) => engineSays.push(m),
     });
     api = await startApi(engine);
-    fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: creds, maxAttempts: 1 });
+    fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: CREDENTIALS, maxAttempts: 1 });
   });
   after(async () => {
     fis?.destroy();
     await api?.close();
     await engine?.close();
-    lambda?.destroy();
-    s3?.destroy();
-    tagging?.destroy();
+    clients?.destroy();
     await lab?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -161,19 +122,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
   });
 
   test("AWS CLI v1: two actions ordered by startAfter (delay, then error) on the seed's tag-selected target", async () => {
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: "AKIDTEST",
-      AWS_SECRET_ACCESS_KEY: "secret",
-      AWS_DEFAULT_REGION: "us-east-1",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    };
-    const cli = async (...args: string[]) =>
-      JSON.parse(
-        (await run("aws", ["fis", ...args, "--endpoint-url", api.url, "--output", "json"], { env })).stdout,
-      );
+    const cli = awsCli("aws", "fis", api.url);
     const tpl = seedTemplate();
     tpl.actions.lat.parameters.duration = "PT4S";
     tpl.actions.err = {
@@ -199,20 +148,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
   });
 
   test("AWS CLI v2: an error fault, stopped mid-experiment, stops failing", async () => {
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: "AKIDTEST",
-      AWS_SECRET_ACCESS_KEY: "secret",
-      AWS_DEFAULT_REGION: "us-east-1",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    };
-    const cli = async (...args: string[]) =>
-      JSON.parse(
-        (await run("/usr/bin/aws", ["fis", ...args, "--endpoint-url", api.url, "--output", "json"], { env }))
-          .stdout,
-      );
+    const cli = awsCli("/usr/bin/aws", "fis", api.url);
     const tpl = seedTemplate();
     tpl.targets.fns.resourceTags = { team: "pay" };
     tpl.actions = {
