@@ -3,11 +3,13 @@
  * Tagging API's GetResources, through the real AWS SDK clients. No function is invoked.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import {
   GetFunctionCommand,
   GetLayerVersionByArnCommand,
@@ -158,5 +160,50 @@ describe("lab: layer versions and tag:GetResources", () => {
       { Key: "team", Value: "b" },
       { Key: "env", Value: "prod" },
     ]);
+  });
+
+  test("the AWS CLI drives both: v1 get-layer-version-by-arn, v2 resourcegroupstaggingapi get-resources", async () => {
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: creds.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      AWS_PAGER: "",
+    };
+    const cli = async (bin: string, ...args: string[]) =>
+      JSON.parse(
+        (
+          await promisify(execFile)(
+            bin,
+            [...args, "--endpoint-url", lab.endpoints.lambda, "--output", "json"],
+            { env },
+          )
+        ).stdout,
+      );
+    const layer = await cli(
+      "aws",
+      "lambda",
+      "get-layer-version-by-arn",
+      "--arn",
+      "arn:aws:lambda:us-east-1:123456789012:layer:tools:1",
+    );
+    assert.equal(layer.Version, 1);
+    assert.match(layer.Content.Location, /\/content\.zip$/);
+    const tagged = await cli(
+      "/usr/bin/aws",
+      "resourcegroupstaggingapi",
+      "get-resources",
+      "--tag-filters",
+      "Key=team,Values=b",
+      "--resource-type-filters",
+      "lambda:function",
+    );
+    assert.deepEqual(
+      tagged.ResourceTagMappingList.map((m: { ResourceARN: string }) => m.ResourceARN),
+      ["arn:aws:lambda:us-east-1:123456789012:function:team-b"],
+    );
   });
 });
