@@ -178,6 +178,7 @@ export class LabEnvironment implements ExecutionEnvironment {
       await this.failInvocation(input, r, start, initDurationMs, this.currentLog ?? []);
       return;
     }
+    if (this.stopping) return;
     this.freeze();
     this.currentState = "ready";
     this.endLines(input.requestId, performance.now() - start, initDurationMs);
@@ -502,6 +503,10 @@ export class LabEnvironment implements ExecutionEnvironment {
 
   /** SIGSTOP every process group: module timers do not tick while idle, as in Lambda. */
   private freeze(): void {
+    // Never once a stop or reset has begun: a SIGSTOP landing after killAll's SIGCONT leaves a namespace leader
+    // stopped with its killed child unreaped, and the environment never finishes dying (seen with a stream that
+    // ended while the lab was stopping).
+    if (this.stopping || this.resetting) return;
     this.signalAll("SIGSTOP");
     this.frozen = true;
   }
