@@ -494,7 +494,21 @@ export class LabEnvironment implements ExecutionEnvironment {
       signal(nsInit ?? -pgid, "SIGKILL");
       if (nsInit) signal(pgid, "SIGCONT"); // a frozen leader must run to reap its child
     }
-    await Promise.all(live.map((p) => p.exited));
+    await Promise.all(
+      live.map(async (p) => {
+        // Backstop: a leader that has not exited soon after (stopped again, say) gets SIGCONT and SIGKILL itself;
+        // a stop must never wait forever on one process.
+        const late = await Promise.race([
+          p.exited.then(() => false),
+          new Promise<boolean>((r) => setTimeout(() => r(true), LEADER_EXIT_GRACE_MS).unref()),
+        ]);
+        if (late && p.child.pid) {
+          signal(p.child.pid, "SIGCONT");
+          signal(-p.child.pid, "SIGKILL");
+        }
+        await p.exited;
+      }),
+    );
     // The leader's exit does not mean its group is gone (grandchildren die asynchronously).
     await Promise.all(live.map((p) => (p.child.pid ? groupGone(p.child.pid) : undefined)));
     this.procs = [];
@@ -605,6 +619,9 @@ export class LabEnvironment implements ExecutionEnvironment {
     return Math.max(1, Math.round(this.peakKb / 1024));
   }
 }
+
+/** How long killAll waits for a signalled leader before killing it directly. */
+const LEADER_EXIT_GRACE_MS = 2000;
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
