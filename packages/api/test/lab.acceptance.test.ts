@@ -13,6 +13,7 @@ import {
   GetExperimentCommand,
   ListExperimentResolvedTargetsCommand,
   StartExperimentCommand,
+  StopExperimentCommand,
 } from "@aws-sdk/client-fis";
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
@@ -50,7 +51,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
     lab = await startLab({
       buckets: ["faults"],
       functions: [
-        fn("orders", { FISExperimentReady: "Yes" }),
+        { ...fn("orders", { FISExperimentReady: "Yes" }), aliases: ["live"] },
         fn("payments", { team: "pay" }),
         fn("legacy", { stale: "yes" }, legacy),
         fn("impostor", { stale: "yes" }, impostor),
@@ -219,5 +220,24 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
       engineSays.filter((m) => m.includes("GetResources")),
       [],
     );
+  });
+
+  test("SDK: functionQualifier — a fault on alias live reaches orders:live, not the unqualified orders", async () => {
+    const tpl = seedTemplate();
+    tpl.targets.fns = {
+      resourceType: "aws:lambda:function",
+      resourceArns: ["arn:aws:lambda:us-east-1:123456789012:function:orders"],
+      selectionMode: "ALL",
+      parameters: { functionQualifier: "live" },
+    };
+    const t = (await fis.send(new CreateExperimentTemplateCommand(tpl as never))).experimentTemplate!;
+    const x = (await fis.send(new StartExperimentCommand({ experimentTemplateId: t.id }))).experiment!;
+    const delayed = await invokeUntil("orders:live", (r) => r.ms >= 2000);
+    assert.equal(delayed.out.ExecutedVersion, "$LATEST");
+    // The same function invoked unqualified ($LATEST) is not the target: several tries, none delayed.
+    for (let i = 0; i < 3; i++) assert.ok((await timedInvoke("orders")).ms < 1000);
+    await fis.send(new StopExperimentCommand({ id: x.id }));
+    assert.equal((await engine.settled(x.id!)).state.status, "stopped");
+    assert.deepEqual(await faultKeys(), []);
   });
 });

@@ -62,6 +62,14 @@ const functionSchema = z.strictObject({
   timeout: intBetween(1, 900).default(DEFAULT_TIMEOUT_SECONDS),
   memorySize: intBetween(128, 10240).default(DEFAULT_MEMORY_MB),
   reservedConcurrency: intBetween(0, 1000).optional(),
+  // Lambda's alias rule: letters, digits, - and _, not all digits (that would be a version).
+  aliases: z
+    .array(
+      z.string({ error: "must be an alias name" }).regex(/^(?!\d+$)[a-zA-Z0-9_-]{1,128}$/, {
+        error: "must be 1-128 letters, digits, hyphens or underscores, not all digits",
+      }),
+    )
+    .default([]),
 });
 
 // API fronts (API Gateway proxy integration) and the local DynamoDB: see docs/lab-config.md.
@@ -264,6 +272,7 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
       memorySizeMb: fn.memorySize,
     };
     if (fn.reservedConcurrency !== undefined) spec.reservedConcurrency = fn.reservedConcurrency;
+    if (fn.aliases.length > 0) spec.aliases = [...new Set(fn.aliases)];
     return spec;
   });
   const apiNames = new Set<string>();

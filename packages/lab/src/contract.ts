@@ -26,6 +26,8 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   memorySizeMb: number;
   reservedConcurrency?: number;
+  /** Alias names; each points at $LATEST, the lab's only version. */
+  aliases?: string[];
 }
 
 /** What the lab injects into every environment besides Lambda's own variables. */

@@ -8,11 +8,13 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
+  GetAliasCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
   InvokeWithResponseStreamCommand,
   LambdaClient,
+  ListAliasesCommand,
   ListFunctionsCommand,
   ListTagsCommand,
 } from "@aws-sdk/client-lambda";
@@ -228,6 +230,12 @@ describe("lab config", () => {
     raw = base();
     raw.functions[0].timeot = 3;
     fails(raw, "functions[0]: Unrecognized key");
+    raw = base();
+    raw.functions[0].aliases = ["42"];
+    fails(
+      raw,
+      "functions[0].aliases[0]: must be 1-128 letters, digits, hyphens or underscores, not all digits",
+    );
     raw = base();
     raw.ports.lambda = 70000;
     fails(raw, "ports.lambda: must be a number between 0 and 65535");
@@ -460,6 +468,10 @@ describe("Lambda API (fake environments, real SDK client)", () => {
       new InvokeCommand({ FunctionName: arn, Qualifier: "$LATEST", Payload: "{}" }),
     );
     assert.equal(out.StatusCode, 200);
+    // An alias from the config: same function, the invoked ARN carries the alias.
+    const viaAlias = await client.send(new InvokeCommand({ FunctionName: "node-echo:live", Payload: "{}" }));
+    assert.equal(viaAlias.ExecutedVersion, "$LATEST");
+    assert.equal(factory.created.at(-1)!.invocations.at(-1)?.invokedFunctionArn, `${arn}:live`);
     await assert.rejects(client.send(new InvokeCommand({ FunctionName: "node-echo", Qualifier: "v1" })), {
       name: "ResourceNotFoundException",
       message: "Function not found: arn:aws:lambda:us-east-1:123456789012:function:node-echo:v1",
@@ -639,6 +651,21 @@ describe("Lambda API (fake environments, real SDK client)", () => {
       ["single"],
     );
     assert.equal(second.NextMarker, undefined);
+  });
+
+  it("ListAliases / GetAlias: the config's aliases, each on $LATEST", async () => {
+    const arn = "arn:aws:lambda:us-east-1:123456789012:function:node-echo";
+    const listed = await client.send(new ListAliasesCommand({ FunctionName: "node-echo" }));
+    assert.deepEqual(
+      listed.Aliases?.map((a) => [a.Name, a.AliasArn, a.FunctionVersion]),
+      [["live", `${arn}:live`, "$LATEST"]],
+    );
+    const one = await client.send(new GetAliasCommand({ FunctionName: arn, Name: "live" }));
+    assert.equal(one.AliasArn, `${arn}:live`);
+    assert.deepEqual((await client.send(new ListAliasesCommand({ FunctionName: "shell-echo" }))).Aliases, []);
+    await assert.rejects(client.send(new GetAliasCommand({ FunctionName: "node-echo", Name: "prod" })), {
+      name: "ResourceNotFoundException",
+    });
   });
 
   it("GetFunction / GetFunctionConfiguration / ListTags", async () => {

@@ -23,4 +23,5 @@ export const labIdentity = (ctx: LambdaApiContext) => ({
   region: ctx.region,
   accountId: ctx.accountId,
   has: (name: string) => ctx.pools.has(name),
+  hasAlias: (name: string, alias: string) => ctx.pools.get(name)?.spec.aliases?.includes(alias) ?? false,
 });

@@ -1,7 +1,8 @@
 /**
  * Resolves the FunctionName parameter as Lambda accepts it: a name, a partial ARN (123456789012:function:name)
  * or a full ARN, each optionally with `:qualifier`, plus the `?Qualifier=` query parameter.
- * The lab has only $LATEST: any other qualifier is a function it does not have (ResourceNotFound).
+ * The lab has only $LATEST, plus the aliases a function's config names (each pointing at $LATEST): any other
+ * qualifier is a function it does not have (ResourceNotFound).
  */
 import { InvalidParameterValueError, ResourceNotFoundError } from "../errors.ts";
 
@@ -18,7 +19,12 @@ export interface ResolvedName {
 export function resolveFunctionName(
   raw: string,
   queryQualifier: string | null,
-  lab: { region: string; accountId: string; has(name: string): boolean },
+  lab: {
+    region: string;
+    accountId: string;
+    has(name: string): boolean;
+    hasAlias?(name: string, alias: string): boolean;
+  },
 ): ResolvedName {
   const match = FUNCTION_NAME.exec(raw);
   const groups = match?.groups;
@@ -42,7 +48,7 @@ export function resolveFunctionName(
     region === lab.region &&
     account === lab.accountId &&
     lab.has(groups.name) &&
-    (!qualifier || qualifier === "$LATEST");
+    (!qualifier || qualifier === "$LATEST" || lab.hasAlias?.(groups.name, qualifier) === true);
   if (!known) throw ResourceNotFoundError.forFunction(invokedArn);
   return qualifier ? { name: groups.name, qualifier, invokedArn } : { name: groups.name, invokedArn };
 }

@@ -1,5 +1,6 @@
 /** The Lambda API's route table, read top to bottom: first match wins. One handler per operation. */
 import type { Handler } from "./context.ts";
+import { getAlias, listAliases } from "./handlers/aliases.ts";
 import { getFunction } from "./handlers/get-function.ts";
 import { getFunctionConfiguration } from "./handlers/get-function-configuration.ts";
 import { getLayerContent } from "./handlers/get-layer-content.ts";
@@ -34,6 +35,18 @@ export const routes: Route[] = [
     handler: getFunctionConfiguration,
   },
   { method: "GET", path: "/2015-03-31/functions/:name", operation: "GetFunction", handler: getFunction },
+  {
+    method: "GET",
+    path: "/2015-03-31/functions/:name/aliases",
+    operation: "ListAliases",
+    handler: listAliases,
+  },
+  {
+    method: "GET",
+    path: "/2015-03-31/functions/:name/aliases/:alias",
+    operation: "GetAlias",
+    handler: getAlias,
+  },
   { method: "GET", path: "/2017-03-31/tags/:arn", operation: "ListTags", handler: listTags },
   {
     method: "GET",
