@@ -22,6 +22,7 @@ export interface ServeOptions extends ApiOptions {
   port?: number;
   stopConditionPollMs?: number;
   readiness?: EngineOptions["readiness"];
+  checkExtensionVersion?: boolean;
   /** Experiment reports: where they are written and whether a PDF is printed (see EngineOptions). */
   reportDir?: string;
   reportPdf?: EngineOptions["reportPdf"];
@@ -71,6 +72,7 @@ export async function serveFaultline(options: ServeOptions): Promise<Faultline> 
     ...(options.accountId ? { accountId: options.accountId } : {}),
     ...(options.stopConditionPollMs ? { stopConditionPollMs: options.stopConditionPollMs } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.checkExtensionVersion === false ? { checkExtensionVersion: false } : {}),
     ...(options.reportDir ? { reportDir: options.reportDir } : {}),
     ...(options.reportPdf !== undefined ? { reportPdf: options.reportPdf } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -115,7 +115,7 @@ describe("faultline templates / experiments (through the FIS API)", () => {
 });
 
 describe("faultline serve", () => {
-  test("prints its endpoint, serves the FIS API, and exits cleanly on SIGTERM", async () => {
+  test("prints its endpoint, serves the FIS API with its readiness options, and exits cleanly on SIGTERM", async () => {
     const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
     const child = spawn(
       process.execPath,
@@ -131,6 +131,8 @@ describe("faultline serve", () => {
         moto.endpoint,
         "--s3-endpoint",
         moto.endpoint,
+        "--expected-bucket",
+        "chaos-configs",
       ],
       {
         stdio: ["ignore", "pipe", "inherit"],
@@ -150,6 +152,15 @@ describe("faultline serve", () => {
       const res = await fetch(`${fis}/actions`);
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { actions: unknown[] }).actions.length, 4);
+      // --expected-bucket reaches readiness: ready1 reads its faults from "faults", not "chaos-configs".
+      const file = join(dir, "serve-template.json");
+      writeFileSync(file, JSON.stringify(seedTemplate()));
+      const id = (await runCli(fis, "templates", "create", "-f", file)).stdout.trim();
+      const preview = await runCli(fis, "experiments", "preview", id, "--interval", "20");
+      assert.match(
+        preview.stdout,
+        /ready1\s+false\s+\S+\s+function ready1 reads faults from bucket faults, not the expected chaos-configs/,
+      );
       child.kill("SIGTERM");
       const [code] = await exited;
       assert.equal(code, 0);

@@ -14,6 +14,8 @@ interface ServeCliOptions {
   s3Endpoint?: string;
   cloudwatchEndpoint?: string;
   taggingEndpoint?: string;
+  expectedBucket?: string;
+  extensionVersionCheck: boolean;
   accessKeyId?: string[];
   verifySignatures?: boolean;
   json?: boolean;
@@ -35,6 +37,14 @@ export const serve: CliCommand = {
       .option(
         "--tagging-endpoint <url>",
         "Resource Groups Tagging API endpoint for tag-selected targets (default: AWS; with only --lambda-endpoint given, tags are read with ListTags)",
+      )
+      .option(
+        "--expected-bucket <bucket>",
+        "readiness: a target whose AWS_FIS_CONFIGURATION_LOCATION names another bucket is not ready",
+      )
+      .option(
+        "--no-extension-version-check",
+        "readiness: do not read the faultline layer's version (needs lambda:GetLayerVersion)",
       )
       .option("--access-key-id <id...>", "only serve requests signed with these access key ids")
       .option("--json", 'print one JSON line {"fis": url} when ready')
@@ -65,6 +75,8 @@ export const serve: CliCommand = {
             ...(o.cloudwatchEndpoint ? { cloudwatch: o.cloudwatchEndpoint } : {}),
             ...(o.taggingEndpoint ? { tagging: o.taggingEndpoint } : {}),
           },
+          ...(o.expectedBucket ? { readiness: { expectedBucket: o.expectedBucket } } : {}),
+          ...(o.extensionVersionCheck ? {} : { checkExtensionVersion: false }),
           auth: {
             ...(o.accessKeyId ? { accessKeyIds: o.accessKeyId } : {}),
             ...(credentials ? { credentials } : {}),
