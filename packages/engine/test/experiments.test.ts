@@ -3,11 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-  type CloudWatchClient,
-  PutMetricAlarmCommand,
-  SetAlarmStateCommand,
-} from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { parseFaultConfig } from "@faultline/protocol";
 import { Engine, type ExperimentStateChangeEvent, ManualClock } from "../src/index.ts";
@@ -283,21 +279,7 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
 
   test("stop condition: refuses to start in ALARM; ALARM while running halts and cleans up", async () => {
     const { e, clock } = await engine();
-    const cw = moto.cloudwatch();
-    await cw.send(
-      new PutMetricAlarmCommand({
-        AlarmName: "errors",
-        MetricName: "Errors",
-        Namespace: "app",
-        Statistic: "Sum",
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: "GreaterThanThreshold",
-      }),
-    );
-    const setState = (StateValue: "OK" | "ALARM") =>
-      cw.send(new SetAlarmStateCommand({ AlarmName: "errors", StateValue, StateReason: "test" }));
+    const { set: setState } = await moto.alarm("errors", "OK");
     const tpl = seedTemplate();
     tpl.stopConditions = [
       { source: "aws:cloudwatch:alarm", value: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:errors" },
@@ -336,19 +318,7 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
       send: (command: never) =>
         down ? Promise.reject(new Error("connect ECONNREFUSED")) : real.send(command),
     } as unknown as CloudWatchClient;
-    await real.send(
-      new PutMetricAlarmCommand({
-        AlarmName: "quiet",
-        MetricName: "Errors",
-        Namespace: "app",
-        Statistic: "Sum",
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: "GreaterThanThreshold",
-      }),
-    );
-    await real.send(new SetAlarmStateCommand({ AlarmName: "quiet", StateValue: "OK", StateReason: "test" }));
+    await moto.alarm("quiet", "OK");
     const e = await Engine.open({
       dataDir: join(dir, `e${n++}`),
       lambda: moto.lambda(),

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { CreateFunctionCommand, LambdaClient, PublishLayerVersionCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 
@@ -94,6 +94,30 @@ export class Moto {
       body,
     });
     if (res.status !== 200) throw new Error(`CreateRole: ${res.status} ${await res.text()}`);
+  }
+
+  /**
+   * A metric alarm on Errors, put in `state` by hand (moto never evaluates alarms); returns its ARN and a setter
+   * for later states.
+   */
+  async alarm(name: string, state: "OK" | "ALARM") {
+    const cw = this.cloudwatch();
+    await cw.send(
+      new PutMetricAlarmCommand({
+        AlarmName: name,
+        Namespace: "AWS/Lambda",
+        MetricName: "Errors",
+        Statistic: "Sum",
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      }),
+    );
+    const set = (StateValue: "OK" | "ALARM") =>
+      cw.send(new SetAlarmStateCommand({ AlarmName: name, StateValue, StateReason: "test" }));
+    await set(state);
+    return { arn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`, set };
   }
 
   async bucket(name: string): Promise<void> {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { PutDashboardCommand, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { PutDashboardCommand } from "@aws-sdk/client-cloudwatch";
 import { Engine, ManualClock, ValidationException, validateCreateTemplate } from "../src/index.ts";
 import { Moto, readyEnv } from "./moto.ts";
 import { seedTemplate } from "./seed.ts";
@@ -148,33 +148,16 @@ describe("experiment reports (moto S3 and CloudWatch, injected clock)", () => {
   });
 
   test("stopped by an alarm: the stop-condition event is recorded and shown; no S3 output → data dir", async () => {
-    const cw = moto.cloudwatch();
-    await cw.send(
-      new PutMetricAlarmCommand({
-        AlarmName: "report-errors",
-        Namespace: "AWS/Lambda",
-        MetricName: "Errors",
-        Statistic: "Sum",
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      }),
-    );
-    await cw.send(
-      new SetAlarmStateCommand({ AlarmName: "report-errors", StateValue: "OK", StateReason: "t" }),
-    );
+    const alarm = await moto.alarm("report-errors", "OK");
     const { e, clock, dataDir } = await engine();
-    const arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:report-errors";
+    const { arn } = alarm;
     const t = await e.createExperimentTemplate({
       ...reportTemplate({ preExperimentDuration: "PT5S", postExperimentDuration: "PT5S" }),
       stopConditions: [{ source: "aws:cloudwatch:alarm", value: arn }],
     });
     const x = await e.startExperiment({ experimentTemplateId: t.id });
     await e.idle(x.id);
-    await cw.send(
-      new SetAlarmStateCommand({ AlarmName: "report-errors", StateValue: "ALARM", StateReason: "t" }),
-    );
+    await alarm.set("ALARM");
     clock.advance(1000);
     const stopped = await e.settled(x.id);
     assert.equal(stopped.state.status, "stopped");
@@ -197,24 +180,9 @@ describe("experiment reports (moto S3 and CloudWatch, injected clock)", () => {
   });
 
   test("an experiment that failed before it ran (alarm in ALARM at start) still gets a report", async () => {
-    const cw = moto.cloudwatch();
-    await cw.send(
-      new PutMetricAlarmCommand({
-        AlarmName: "already-firing",
-        Namespace: "AWS/Lambda",
-        MetricName: "Errors",
-        Statistic: "Sum",
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      }),
-    );
-    await cw.send(
-      new SetAlarmStateCommand({ AlarmName: "already-firing", StateValue: "ALARM", StateReason: "t" }),
-    );
+    const firing = await moto.alarm("already-firing", "ALARM");
     const { e, clock } = await engine();
-    const arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:already-firing";
+    const { arn } = firing;
     const t = await e.createExperimentTemplate({
       ...reportTemplate({ preExperimentDuration: "PT5S", postExperimentDuration: "PT1S" }),
       stopConditions: [{ source: "aws:cloudwatch:alarm", value: arn }],
