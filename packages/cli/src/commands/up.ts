@@ -75,10 +75,10 @@ export const up: CliCommand = {
             ? `${JSON.stringify(endpoints)}\n`
             : [
                 "faultline is up",
-                `  lambda  ${endpoints.lambda}`,
-                `  s3      ${endpoints.s3}`,
-                `  cloudwatch ${endpoints.cloudwatch}`,
-                `  fis     ${endpoints.fis}   (export AWS_ENDPOINT_URL_FIS=${endpoints.fis})`,
+                `  lambda      ${endpoints.lambda}`,
+                `  s3          ${endpoints.s3}`,
+                `  cloudwatch  ${endpoints.cloudwatch}`,
+                `  fis         ${endpoints.fis}   (export AWS_ENDPOINT_URL_FIS=${endpoints.fis})`,
                 "Ctrl-C to stop.",
                 "",
               ].join("\n"),
