@@ -10,7 +10,7 @@ const DEMO = fileURLToPath(new URL("../demo.ts", import.meta.url));
 test("npm run demo: delay seen then gone, errors seen then gone after StopExperiment", {
   timeout: 180_000,
 }, async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", DEMO, "--windows", "3,8,3", "--rate", "4"], {
+  const child = spawn(process.execPath, ["--import", "tsx", DEMO, "--windows", "3,10,3", "--rate", "4"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
