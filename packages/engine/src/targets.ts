@@ -150,11 +150,6 @@ export function select<T>(items: T[], mode: string, random: () => number): T[] {
   return pool.slice(0, n);
 }
 
-/**
- * Resolves one template target through the Lambda API, once, at experiment start:
- * ARNs via GetFunction; tags and filters via ListFunctions (+ ListTags), then selection. Either way the
- * function's own environment (AWS_FIS_CONFIGURATION_LOCATION, wrapper) and layers decide where faults go.
- */
 export interface ResolveOptions {
   lambda: LambdaClient;
   /** Resource Groups Tagging API: one paged GetResources for tag-selected targets (as FIS does). */
@@ -167,6 +162,12 @@ export interface ResolveOptions {
   log: (message: string) => void;
 }
 
+/**
+ * Resolves one template target through the Lambda API, once, at experiment start:
+ * ARNs via GetFunction; tags and filters via ListFunctions (+ GetResources, or ListTags), then selection.
+ * Either way the function's own environment (AWS_FIS_CONFIGURATION_LOCATION, wrapper) and layers decide where
+ * faults go, and its faultline layer's version file whether they will be read.
+ */
 export async function resolveTarget(
   target: TemplateTarget,
   options: ResolveOptions,
