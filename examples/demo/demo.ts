@@ -195,6 +195,8 @@ async function main(): Promise<number> {
     setPhase("error");
     console.log(`  experiment ${error.experiment!.id} started: invocation errors, handler not run`);
     await sleep(duringS! / 2);
+    // Faults are removed as soon as the stop is taken, before "stopped" is observed: the fault window ends here.
+    marks.errorStopSent = Date.now();
     await fis.send(new StopExperimentCommand({ id: error.experiment!.id! }));
     const stopped = await waitFor(error.experiment!.id!, ["stopped", "completed", "failed"]);
     marks.errorStop = Date.now();
@@ -240,7 +242,7 @@ function report(marks: Record<string, number>): number {
     );
   const delayed = between(firstDelayed?.startMs, marks.delayEnd);
   const pre = samples.filter((s) => s.phase === "pre");
-  const erroring = between(firstError && firstError.startMs + RAMP_MS, marks.errorStop);
+  const erroring = between(firstError && firstError.startMs + RAMP_MS, marks.errorStopSent);
   // Faults end at once on stop in the engine; the extension notices within one hot poll (1 s here).
   const recovered = samples.filter(
     (s) => marks.errorStop !== undefined && s.startMs >= marks.errorStop + 1500,
