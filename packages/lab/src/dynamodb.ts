@@ -6,7 +6,7 @@
 
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
+import { listen } from "./lambda-api/index.ts";
 
 export interface TableSpec {
   name: string;
@@ -47,21 +47,11 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<RunningDy
   const host = options.host ?? "127.0.0.1";
   // Tables are ACTIVE at once: nothing in a lab waits for CREATING to pass.
   const server = loadDynalite()({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://${host}:${port}`;
+  const running = await listen(server, host, options.port ?? 0);
+  const { url: endpoint, port } = running;
   let closed: Promise<void> | undefined;
   const close = () => {
-    closed ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    closed ??= running.close();
     return closed;
   };
   try {

@@ -3,7 +3,7 @@
  * with `directory` they are also written there (and loaded from there at start), so a restarted lab keeps them.
  * What it supports and what it does not: docs/lab-config.md.
  */
-import type { AddressInfo } from "node:net";
+import { listen } from "./lambda-api/index.ts";
 import { S3SetupError } from "./s3/errors.ts";
 import { createS3Server } from "./s3/server.ts";
 import { isValidBucketName, ObjectStore } from "./s3/store.ts";
@@ -36,24 +36,14 @@ export async function startS3(options: S3Options): Promise<RunningS3> {
   const store = new ObjectStore(options.directory);
   for (const name of options.buckets) if (!store.buckets.has(name)) store.createBucket(name, "us-east-1");
   const server = createS3Server(store);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const running = await listen(server, host, options.port ?? 0);
   let closed: Promise<void> | undefined;
   return {
-    endpoint: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    port,
+    endpoint: running.url,
+    port: running.port,
     close() {
       closed ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Keep-alive sockets of clients would otherwise hold close() open.
-        server.closeAllConnections();
-        await stopped;
+        await running.close();
         // Writes already answered are on disk; this waits for any whose client went away first.
         await store.flush();
       })();

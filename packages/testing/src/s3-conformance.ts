@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createHash, createHmac, type Hash, type Hmac, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
@@ -881,6 +881,8 @@ async function signedRequest(
   host?: string,
 ): Promise<WireResponse> {
   const { SignatureV4 } = await import("@smithy/signature-v4");
+  // The API's own node:crypto hash for SignatureV4 (its SigV4 check signs the same way).
+  const { Sha256 } = await import("../../api/src/sigv4.ts");
   const url = new URL(endpoint);
   const [pathname, search = ""] = path.split("?", 2) as [string, string?];
   const query: Record<string, string> = {};
@@ -889,7 +891,7 @@ async function signedRequest(
     service: "s3",
     region: REGION,
     credentials: CREDENTIALS,
-    sha256: NodeSha256,
+    sha256: Sha256,
     uriEscapePath: false,
   });
   const signed = await signer.sign({
@@ -922,24 +924,4 @@ async function signedRequest(
     req.on("error", reject);
     req.end();
   });
-}
-
-/** SHA-256 (HMAC-SHA-256 with a secret) from node:crypto, in the shape SignatureV4 takes. */
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
-  if (typeof data === "string") return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
 }
