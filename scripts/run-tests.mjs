@@ -2,6 +2,7 @@
 // the suites start real processes and timing-sensitive servers on a 2-core machine.
 // Afterwards it fails the run if any test left a process behind.
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -19,11 +20,14 @@ for (const parent of ["packages", "examples"]) {
   }
 }
 
+// Labs started by this run mark their processes with this id, so a run beside another checkout's
+// (or another run's) labs only counts its own.
+const runId = randomUUID();
 const before = descendantsOfInit();
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
-  { cwd: root, stdio: "inherit", env: { ...process.env, FAULTLINE_TEST: "1" } },
+  { cwd: root, stdio: "inherit", env: { ...process.env, FAULTLINE_TEST: "1", FAULTLINE_TEST_RUN: runId } },
 );
 
 const leftovers = strayProcesses(before);
@@ -55,7 +59,8 @@ function strayProcesses(before) {
       continue;
     }
     // Only processes the lab marks as its own count: anything else on the machine is not ours.
-    if (environ.includes("FAULTLINE_LAB_OWNER=") && cmd) stray.push(`${pid} ${cmd}`);
+    if (environ.includes("FAULTLINE_LAB_OWNER=") && environ.includes(`FAULTLINE_TEST_RUN=${runId}\0`) && cmd)
+      stray.push(`${pid} ${cmd}`);
   }
   return stray;
 }

@@ -70,6 +70,7 @@ describe("the built layer zip, unmodified: launcher, exec wrapper, bundled exten
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       FAULTLINE_PORT_FILE: portFile,
       FAULTLINE_LAB_OWNER: "extension-layer-test",
+      FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN,
     };
     const children: ChildProcess[] = [];
     let output = "";

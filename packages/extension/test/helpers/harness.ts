@@ -59,6 +59,7 @@ export async function startHarness(options: HarnessOptions) {
         AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${extension.port}`,
         AWS_LAMBDA_FUNCTION_NAME: options.functionName,
         FAULTLINE_LAB_OWNER: "extension-test",
+        FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN,
       },
       stdio: ["ignore", "ignore", "pipe"],
     });

@@ -276,6 +276,7 @@ export class LabEnvironment implements ExecutionEnvironment {
         nodeBinDir: dirname(this.settings.nodeBinary),
       }),
       FAULTLINE_LAB_OWNER: String(process.pid),
+      ...(process.env.FAULTLINE_TEST_RUN ? { FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN } : {}),
     };
     this.line(`INIT_START Runtime Version: ${spec.runtime.replace(/\.x$/, "")}.lab`);
     const initDeadline = Date.now() + this.settings.initTimeoutMs;
