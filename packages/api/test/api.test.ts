@@ -31,6 +31,7 @@ import {
 import { Engine, ManualClock } from "@faultline/engine";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
+import { awsCliV1, awsCliV2 } from "../../testing/src/index.ts";
 import { createApi, type RunningApi, startApi } from "../src/index.ts";
 import { AWS_CLI_ENV } from "./kit.ts";
 
@@ -254,7 +255,7 @@ describe("opt-in SigV4 verification", () => {
         },
       );
       bad.destroy();
-      for (const bin of ["aws", "/usr/bin/aws"]) {
+      for (const bin of [awsCliV1.require(), awsCliV2.require()]) {
         const env = {
           ...process.env,
           AWS_ACCESS_KEY_ID: "AKIDGOOD",
@@ -285,17 +286,21 @@ describe("opt-in SigV4 verification", () => {
   });
 });
 
-describe("AWS CLI v1 (aws) and v2 (/usr/bin/aws) via --endpoint-url", () => {
+describe("AWS CLI v1 and v2 (found on PATH) via --endpoint-url", () => {
   const env = AWS_CLI_ENV;
   for (const [label, bin] of [
-    ["v1", "aws"],
-    ["v2", "/usr/bin/aws"],
+    ["v1", awsCliV1],
+    ["v2", awsCliV2],
   ] as const) {
     test(`${label}: create template, start, get, stop, typed error`, async () => {
       const cli = async (...args: string[]) => {
-        const { stdout } = await run(bin, ["fis", ...args, "--endpoint-url", api.url, "--output", "json"], {
-          env,
-        });
+        const { stdout } = await run(
+          bin.require(),
+          ["fis", ...args, "--endpoint-url", api.url, "--output", "json"],
+          {
+            env,
+          },
+        );
         return JSON.parse(stdout);
       };
       const file = join(dir, `tpl-${label}.json`);

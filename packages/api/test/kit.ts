@@ -1,6 +1,6 @@
 /**
  * What the API's suites share: lab functions wired for the faultline extension, SDK clients for a lab, and the
- * AWS CLI (v1 `aws`, v2 `/usr/bin/aws`) as a JSON-speaking client of an endpoint.
+ * AWS CLI (v1 and v2, found on PATH) as a JSON-speaking client of an endpoint.
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,7 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Lab } from "../../lab/src/index.ts";
+import type { Tool } from "../../testing/src/index.ts";
 
 export const FN_DIR = fileURLToPath(new URL("./fixtures/fn/", import.meta.url));
 export const CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
@@ -73,11 +74,11 @@ export const AWS_CLI_ENV = {
 };
 
 /** `<bin> <service> <args…> --endpoint-url <endpoint> --output json`, parsed. */
-export function awsCli(bin: "aws" | "/usr/bin/aws", service: string, endpoint: string) {
+export function awsCli(cli: Tool, service: string, endpoint: string) {
   // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON is read field by field in assertions.
   return async (...args: string[]): Promise<Record<string, any>> => {
     const { stdout } = await promisify(execFile)(
-      bin,
+      cli.require(),
       [service, ...args, "--endpoint-url", endpoint, "--output", "json"],
       { env: AWS_CLI_ENV },
     );

@@ -15,7 +15,12 @@ import { main } from "../../cli/src/main.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { buildLayer } from "../../extension/src/layer.ts";
 import { type Lab, S3_CREDENTIALS, startLab } from "../../lab/src/index.ts";
-import { findChromium } from "../../report/src/index.ts";
+import { findChromium as findChromiumBinary } from "../../report/src/index.ts";
+import { chromium as chromiumTool } from "../../testing/src/index.ts";
+
+// Chromium is optional locally (no PDF) and required under CI=true.
+const findChromium = () => findChromiumBinary() ?? (chromiumTool.skip ? undefined : chromiumTool.require());
+
 import { type Faultline, serveFaultline } from "../src/index.ts";
 import { faultlineFunction, labClients } from "./kit.ts";
 

@@ -22,6 +22,7 @@ import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { buildLayer } from "../../extension/src/layer.ts";
 import { type Lab, startLab } from "../../lab/src/index.ts";
+import { awsCliV1, awsCliV2 } from "../../testing/src/index.ts";
 import { type RunningApi, startApi } from "../src/index.ts";
 import { awsCli, CREDENTIALS, faultlineFunction, labClients } from "./kit.ts";
 
@@ -123,7 +124,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
   });
 
   test("AWS CLI v1: two actions ordered by startAfter (delay, then error) on the seed's tag-selected target", async () => {
-    const cli = awsCli("aws", "fis", api.url);
+    const cli = awsCli(awsCliV1, "fis", api.url);
     const tpl = seedTemplate();
     tpl.actions.lat.parameters.duration = "PT4S";
     tpl.actions.err = {
@@ -149,7 +150,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
   });
 
   test("AWS CLI v2: an error fault, stopped mid-experiment, stops failing", async () => {
-    const cli = awsCli("/usr/bin/aws", "fis", api.url);
+    const cli = awsCli(awsCliV2, "fis", api.url);
     const tpl = seedTemplate();
     tpl.targets.fns.resourceTags = { team: "pay" };
     tpl.actions = {

@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { CreateFunctionCommand, LambdaClient, PublishLayerVersionCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { motoServer } from "../../testing/src/index.ts";
 
 /** A minimal zip holding index.js; moto stores code but never runs it. */
 const ZIP = Buffer.from(
@@ -37,7 +38,7 @@ export class Moto {
 
   static async start(): Promise<Moto> {
     const port = await freePort();
-    const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    const child = spawn(motoServer.require(), ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
     const endpoint = `http://127.0.0.1:${port}`;
     const exited = new Promise<never>((_, reject) =>
       child.once("exit", (code) => reject(new Error(`moto_server exited with ${code}`))),

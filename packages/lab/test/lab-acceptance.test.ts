@@ -5,17 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { awsCliV2 } from "../../testing/src/index.ts";
 import { type InvocationRecord, type Lab, LabConfigError, startLab, type Timers } from "../src/index.ts";
 
 const run = promisify(execFile);
 const labJson = join(import.meta.dirname, "fixtures", "lab-acceptance", "lab.json");
-const AWS_CLI = "/usr/bin/aws";
 
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString("utf8");
 const json = (bytes: Uint8Array | undefined) => JSON.parse(text(bytes));
@@ -259,7 +259,7 @@ describe("lab acceptance (real environments)", () => {
     assert.equal(pool.stats().created, created + 1);
   });
 
-  describe("AWS CLI v2", { skip: existsSync(AWS_CLI) ? false : `${AWS_CLI} not installed` }, () => {
+  describe("AWS CLI v2", { skip: awsCliV2.skip }, () => {
     const env = {
       ...process.env,
       AWS_ACCESS_KEY_ID: "AKIDTEST",
@@ -268,7 +268,7 @@ describe("lab acceptance (real environments)", () => {
       AWS_PAGER: "",
     };
     const aws = (...args: string[]) =>
-      run(AWS_CLI, ["--endpoint-url", lab.endpoints.lambda, "--output", "json", ...args], { env });
+      run(awsCliV2.require(), ["--endpoint-url", lab.endpoints.lambda, "--output", "json", ...args], { env });
 
     it("lambda invoke: round trip, log tail, function error (node and shell)", async (t) => {
       const dir = t.name.replace(/\W/g, "");

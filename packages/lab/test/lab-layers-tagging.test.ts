@@ -21,6 +21,7 @@ import {
   ResourceGroupsTaggingAPIClient,
 } from "@aws-sdk/client-resource-groups-tagging-api";
 import { unzipSync } from "fflate";
+import { awsCliV1, awsCliV2 } from "../../testing/src/index.ts";
 import { type Lab, startLab } from "../src/index.ts";
 
 const FN_DIR = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -184,7 +185,7 @@ describe("lab: layer versions and tag:GetResources", () => {
         ).stdout,
       );
     const layer = await cli(
-      "aws",
+      awsCliV1.require(),
       "lambda",
       "get-layer-version-by-arn",
       "--arn",
@@ -193,7 +194,7 @@ describe("lab: layer versions and tag:GetResources", () => {
     assert.equal(layer.Version, 1);
     assert.match(layer.Content.Location, /\/content\.zip$/);
     const tagged = await cli(
-      "/usr/bin/aws",
+      awsCliV2.require(),
       "resourcegroupstaggingapi",
       "get-resources",
       "--tag-filters",

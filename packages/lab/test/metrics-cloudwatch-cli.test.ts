@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { awsCliV1, awsCliV2 } from "../../testing/src/index.ts";
 import {
   type CloudWatchServer,
   fromQuery,
@@ -14,15 +14,7 @@ import {
 const run = promisify(execFile);
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 
-/** AWS CLI v1 (pyenv `aws`, botocore 1.43: smithy-rpc-v2-cbor) and v2 (Debian `/usr/bin/aws` 2.9: awsQuery). */
-async function which(cmd: string): Promise<string | undefined> {
-  if (cmd.startsWith("/")) return existsSync(cmd) ? cmd : undefined;
-  try {
-    return (await run("sh", ["-c", `command -v ${cmd}`])).stdout.trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
+// AWS CLI v1 (botocore 1.43: smithy-rpc-v2-cbor) and v2 (Debian's 2.9: awsQuery), both found on PATH.
 
 describe("awsQuery form decoding", () => {
   test("members become lists, typed members numbers or booleans, the rest strings", () => {
@@ -75,15 +67,15 @@ describe("the AWS CLI against the lab's CloudWatch API", () => {
   after(() => server.close());
 
   for (const [label, cmd] of [
-    ["v1 (rpc-v2-cbor)", "aws"],
-    ["v2 (awsQuery)", "/usr/bin/aws"],
+    ["v1 (rpc-v2-cbor)", awsCliV1],
+    ["v2 (awsQuery)", awsCliV2],
   ] as const) {
     test(`AWS CLI ${label}: alarm set and read, metric data, errors`, async (t) => {
-      const bin = await which(cmd);
-      if (!bin) {
-        t.skip(`${cmd} is not installed`);
+      if (cmd.skip) {
+        t.skip(cmd.skip);
         return;
       }
+      const bin = cmd.require();
       const env = {
         ...process.env,
         AWS_ACCESS_KEY_ID: "AKIDTEST",
@@ -96,7 +88,7 @@ describe("the AWS CLI against the lab's CloudWatch API", () => {
           (await run(bin, ["cloudwatch", ...args, "--endpoint-url", server.url, "--output", "json"], { env }))
             .stdout || "{}",
         );
-      const name = `cli-${cmd.length}`;
+      const name = `cli-${label.length}`;
       await cli(
         "put-metric-alarm",
         ...["--alarm-name", name, "--namespace", "AWS/Lambda", "--metric-name", "Errors"],

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -26,10 +26,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { s3Conformance } from "../../testing/src/index.ts";
+import { motoServer, s3Conformance } from "../../testing/src/index.ts";
 import { type RunningS3, S3_CREDENTIALS, startS3 } from "../src/index.ts";
-
-const MOTO = "/root/.pyenv/shims/moto_server";
 
 const client = (endpoint: string) =>
   new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: S3_CREDENTIALS });
@@ -232,8 +230,8 @@ describe("lab S3 on a directory", () => {
 });
 
 describe("moto_server", () => {
-  if (!existsSync(MOTO)) {
-    it("S3 conformance: moto_server", { skip: `${MOTO} is not installed` }, () => {});
+  if (motoServer.skip) {
+    it("S3 conformance: moto_server", { skip: motoServer.skip }, () => {});
     return;
   }
   let moto: { endpoint: string; child: ChildProcess };
@@ -294,7 +292,9 @@ function freePort(): Promise<number> {
 /** moto_server on loopback; resolves once it answers S3 requests. */
 async function startMoto(): Promise<{ endpoint: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(MOTO, ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(motoServer.require(), ["-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   // werkzeug announces "Running on http://127.0.0.1:<port>" on stderr once it listens.
   await new Promise<void>((resolve, reject) => {

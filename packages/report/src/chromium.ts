@@ -2,20 +2,18 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ChromiumError } from "./errors.ts";
 
-const CANDIDATES = [
-  "/usr/bin/chromium",
-  "/usr/bin/chromium-browser",
-  "/usr/bin/google-chrome",
-  "/usr/bin/google-chrome-stable",
-];
+const NAMES = ["chromium", "chromium-browser", "google-chrome-stable", "google-chrome"];
 
-/** The Chromium binary (`FAULTLINE_CHROMIUM` first), or undefined when none is installed. */
+/** The Chromium binary (`FAULTLINE_CHROMIUM` first, else the first of its usual names on PATH), or undefined. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const list = env.FAULTLINE_CHROMIUM ? [env.FAULTLINE_CHROMIUM] : CANDIDATES;
+  const dirs = (env.PATH ?? "").split(delimiter).filter(Boolean);
+  const list = env.FAULTLINE_CHROMIUM
+    ? [env.FAULTLINE_CHROMIUM]
+    : dirs.flatMap((d) => NAMES.map((n) => join(d, n)));
   for (const c of list) {
     try {
       accessSync(c, constants.X_OK);

@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { type CloudWatchServer, startCloudWatchServer } from "../../lab/src/metrics/index.ts";
+import { chromium as chromiumTool } from "../../testing/src/index.ts";
 import {
   CloudWatchMetricSource,
   findChromium,
@@ -77,7 +78,7 @@ describe("generateExperimentReport: FIS experimentReportConfiguration → files 
     assert.equal(out.experimentReport.state.status, "completed", out.experimentReport.state.reason);
     const id = completedExperiment.id;
     const expected = [
-      ...(findChromium()
+      ...((findChromium() ?? (chromiumTool.skip ? undefined : chromiumTool.require()))
         ? [{ arn: `arn:aws:s3:::reports/fis/${id}/${id}.pdf`, reportType: "application/pdf" }]
         : []),
       { arn: `arn:aws:s3:::reports/fis/${id}/${id}.html`, reportType: "text/html" },

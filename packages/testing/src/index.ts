@@ -11,3 +11,13 @@ export {
   runtimeApiConformance,
 } from "./runtime-api-conformance.ts";
 export { type S3ConformanceTarget, s3Conformance } from "./s3-conformance.ts";
+export {
+  awsCliV1,
+  awsCliV2,
+  chromium,
+  executablesOnPath,
+  findTool,
+  motoServer,
+  type Tool,
+  type ToolSpec,
+} from "./tools.ts";

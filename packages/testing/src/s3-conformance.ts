@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { Readable } from "node:stream";
 import { before, describe, it, type TestContext } from "node:test";
 import { crc32 } from "node:zlib";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { awsCliV2 } from "./tools.ts";
 
 export interface S3ConformanceTarget {
   /** Shown in the suite's name. */
@@ -30,7 +31,6 @@ export interface S3ConformanceTarget {
 /** Any credentials do for the lab (and moto); these are the ones the lab injects into environments. */
 const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 const REGION = "us-east-1";
-const AWS_CLI = "/usr/bin/aws";
 const MiB = 1024 * 1024;
 
 /** The SDK is loaded when a suite runs, so importing this kit stays free of it for suites that do not. */
@@ -795,7 +795,7 @@ export function s3Conformance(target: S3ConformanceTarget): void {
     // ── the AWS CLI ──────────────────────────────────────────────────────────────────────────────────────────
 
     test("AWS CLI: s3 cp of a 9 MiB file uploads in parts and downloads byte-identical", async (t) => {
-      if (!existsSync(AWS_CLI)) return skipMissingCli(t);
+      if (awsCliV2.skip) return skipMissingCli(t, awsCliV2.skip);
       const bucket = await newBucket();
       const dir = mkdtempSync(join(tmpdir(), "s3-conformance-"));
       try {
@@ -814,7 +814,7 @@ export function s3Conformance(target: S3ConformanceTarget): void {
     });
 
     test("AWS CLI: s3 ls (encoding-type=url) lists keys with spaces, plus signs and non-ASCII", async (t) => {
-      if (!existsSync(AWS_CLI)) return skipMissingCli(t);
+      if (awsCliV2.skip) return skipMissingCli(t, awsCliV2.skip);
       const bucket = await newBucket();
       for (const key of ["dir/a b+c.txt", "dir/é.txt", "top.txt"]) await put(bucket, key, "12345");
       const top = await aws(endpoint, ["s3", "ls", `s3://${bucket}/`]);
@@ -829,8 +829,8 @@ export function s3Conformance(target: S3ConformanceTarget): void {
   });
 }
 
-function skipMissingCli(t: TestContext): void {
-  t.skip(`${AWS_CLI} is not installed`);
+function skipMissingCli(t: TestContext, reason: string): void {
+  t.skip(reason);
 }
 
 /** The AWS CLI v2 against `endpoint`, isolated from any user config; resolves with stdout. */
@@ -838,7 +838,7 @@ function aws(endpoint: string, args: string[]): Promise<string> {
   const home = tmpdir();
   return new Promise((resolve, reject) => {
     execFile(
-      AWS_CLI,
+      awsCliV2.require(),
       [...args, "--endpoint-url", endpoint],
       {
         env: {
