@@ -117,3 +117,43 @@ describe("report route (faultline's extension of the FIS API) and faultline repo
     await f.engine.settled(x.id);
   });
 });
+
+describe("signed requests (docs/api.md: auth.credentials / serve --verify-signatures)", () => {
+  test("faultline report signs with the caller's credentials: accepted with the right secret, 403 with a wrong one", async () => {
+    const id = await finishedExperiment({ postExperimentDuration: "PT1S" });
+    // A second API over the same engine state would race it; a verifying API in front of a fresh engine is enough.
+    const secured = await serveFaultline({
+      dataDir: join(dir, "secured"),
+      endpoints: { lambda: moto.endpoint, s3: moto.endpoint, cloudwatch: moto.endpoint },
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+      clock,
+      reportPdf: false,
+      auth: { credentials: { AKIDREPORT: "report-secret" } },
+      log: () => {},
+    });
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    try {
+      process.env.AWS_ACCESS_KEY_ID = "AKIDREPORT";
+      process.env.AWS_SECRET_ACCESS_KEY = "wrong";
+      const refused = await runCli(secured.url, "report", id, "--out", join(dir, "signed"));
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /HTTP 403/);
+      process.env.AWS_SECRET_ACCESS_KEY = "report-secret";
+      // Signed correctly the request reaches the route: this engine has no such experiment (404), not 403.
+      const accepted = await runCli(secured.url, "report", id, "--out", join(dir, "signed"));
+      assert.doesNotMatch(accepted.stderr, /403/);
+      assert.match(accepted.stderr, /HTTP 404/);
+      const unsigned = await fetch(`${secured.url}/faultline/experiments/${id}/report`);
+      assert.equal(unsigned.status, 403, "the route itself still requires a signature");
+    } finally {
+      for (const [k, v] of [
+        ["AWS_ACCESS_KEY_ID", saved.id],
+        ["AWS_SECRET_ACCESS_KEY", saved.secret],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await secured.close();
+    }
+  });
+});

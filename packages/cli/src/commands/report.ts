@@ -10,10 +10,11 @@ import { request as httpsRequest } from "node:https";
 import { join, resolve } from "node:path";
 import type { CliCommand } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
-import { toJson } from "./fis-client.ts";
+import { connect, toJson } from "./fis-client.ts";
 
 interface ReportOptions {
   endpoint?: string;
+  region?: string;
   out: string;
   open?: boolean;
   rebuild?: boolean;
@@ -26,12 +27,36 @@ interface Reply {
   body: Buffer;
 }
 
-/** One HTTP call to the API (node:http, so no browser-style Origin header that the API would refuse). */
-function send(base: string, method: "GET" | "POST", path: string): Promise<Reply> {
+type Signer = (url: URL, method: string) => Promise<Record<string, string>>;
+
+/**
+ * SigV4 headers made by the FIS client's own signer: the same credentials, region and service as every other
+ * command, so an API started with --verify-signatures (or AWS-style auth in front of it) accepts the report route.
+ */
+function fisSigner(endpoint: string, region: string | undefined): Signer {
+  const client = connect({ endpoint, ...(region ? { region } : {}) });
+  return async (url, method) => {
+    const signer = await client.config.signer();
+    const signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { host: url.host, accept: "*/*" },
+    });
+    return signed.headers;
+  };
+}
+
+/** One signed HTTP call to the API (node:http, so no browser-style Origin header that the API would refuse). */
+async function send(base: string, method: "GET" | "POST", path: string, sign: Signer): Promise<Reply> {
   const url = new URL(path, base.endsWith("/") ? base : `${base}/`);
   const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+  const headers = await sign(url, method);
   return new Promise((done, fail) => {
-    const req = request(url, { method, headers: { accept: "*/*" } }, (res) => {
+    const req = request(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () =>
@@ -71,6 +96,7 @@ export const report: CliCommand = {
         "--endpoint <url>",
         "faultline API endpoint (default: $AWS_ENDPOINT_URL_FIS, then $FAULTLINE_ENDPOINT)",
       )
+      .option("--region <region>", "region to sign requests for", process.env.AWS_REGION ?? "us-east-1")
       .option("-o, --out <dir>", "folder to write the files to", ".")
       .option("--open", "open the HTML report (xdg-open when installed; otherwise its path is printed)")
       .option("--rebuild", "build the report again now, even if one exists")
@@ -82,11 +108,12 @@ export const report: CliCommand = {
             "no endpoint: pass --endpoint <url> or set AWS_ENDPOINT_URL_FIS (faultline up prints it)",
           );
         }
+        const sign = fisSigner(endpoint, o.region);
         const path = `faultline/experiments/${encodeURIComponent(id)}/report`;
-        let html = o.rebuild ? undefined : await send(endpoint, "GET", `${path}?format=html`);
+        let html = o.rebuild ? undefined : await send(endpoint, "GET", `${path}?format=html`, sign);
         let built: { experimentReport?: { state?: { status?: string; reason?: string } } } | undefined;
         if (!html || html.status === 404) {
-          const reply = await send(endpoint, "POST", path);
+          const reply = await send(endpoint, "POST", path, sign);
           if (reply.status !== 200) throw apiError(reply, `cannot build the report of ${id}`);
           built = JSON.parse(reply.body.toString("utf8"));
           const state = built?.experimentReport?.state;
@@ -95,10 +122,10 @@ export const report: CliCommand = {
               `the report of ${id} is ${state?.status ?? "missing"}: ${state?.reason ?? ""}`.trim(),
             );
           }
-          html = await send(endpoint, "GET", `${path}?format=html`);
+          html = await send(endpoint, "GET", `${path}?format=html`, sign);
         }
         if (html.status !== 200) throw apiError(html, `cannot fetch the report of ${id}`);
-        const pdf = await send(endpoint, "GET", `${path}?format=pdf`);
+        const pdf = await send(endpoint, "GET", `${path}?format=pdf`, sign);
         const dir = resolve(o.out);
         mkdirSync(dir, { recursive: true });
         const files: { html: string; pdf?: string } = { html: join(dir, `${id}.html`) };

@@ -47,6 +47,10 @@ export const serve: CliCommand = {
         "readiness: do not read the faultline layer's version (needs lambda:GetLayerVersion)",
       )
       .option("--access-key-id <id...>", "only serve requests signed with these access key ids")
+      .option(
+        "--verify-signatures",
+        "verify every request's SigV4 signature against $FAULTLINE_API_ACCESS_KEY_ID / $FAULTLINE_API_SECRET_ACCESS_KEY",
+      )
       .option("--json", 'print one JSON line {"fis": url} when ready')
       .action(async (o: ServeCliOptions) => {
         const port = Number(o.port);
