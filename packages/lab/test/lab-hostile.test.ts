@@ -22,6 +22,7 @@ import {
   sendRaw,
 } from "@faultline/testing";
 import { type Lab, S3_CREDENTIALS, startLab } from "../src/index.ts";
+import { startRuntimeApi } from "../src/runtime-api/index.ts";
 
 const CODE = fileURLToPath(new URL("./fixtures/lab-basic/node-echo/", import.meta.url));
 const GENERATED = 60;
@@ -435,5 +436,36 @@ describe("lab servers refuse web pages and foreign Host names (issue 9.3)", () =
     );
     assert.equal(out.FunctionError, undefined);
     assert.equal(JSON.parse(Buffer.from(out.Payload!).toString()).echo, "hi");
+  });
+});
+
+describe("the Runtime API port refuses web pages and foreign Hosts too", () => {
+  test("a rebinding page cannot read events or post a response; bad escapes get 400", async () => {
+    const api = await startRuntimeApi();
+    try {
+      const url = `http://${api.address}`;
+      const next = "/2018-06-01/runtime/invocation/next";
+      const rebound = await sendRaw(url, {
+        method: "GET",
+        target: next,
+        headers: { host: "attacker.example" },
+      });
+      assert.equal(rebound.status, 403);
+      const page = await sendRaw(url, {
+        method: "POST",
+        target: "/2018-06-01/runtime/invocation/x/response",
+        headers: { origin: "http://attacker.example", "content-type": "text/plain" },
+        body: "forged",
+      });
+      assert.equal(page.status, 403);
+      const bad = await sendRaw(url, {
+        method: "POST",
+        target: "/2018-06-01/runtime/invocation/%E0%A4/response",
+        body: "{}",
+      });
+      assert.equal(bad.status, 400, text(bad));
+    } finally {
+      await api.close();
+    }
   });
 });
