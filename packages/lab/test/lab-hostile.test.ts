@@ -21,7 +21,9 @@ import {
   type RawReply,
   sendRaw,
 } from "@faultline/testing";
+import { guardedListener } from "../src/http-guard.ts";
 import { type Lab, S3_CREDENTIALS, startLab } from "../src/index.ts";
+import { createLambdaApiServer, listen } from "../src/lambda-api/index.ts";
 import { startRuntimeApi } from "../src/runtime-api/index.ts";
 
 const CODE = fileURLToPath(new URL("./fixtures/lab-basic/node-echo/", import.meta.url));
@@ -467,5 +469,91 @@ describe("the Runtime API port refuses web pages and foreign Hosts too", () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe("a handler bug answers 500 for that request alone, logged; the server lives on", () => {
+  test("the Lambda API: a throwing pool map → 500 ServiceException, then the next request is served", async () => {
+    let broken = true;
+    const pools = new Map();
+    const flaky = new Proxy(pools, {
+      get(target, key) {
+        if (key === "keys" && broken) throw new TypeError("bug on purpose");
+        const v = Reflect.get(target, key, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const logged: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      logged.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    const server = createLambdaApiServer({
+      region: "us-east-1",
+      accountId: "123456789012",
+      pools: flaky,
+      startedAt: new Date(),
+    });
+    const running = await listen(server, "127.0.0.1", 0);
+    try {
+      const failed = await sendRaw(running.url, { method: "GET", target: "/2015-03-31/functions" });
+      assert.equal(failed.status, 500);
+      assert.equal(failed.headers["x-amzn-errortype"], "ServiceException");
+      broken = false;
+      const next = await sendRaw(running.url, { method: "GET", target: "/2015-03-31/functions" });
+      assert.equal(next.status, 200, text(next));
+    } finally {
+      process.stderr.write = write;
+      await running.close();
+    }
+    assert.equal(logged.length, 1);
+    assert.match(
+      logged[0]!,
+      /^faultline lab lambda: GET \/2015-03-31\/functions failed: TypeError: bug on purpose/,
+    );
+  });
+
+  test("guardedListener: sync throws, rejections and a failing renderer never escape", async () => {
+    const logged: string[] = [];
+    const http = await import("node:http");
+    let mode = "";
+    const server = http.createServer(
+      guardedListener({
+        name: "unit",
+        log: (m) => logged.push(m),
+        handle: (_req, res) => {
+          if (mode === "throw") throw new Error("sync");
+          if (mode === "reject") return Promise.reject(new Error("async"));
+          if (mode === "late") {
+            res.writeHead(200);
+            res.write("partial");
+            throw new Error("after headers");
+          }
+          res.end("fine");
+        },
+        refuse: () => undefined,
+        fail: (_req, res) => {
+          if (mode === "reject") throw new Error("renderer broken too");
+          res.writeHead(500);
+          res.end("bug");
+        },
+      }),
+    );
+    const running = await listen(server, "127.0.0.1", 0);
+    try {
+      mode = "throw";
+      assert.equal((await sendRaw(running.url, { method: "GET", target: "/" })).status, 500);
+      mode = "reject";
+      await assert.rejects(sendRaw(running.url, { method: "GET", target: "/" }), /no HTTP reply/);
+      mode = "late";
+      const late = await sendRaw(running.url, { method: "GET", target: "/" }).catch((e: Error) => e);
+      assert.ok(late instanceof Error || late.status === 200, "the connection is cut, no second status line");
+      mode = "";
+      assert.equal(text(await sendRaw(running.url, { method: "GET", target: "/" })), "fine");
+    } finally {
+      await running.close();
+    }
+    assert.equal(logged.length, 3);
   });
 });
