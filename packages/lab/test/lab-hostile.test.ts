@@ -22,7 +22,7 @@ import {
   sendRaw,
 } from "@faultline/testing";
 import { guardedListener } from "../src/http-guard.ts";
-import { type Lab, S3_CREDENTIALS, startLab } from "../src/index.ts";
+import { type Lab, LabConfigError, parseLabConfig, S3_CREDENTIALS, startLab } from "../src/index.ts";
 import { createLambdaApiServer, listen } from "../src/lambda-api/index.ts";
 import { startRuntimeApi } from "../src/runtime-api/index.ts";
 
@@ -556,4 +556,18 @@ describe("a handler bug answers 500 for that request alone, logged; the server l
     }
     assert.equal(logged.length, 3);
   });
+});
+
+test("lab config: allowedHosts takes host names (with or without a port), nothing else", () => {
+  const source = { file: "lab.json", baseDir: "/" };
+  const ok = parseLabConfig(
+    { functions: [], allowedHosts: ["lab.internal", "lab.internal:8080", "[::1]"] },
+    source,
+  );
+  assert.deepEqual(ok.allowedHosts, ["lab.internal", "lab.internal:8080", "[::1]"]);
+  assert.equal(parseLabConfig({ functions: [] }, source).allowedHosts, undefined);
+  assert.throws(
+    () => parseLabConfig({ functions: [], allowedHosts: ["http://lab.internal/"] }, source),
+    (e: unknown) => e instanceof LabConfigError && e.field === "allowedHosts[0]",
+  );
 });
