@@ -96,7 +96,7 @@ function hostName(value: string): string {
   const name = value.trim().toLowerCase();
   if (name.startsWith("[")) return name.slice(0, name.indexOf("]") + 1);
   const colon = name.lastIndexOf(":");
-  return colon < 0 ? name : name.slice(0, colon);
+  return colon < 0 || !/^\d*$/.test(name.slice(colon + 1)) ? name : name.slice(0, colon);
 }
 
 /** Refuses what a browser page could send, oversize bodies, and (opt-in) unknown callers. */

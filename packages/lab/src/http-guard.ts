@@ -38,7 +38,8 @@ export function hostName(value: string): string {
   const name = value.trim().toLowerCase();
   if (name.startsWith("[")) return name.slice(0, name.indexOf("]") + 1);
   const colon = name.lastIndexOf(":");
-  return colon < 0 ? name : name.slice(0, colon);
+  // Only digits make a port: `127.0.0.1:80@evil` is a name that is not loopback, not 127.0.0.1.
+  return colon < 0 || !/^\d*$/.test(name.slice(colon + 1)) ? name : name.slice(0, colon);
 }
 
 /** The guard's allow-list for a server bound to `listenHost`: loopback names, that address, and `allowedHosts`. */

@@ -21,7 +21,7 @@ import {
   type RawReply,
   sendRaw,
 } from "@faultline/testing";
-import { guardedListener } from "../src/http-guard.ts";
+import { guardedListener, hostName } from "../src/http-guard.ts";
 import { type Lab, LabConfigError, parseLabConfig, S3_CREDENTIALS, startLab } from "../src/index.ts";
 import { createLambdaApiServer, listen } from "../src/lambda-api/index.ts";
 import { startRuntimeApi } from "../src/runtime-api/index.ts";
@@ -570,4 +570,11 @@ test("lab config: allowedHosts takes host names (with or without a port), nothin
     () => parseLabConfig({ functions: [], allowedHosts: ["http://lab.internal/"] }, source),
     (e: unknown) => e instanceof LabConfigError && e.field === "allowedHosts[0]",
   );
+});
+
+test("hostName: the port is digits after the last colon, nothing else", () => {
+  assert.equal(hostName("LAB.internal:8080"), "lab.internal");
+  assert.equal(hostName("[::1]:9000"), "[::1]");
+  assert.equal(hostName("127.0.0.1:80@attacker.example"), "127.0.0.1:80@attacker.example");
+  assert.equal(hostName("localhost"), "localhost");
 });
