@@ -204,11 +204,7 @@ export const ROUTES: Route[] = [
     path: "/tags/{resourceArn}",
     operation: "TagResource",
     handler: ({ engine, params, body }) => {
-      const tags = (body as { tags?: unknown } | undefined)?.tags;
-      if (typeof tags !== "object" || tags === null || Array.isArray(tags)) {
-        throw new ValidationException("tags", "is required: an object of strings");
-      }
-      engine.tagResource(params.resourceArn!, tags as Record<string, string>);
+      engine.tagResource(params.resourceArn!, tagMap((body as { tags?: unknown } | undefined)?.tags));
       return {};
     },
   },
@@ -285,4 +281,18 @@ export function matchRoute(
     if (route.method === method) return { route, params };
   }
   return pathMatched ? "method" : undefined;
+}
+
+/** TagResource's `tags` as FIS models them: keys of 1-128 characters, string values of at most 256. */
+function tagMap(tags: unknown): Record<string, string> {
+  if (typeof tags !== "object" || tags === null || Array.isArray(tags)) {
+    throw new ValidationException("tags", "is required: an object of strings");
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    if (key.length < 1 || key.length > 128)
+      throw new ValidationException("tags", "keys must be 1-128 characters");
+    if (typeof value !== "string" || value.length > 256)
+      throw new ValidationException(`tags.${key}`, "must be a string of at most 256 characters");
+  }
+  return tags as Record<string, string>;
 }

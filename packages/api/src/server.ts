@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Engine, ValidationException } from "@faultline/engine";
+import { type Engine, FisError, ValidationException } from "@faultline/engine";
 import { forbidden, HttpError, notFound, tooLarge, unsupportedMedia } from "./errors.ts";
 import { type ApiResponse, FileBody, file, ok, renderError } from "./render.ts";
 import { matchRoute } from "./routes.ts";
@@ -16,8 +16,10 @@ export interface ApiOptions {
    * `accessKeyIds`: only requests whose Authorization names one of these key ids (no signature check).
    */
   auth?: { accessKeyIds?: string[]; credentials?: Record<string, string> };
-  /** Host header values accepted besides loopback ones (DNS-rebinding defence). */
+  /** Host names accepted besides loopback ones (DNS-rebinding defence); compared without the port. */
   allowedHosts?: string[];
+  /** Where requests that failed on a bug (answered 500) are reported; default stderr. */
+  log?: (message: string) => void;
 }
 
 export interface ApiRequest {
@@ -35,6 +37,7 @@ const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
  */
 export function createApi(engine: Engine, options: ApiOptions = {}) {
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   return async function handle(req: ApiRequest): Promise<ApiResponse & { operation?: string }> {
     const requestId = randomUUID();
     try {
@@ -44,21 +47,20 @@ export function createApi(engine: Engine, options: ApiOptions = {}) {
         if (problem)
           throw new HttpError(403, "InvalidSignatureException", `Request not authenticated: ${problem}`);
       }
-      const url = new URL(req.url, "http://localhost");
+      // Split by hand: `new URL("///", base)` throws on what a client can send.
+      const q = req.url.indexOf("?");
+      const pathname = q < 0 ? req.url : req.url.slice(0, q);
+      const query = new URLSearchParams(q < 0 ? "" : req.url.slice(q + 1));
       let segments: string[];
       try {
-        segments = url.pathname.split("/").slice(1).map(decodeURIComponent);
+        segments = pathname.split("/").slice(1).map(decodeURIComponent);
       } catch {
         throw new ValidationException("(path)", "is not validly percent-encoded");
       }
       const match = matchRoute(req.method, segments);
-      if (match === undefined) throw notFound(req.method, url.pathname);
+      if (match === undefined) throw notFound(req.method, pathname);
       if (match === "method")
-        throw new HttpError(
-          405,
-          "MethodNotAllowedException",
-          `${req.method} is not allowed on ${url.pathname}`,
-        );
+        throw new HttpError(405, "MethodNotAllowedException", `${req.method} is not allowed on ${pathname}`);
       let body: unknown;
       if (req.body.length > 0) {
         try {
@@ -70,16 +72,31 @@ export function createApi(engine: Engine, options: ApiOptions = {}) {
       const result = await match.route.handler({
         engine,
         params: match.params,
-        query: url.searchParams,
+        query,
         body,
       });
       const res = result instanceof FileBody ? file(result) : ok(result);
       res.headers["x-amzn-requestid"] = requestId;
       return { ...res, operation: match.route.operation };
     } catch (error) {
+      // A FisError is the caller's; anything else is a bug, answered 500 for this request alone and logged.
+      if (!(error instanceof FisError))
+        log(`faultline api: ${req.method} ${req.url.slice(0, 200)} failed: ${describe(error)}`);
       return renderError(error, requestId);
     }
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/** The host name of a Host header value, lowercased, without the port. */
+function hostName(value: string): string {
+  const name = value.trim().toLowerCase();
+  if (name.startsWith("[")) return name.slice(0, name.indexOf("]") + 1);
+  const colon = name.lastIndexOf(":");
+  return colon < 0 || !/^\d*$/.test(name.slice(colon + 1)) ? name : name.slice(0, colon);
 }
 
 /** Refuses what a browser page could send, oversize bodies, and (opt-in) unknown callers. */
@@ -93,7 +110,8 @@ function guard(req: ApiRequest, options: ApiOptions, maxBody: number): void {
     throw forbidden("Requests from web pages are refused");
   }
   const host = header("host");
-  if (host !== undefined && !LOOPBACK_HOST.test(host) && !(options.allowedHosts ?? []).includes(host)) {
+  const allowed = (options.allowedHosts ?? []).map(hostName);
+  if (host !== undefined && !LOOPBACK_HOST.test(host) && !allowed.includes(hostName(host))) {
     throw forbidden(`Host ${host} is not accepted`);
   }
   if (req.body.length > maxBody) throw tooLarge(maxBody);
@@ -151,10 +169,13 @@ export async function startApi(
         url: req.url ?? "/",
         headers: req.headers,
         body: Buffer.concat(chunks),
-      }).then(
-        (out) => send(res, out, false),
-        (error: unknown) => send(res, renderError(error, randomUUID()), false),
-      );
+      })
+        .then(
+          (out) => send(res, out, false),
+          (error: unknown) => send(res, renderError(error, randomUUID()), false),
+        )
+        // Nothing left to answer with: drop this connection, keep the server.
+        .catch(() => res.destroy());
     });
   });
   server.keepAliveTimeout = 65_000;

@@ -180,6 +180,14 @@ const labSchema = z.strictObject({
   dynamodb: dynamodbSchema.optional(),
   alarms: z.array(alarmSchema, { error: "must be an array of alarms" }).default([]),
   dashboards: z.array(dashboardSchema, { error: "must be an array of dashboards" }).default([]),
+  allowedHosts: z
+    .array(
+      z.string({ error: "must be a host name" }).regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, {
+        error: "must be a host name such as lab.internal",
+      }),
+      { error: "must be an array of host names" },
+    )
+    .default([]),
 });
 
 /** The raw shape of a lab config file (what users write). */
@@ -203,6 +211,11 @@ export interface LabConfig {
   alarms?: AlarmDefinition[];
   /** Dashboards put into the lab's CloudWatch at start; `body` is the dashboard JSON text. */
   dashboards?: { name: string; body: string }[];
+  /**
+   * `Host` names every lab server accepts besides loopback ones and the address it listens on (DNS-rebinding
+   * defence; see docs/lab-config.md). For labs reached by name on purpose.
+   */
+  allowedHosts?: string[];
 }
 
 /** Reads and validates a lab config file. Throws `LabConfigError` naming the file and field. */
@@ -369,6 +382,7 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
     region: cfg.region,
     accountId: cfg.accountId,
     ports: cfg.ports,
+    ...(cfg.allowedHosts.length > 0 ? { allowedHosts: cfg.allowedHosts } : {}),
     buckets: cfg.buckets,
     idleTimeoutSeconds: cfg.idleTimeoutSeconds,
     functions,

@@ -4,8 +4,10 @@
  * `@aws-sdk/client-dynamodb` reaches it. Data lives as long as the lab.
  */
 
-import type { Server } from "node:http";
+import { randomUUID } from "node:crypto";
+import type { Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
+import { allowList, guardServer } from "./http-guard.ts";
 import { listen } from "./lambda-api/index.ts";
 
 export interface TableSpec {
@@ -21,6 +23,8 @@ export interface DynamoDbOptions {
   port?: number;
   host?: string;
   region?: string;
+  /** Host names accepted besides loopback ones and `host` (see http-guard.ts). */
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningDynamoDb {
@@ -47,6 +51,13 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<RunningDy
   const host = options.host ?? "127.0.0.1";
   // Tables are ACTIVE at once: nothing in a lab waits for CREATING to pass.
   const server = loadDynalite()({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // dynalite is not ours, but its port is the lab's: the same guard as every lab server, in DynamoDB's error shape.
+  guardServer(server, {
+    name: "dynamodb",
+    allowedHosts: allowList(host, options.allowedHosts),
+    refuse: (_req, res, refusal) => sendDynamoError(res, 400, "AccessDeniedException", refusal.message),
+    fail: (_req, res, error) => sendDynamoError(res, 500, "InternalFailure", String(error)),
+  });
   const running = await listen(server, host, options.port ?? 0);
   const { url: endpoint, port } = running;
   let closed: Promise<void> | undefined;
@@ -61,6 +72,16 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<RunningDy
     throw error;
   }
   return { endpoint, port, close };
+}
+
+function sendDynamoError(res: ServerResponse, status: number, type: string, message: string): void {
+  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
+  res.writeHead(status, {
+    "content-type": "application/x-amz-json-1.0",
+    "content-length": Buffer.byteLength(body),
+    "x-amzn-requestid": randomUUID(),
+  });
+  res.end(body);
 }
 
 async function createTable(endpoint: string, table: TableSpec, region: string): Promise<void> {

@@ -77,6 +77,13 @@ export class InvalidParameterValueError extends LambdaApiError {
   }
 }
 
+/** A request the lab's guard refuses (a web page, a foreign Host): see http-guard.ts. */
+export class AccessDeniedError extends LambdaApiError {
+  constructor(message: string) {
+    super("AccessDeniedException", 403, message);
+  }
+}
+
 export class UnknownOperationError extends LambdaApiError {
   constructor(method: string, path: string) {
     super("UnknownOperationException", 404, `Unknown operation ${method} ${path}`);

@@ -27,6 +27,8 @@ export interface StartLabOptions {
   environmentOptions?: EnvironmentFactoryOptions;
   /** Interface for every server; 127.0.0.1 unless you mean to expose the lab. */
   host?: string;
+  /** `Host` names accepted besides loopback ones and `host`, added to the config's `allowedHosts`. */
+  allowedHosts?: string[];
   /** Base directory for relative paths of an inline config object (default: cwd). */
   baseDir?: string;
   /** Directory for S3 objects; a temporary one (deleted on stop) when omitted. */
@@ -67,6 +69,8 @@ export type LabConfigSource = string | LabConfig | LabConfigInput;
 export async function startLab(source: LabConfigSource, options: StartLabOptions = {}): Promise<Lab> {
   const config = resolveConfig(source, options);
   const host = options.host ?? "127.0.0.1";
+  // Every server refuses other Host names and requests from web pages (http-guard.ts).
+  const allowedHosts = [...(config.allowedHosts ?? []), ...(options.allowedHosts ?? [])];
   const factory = options.environmentFactory ?? createEnvironmentFactory(options.environmentOptions);
   const logs = new LogStore();
   const cleanups: Array<() => Promise<void>> = [];
@@ -78,6 +82,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
       buckets: config.buckets,
       port: config.ports.s3,
       host,
+      allowedHosts,
       ...(options.s3Directory ? { directory: options.s3Directory } : {}),
     });
     cleanups.push(() => s3.close());
@@ -89,6 +94,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
     cleanups.push(async () => stopEmf());
     const cloudwatch: CloudWatchServer = await startCloudWatchServer(metrics, undefined, {
       host,
+      allowedHosts,
       port: config.ports.cloudwatch,
       region: config.region,
       accountId: config.accountId,
@@ -104,6 +110,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
         tables: config.dynamodb.tables,
         port: config.dynamodb.port,
         host,
+        allowedHosts,
         region: config.region,
       });
       cleanups.push(() => dynamodb!.close());
@@ -151,7 +158,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
 
     const lambda: RunningServer = await startLambdaApi(
       { region: config.region, accountId: config.accountId, pools, startedAt: new Date() },
-      { host, port: config.ports.lambda },
+      { host, allowedHosts, port: config.ports.lambda },
     );
     // Stop accepting invocations before the pools go down.
     cleanups.push(() => lambda.close());
@@ -164,7 +171,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
       const running: RunningApi = await startApiGateway(
         api,
         { accountId: config.accountId, pools, metrics },
-        { host },
+        { host, allowedHosts },
       );
       cleanups.push(() => running.close());
       apis[api.name] = running.url;

@@ -3,6 +3,7 @@
  * with `directory` they are also written there (and loaded from there at start), so a restarted lab keeps them.
  * What it supports and what it does not: docs/lab-config.md.
  */
+import { allowList } from "./http-guard.ts";
 import { listen } from "./lambda-api/index.ts";
 import { S3SetupError } from "./s3/errors.ts";
 import { createS3Server } from "./s3/server.ts";
@@ -20,6 +21,8 @@ export interface S3Options {
   host?: string;
   /** Where objects are also kept, to survive a restart; memory only when omitted. */
   directory?: string;
+  /** Host names accepted besides loopback ones and `host` (see http-guard.ts). */
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningS3 {
@@ -35,7 +38,7 @@ export async function startS3(options: S3Options): Promise<RunningS3> {
   const host = options.host ?? "127.0.0.1";
   const store = new ObjectStore(options.directory);
   for (const name of options.buckets) if (!store.buckets.has(name)) store.createBucket(name, "us-east-1");
-  const server = createS3Server(store);
+  const server = createS3Server(store, { allowedHosts: allowList(host, options.allowedHosts) });
   const running = await listen(server, host, options.port ?? 0);
   let closed: Promise<void> | undefined;
   return {

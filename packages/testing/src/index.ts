@@ -1,3 +1,15 @@
+export {
+  deepJson,
+  describeRequest,
+  type FuzzOptions,
+  fuzzServer,
+  generatedRequests,
+  type HostileRequest,
+  hostileCorpus,
+  isParserRefusal,
+  type RawReply,
+  sendRaw,
+} from "./hostile-http.ts";
 export { type CollectedLine, CollectingLogSink } from "./log-sink.ts";
 export { labOwnedProcesses } from "./processes.ts";
 export {

@@ -13,6 +13,7 @@ interface LabUpOptions {
   json?: boolean;
   logs?: boolean;
   host?: string;
+  allowedHost?: string[];
 }
 
 export const labUp: CliCommand = {
@@ -25,6 +26,10 @@ export const labUp: CliCommand = {
       .option("--json", "print one JSON line with the endpoints when ready, nothing else on stdout")
       .option("--logs", "with --json: also print function logs (to stderr)")
       .option("--host <address>", "interface to listen on", "127.0.0.1")
+      .option(
+        "--allowed-host <name...>",
+        "Host names the lab's servers accept besides loopback ones (added to the config's allowedHosts)",
+      )
       .action((options: LabUpOptions) => runLabUp(options, io));
   },
 };
@@ -41,7 +46,10 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
   }
   let lab: Lab;
   try {
-    lab = await startLab(config, { host: options.host ?? "127.0.0.1" });
+    lab = await startLab(config, {
+      host: options.host ?? "127.0.0.1",
+      ...(options.allowedHost ? { allowedHosts: options.allowedHost } : {}),
+    });
   } catch (error) {
     const { code, port } = error as { code?: string; port?: number };
     if (code === "EADDRINUSE") {

@@ -13,6 +13,7 @@ interface UpOptions {
   config: string;
   dataDir: string;
   json?: boolean;
+  allowedHost?: string[];
 }
 
 export const up: CliCommand = {
@@ -30,6 +31,10 @@ export const up: CliCommand = {
         "--json",
         "print one JSON line {lambda, s3, cloudwatch, fis} when ready, nothing else on stdout",
       )
+      .option(
+        "--allowed-host <name...>",
+        "Host names the lab and the FIS API accept besides loopback ones (added to the config's allowedHosts)",
+      )
       .action(async (o: UpOptions) => {
         // Imported on use: `faultline --help` and the API-client commands never load the lab or the engine.
         const { LabConfigError, loadLabConfig, S3_CREDENTIALS, startLab } = await import("@faultline/lab");
@@ -41,7 +46,9 @@ export const up: CliCommand = {
           if (error instanceof LabConfigError) throw new UsageError(error.message);
           throw error;
         }
-        const lab = await startLab(config);
+        // Every server refuses other Host names and requests from web pages (DNS-rebinding defence).
+        const allowedHosts = [...(config.allowedHosts ?? []), ...(o.allowedHost ?? [])];
+        const lab = await startLab(config, { allowedHosts: o.allowedHost ?? [] });
         let f: Awaited<ReturnType<typeof serveFaultline>>;
         try {
           f = await serveFaultline({
@@ -49,6 +56,7 @@ export const up: CliCommand = {
             region: config.region,
             accountId: config.accountId,
             port: config.ports.fis,
+            allowedHosts,
             endpoints: {
               lambda: lab.endpoints.lambda,
               s3: lab.endpoints.s3,

@@ -40,9 +40,10 @@ export function clfTime(d: Date): string {
 }
 
 function queryMaps(url: URL) {
-  const single: Record<string, string> = {};
-  const joined: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // No prototype: a `?__proto__=x` parameter is a parameter like any other.
+  const single: Record<string, string> = Object.create(null);
+  const joined: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (const [key, value] of url.searchParams) {
     single[key] = value;
     joined[key] = joined[key] === undefined ? value : `${joined[key]},${value}`;

@@ -3,10 +3,11 @@
  * Invoke, so metrics, logs and concurrency count it) → API Gateway's mapping of the result.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { InvocationReport } from "../contract.ts";
 import { RequestTooLargeError } from "../errors.ts";
+import { allowList, createGuardedServer, splitTarget } from "../http-guard.ts";
 import { readBody } from "../lambda-api/http.ts";
 import { newTraceId } from "../lambda-api/trace.ts";
 import type { MetricStore } from "../metrics/store.ts";
@@ -56,7 +57,7 @@ export interface RunningApi {
 export async function startApiGateway(
   spec: ApiSpec,
   ctx: ApiGatewayContext,
-  options: { host?: string } = {},
+  options: { host?: string; allowedHosts?: readonly string[] } = {},
 ): Promise<RunningApi> {
   const host = options.host ?? "127.0.0.1";
   const id = apiIdOf(spec.name);
@@ -103,7 +104,10 @@ export async function startApiGateway(
     const requestId = randomUUID();
     const idHeader: Record<string, string> =
       format === "2.0" ? { "apigw-requestid": requestId } : { "x-amzn-requestid": requestId };
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const { pathname, query } = splitTarget(req.url);
+    // Built from parts: `new URL("///", base)` throws on what a client can send.
+    const url = new URL(`http://localhost${pathname.startsWith("/") ? "" : "/"}${pathname}`);
+    url.search = query.toString();
     let body: Buffer;
     try {
       body = await readBody(req, API_PAYLOAD_LIMIT);
@@ -150,11 +154,16 @@ export async function startApiGateway(
     reply(answer);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) sendAnswer(res, messageAnswer(500, MESSAGES.internal[format]), {});
-      else res.destroy();
-    });
+  // Browsers are let through (a web app may call its API, as on AWS; CORS headers are the function's to send), but
+  // the Host check applies: a DNS-rebinding page must not reach the functions behind it.
+  const server = createGuardedServer({
+    name: `api ${spec.name}`,
+    browsers: "allow",
+    allowedHosts: allowList(host, options.allowedHosts),
+    handle,
+    // What API Gateway answers for a host name it does not serve.
+    refuse: (_req, res) => sendAnswer(res, messageAnswer(403, "Forbidden"), {}),
+    fail: (_req, res) => sendAnswer(res, messageAnswer(500, MESSAGES.internal[format]), {}),
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,6 @@
 /** The Lambda API's route table, read top to bottom: first match wins. One handler per operation. */
+import { InvalidParameterValueError } from "../errors.ts";
+import { tryDecode } from "../http-guard.ts";
 import type { Handler } from "./context.ts";
 import { getAlias, listAliases } from "./handlers/aliases.ts";
 import { getFunction } from "./handlers/get-function.ts";
@@ -97,9 +99,12 @@ export function match(
     const m = route.pattern.exec(pathname);
     if (!m) continue;
     const params: Record<string, string> = {};
-    route.names.forEach((name, i) => {
-      params[name] = decodeURIComponent(m[i + 1] ?? "");
-    });
+    for (const [i, name] of route.names.entries()) {
+      const value = tryDecode(m[i + 1] ?? "");
+      if (value === undefined)
+        throw new InvalidParameterValueError(`The ${name} in the path is not validly percent-encoded`);
+      params[name] = value;
+    }
     return { route, params };
   }
   return undefined;

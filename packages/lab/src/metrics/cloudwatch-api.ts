@@ -34,8 +34,11 @@ export interface CloudWatchServiceOptions {
 }
 
 export interface CloudWatchService {
-  /** Node http handler: `http.createServer(service.handle)`. */
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Node http handler: `http.createServer(service.handle)`. Caller errors are answered in CloudWatch's shape; a
+   * rejection is a lab bug (startCloudWatchServer answers it 500 and logs it).
+   */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Calls one operation in-process (same validation and output as over HTTP). */
   call(operation: string, input: Record<string, unknown>): Record<string, unknown>;
   /** Re-evaluates every alarm at the clock's now; returns the state changes. */
@@ -476,41 +479,30 @@ export function createCloudWatchService(
     }
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
+  /** Answers one request; a rejection is a lab bug (every caller error is rendered here), left to the guard. */
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const protocol = protocolOf(req);
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody && !refused) {
-        refused = true;
-        render(
-          res,
-          protocol,
-          "",
-          new CloudWatchApiError("RequestEntityTooLarge", 413, `request body over ${maxBody} bytes`),
-        );
-        req.resume();
-      }
-      if (!refused) chunks.push(c);
-    });
-    req.on("end", () => {
-      if (refused) return;
-      let operation = "";
-      try {
-        const decoded = decodeRequest(req, Buffer.concat(chunks));
-        operation = decoded.operation;
-        render(res, protocol, operation, call(operation, decoded.input));
-      } catch (e) {
-        render(
-          res,
-          protocol,
-          operation,
-          e instanceof CloudWatchApiError ? e : new CloudWatchApiError("InternalFailure", 500, String(e)),
-        );
-      }
-    });
+    const body = await readBody(req, maxBody);
+    if (body === undefined) {
+      render(
+        res,
+        protocol,
+        "",
+        new CloudWatchApiError("RequestEntityTooLarge", 413, `request body over ${maxBody} bytes`),
+      );
+      return;
+    }
+    let operation = "";
+    let outcome: Record<string, unknown> | CloudWatchApiError;
+    try {
+      const decoded = decodeRequest(req, body);
+      operation = decoded.operation;
+      outcome = call(operation, decoded.input);
+    } catch (e) {
+      if (!(e instanceof CloudWatchApiError)) throw e;
+      outcome = e;
+    }
+    render(res, protocol, operation, outcome);
   }
 
   return {
@@ -544,6 +536,21 @@ export function createCloudWatchService(
     if (!(end > start)) throw invalidValue("EndTime", "must be after StartTime");
     return store.query({ metric, period, stat, ...(u ? { unit: u } : {}) }, start, end);
   }
+}
+
+/** The whole body, or undefined past `limit` bytes (the rest is drained, so the client can read the answer). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+      else if (chunks.length > 0) chunks.length = 0;
+    });
+    req.on("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
 }
 
 function paginate<T>(items: T[], token: unknown, size: number): { items: T[]; next?: string } {

@@ -156,38 +156,52 @@ const NUMBERS = new Set([
 ]);
 const BOOLEANS = new Set(["ActionsEnabled", "ReturnData"]);
 
-/** `A.member.1.B.member.2.C=v` → `{A: [{B: [undefined, {C: v}]}]}` (lists are 1-based on the wire). */
+/** Past this list index a query parameter is refused: CloudWatch's longest list (MetricData) takes 1000. */
+const MAX_MEMBER = 1000;
+/** Names that would reach Object.prototype through a plain object. */
+const UNSAFE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * `A.member.1.B.member.2.C=v` → `{A: [{B: [undefined, {C: v}]}]}` (lists are 1-based on the wire). Parameters
+ * that contradict each other (`A=1&A.B=2`), name `__proto__`, or index a list outside 1..1000 are refused.
+ */
 export function fromQuery(params: URLSearchParams): Record<string, unknown> {
   const root: Record<string, unknown> = {};
   for (const [key, raw] of params) {
     if (key === "Action" || key === "Version") continue;
+    const invalid = (why: string) =>
+      new CloudWatchApiError("InvalidParameterValue", 400, `The query parameter ${key.slice(0, 200)} ${why}`);
     const parts = key.split(".");
-    let node: Record<string, unknown> | unknown[] = root;
+    let node: Record<string | number, unknown> = root;
     let name = "";
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
-      const last = i === parts.length - 1;
       let slot: string | number;
       if (part === "member" && i + 1 < parts.length && /^\d+$/.test(parts[i + 1]!)) {
         // The list itself lives at the previous name; descend into index N-1.
-        slot = Number(parts[i + 1]) - 1;
+        const index = Number(parts[i + 1]);
+        if (index < 1 || index > MAX_MEMBER) throw invalid(`has a list index outside 1..${MAX_MEMBER}`);
+        slot = index - 1;
         i++;
       } else {
+        if (UNSAFE_NAMES.has(part)) throw invalid("is not a parameter name");
         slot = part;
         name = part;
       }
-      const isLast = last || i === parts.length - 1;
-      if (isLast) {
-        (node as Record<string | number, unknown>)[slot] = coerce(name, raw);
+      if (i === parts.length - 1) {
+        if (node[slot] !== undefined) throw invalid("is given twice or conflicts with another parameter");
+        node[slot] = coerce(name, raw);
         break;
       }
       const nextIsList = parts[i + 1] === "member";
-      let child = (node as Record<string | number, unknown>)[slot];
+      let child = node[slot];
       if (child === undefined) {
         child = nextIsList ? [] : {};
-        (node as Record<string | number, unknown>)[slot] = child;
+        node[slot] = child;
       }
-      node = child as Record<string, unknown> | unknown[];
+      if (typeof child !== "object" || child === null || Array.isArray(child) !== nextIsList)
+        throw invalid("conflicts with another parameter");
+      node = child as Record<string | number, unknown>;
     }
   }
   return root;

@@ -1,12 +1,14 @@
 /** The lab's CloudWatch endpoint in one call: the service on a loopback port, alarms evaluated on a timer. */
-import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { allowList, createGuardedServer } from "../http-guard.ts";
 import {
   type CloudWatchClock,
   type CloudWatchService,
   type CloudWatchServiceOptions,
   createCloudWatchService,
 } from "./cloudwatch-api.ts";
+import { CloudWatchApiError } from "./errors.ts";
+import { protocolOf, render } from "./protocols.ts";
 import type { MetricStore } from "./store.ts";
 
 export interface CloudWatchServerOptions extends CloudWatchServiceOptions {
@@ -16,6 +18,8 @@ export interface CloudWatchServerOptions extends CloudWatchServiceOptions {
   host?: string;
   /** How often alarms are evaluated (default 1000 ms; DescribeAlarms also evaluates on read). 0 disables. */
   evaluateEveryMs?: number;
+  /** Host names accepted besides loopback ones and `host` (see http-guard.ts). */
+  allowedHosts?: readonly string[];
 }
 
 export interface CloudWatchServer {
@@ -32,8 +36,16 @@ export async function startCloudWatchServer(
   options: CloudWatchServerOptions = {},
 ): Promise<CloudWatchServer> {
   const service = createCloudWatchService(store, clock, options);
-  const server = http.createServer(service.handle);
   const host = options.host ?? "127.0.0.1";
+  const server = createGuardedServer({
+    name: "cloudwatch",
+    allowedHosts: allowList(host, options.allowedHosts),
+    handle: service.handle,
+    refuse: (req, res, refusal) =>
+      render(res, protocolOf(req), "", new CloudWatchApiError("AccessDenied", 403, refusal.message)),
+    fail: (req, res, error) =>
+      render(res, protocolOf(req), "", new CloudWatchApiError("InternalFailure", 500, String(error))),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {

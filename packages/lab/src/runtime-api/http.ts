@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "../environment/errors.ts";
+import { tryDecode } from "../http-guard.ts";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: string[]) => void | Promise<void>;
 
@@ -43,11 +44,10 @@ export async function dispatch(routes: Route[], req: IncomingMessage, res: Serve
       if (!m) continue;
       pathMatched = true;
       if (route.method !== req.method) continue;
-      await route.handler(
-        req,
-        res,
-        m.slice(1).map((p) => decodeURIComponent(p ?? "")),
-      );
+      const params = m.slice(1).map((p) => tryDecode(p ?? ""));
+      if (params.some((p) => p === undefined))
+        throw new ApiError(400, "InvalidRequest", "the path is not validly percent-encoded");
+      await route.handler(req, res, params as string[]);
       return;
     }
     req.resume();

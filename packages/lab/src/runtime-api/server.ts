@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import type { InvocationInput, InvocationOutcome, StreamCompletion } from "../contract.ts";
 import { ApiError, InvocationAbortedError, InvocationInputError } from "../environment/errors.ts";
+import { guardedListener } from "../http-guard.ts";
 import { accepted, dispatch, header, type Route, readBody, renderError } from "./http.ts";
 import {
   DISPATCH,
@@ -320,9 +321,14 @@ export class RuntimeApiServer {
 
 export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
   let api: RuntimeApiServer | undefined;
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 600_000 }, (req, res) => {
-    void dispatch([...api!.routes, ...(options.routes ?? [])], req, res);
+  // The lab's guard (http-guard.ts): a web page must not read events or post responses through this port either.
+  const listener = guardedListener({
+    name: "runtime-api",
+    handle: (req, res) => dispatch([...api!.routes, ...(options.routes ?? [])], req, res),
+    refuse: (_req, res, refusal) => renderError(res, new ApiError(403, "AccessDenied", refusal.message)),
+    fail: (_req, res, error) => renderError(res, new ApiError(500, "InternalServerError", String(error))),
   });
+  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 600_000 }, listener);
   server.timeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

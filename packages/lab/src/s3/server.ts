@@ -3,29 +3,48 @@
  * style (`bucket.localhost`, `bucket.s3.localhost`). Signatures are not verified: it listens on loopback and
  * accepts any credentials, like the lab's other APIs.
  */
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type http from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createGuardedServer, type GuardOptions } from "../http-guard.ts";
 import type { S3Request, S3Response } from "./context.ts";
 import { noSuchBucket, notImplemented, S3Error } from "./errors.ts";
 import { match, operationName, SUBRESOURCES, type Target } from "./routes.ts";
 import type { ObjectStore } from "./store.ts";
 import { bareDocument, text } from "./xml.ts";
 
-export function createS3Server(store: ObjectStore): http.Server {
+export function createS3Server(store: ObjectStore, guard: GuardOptions = {}): http.Server {
   let sequence = 0;
   const prefix = process.pid.toString(16).toUpperCase().padStart(6, "0").slice(-6);
-  return http.createServer((req, res) => {
+  const requestIdOf = (res: ServerResponse): string => {
+    const existing = res.getHeader("x-amz-request-id");
+    if (typeof existing === "string") return existing;
     sequence = (sequence + 1) % 0x10000000000;
     const requestId = `${prefix}${sequence.toString(16).toUpperCase().padStart(10, "0")}`;
     res.setHeader("x-amz-request-id", requestId);
     res.setHeader("x-amz-id-2", requestId);
     res.setHeader("server", "faultline-lab-s3");
-    let resource = req.url ?? "/";
-    handle(store, req, (r) => {
-      resource = r;
-    }).then(
-      (response) => send(res, response),
-      (error: unknown) => sendError(req, res, error, resource, requestId),
-    );
+    return requestId;
+  };
+  return createGuardedServer({
+    name: "s3",
+    ...guard,
+    async handle(req, res) {
+      const requestId = requestIdOf(res);
+      let resource = req.url ?? "/";
+      try {
+        const response = await handle(store, req, (r) => {
+          resource = r;
+        });
+        send(res, response);
+      } catch (error) {
+        // An S3Error is the caller's; anything else is a lab bug, rethrown to be logged and answered 500.
+        if (!(error instanceof S3Error)) throw error;
+        sendError(req, res, error, resource, requestId);
+      }
+    },
+    refuse: (req, res, refusal) =>
+      sendError(req, res, new S3Error("AccessDenied", 403, refusal.message), "/", requestIdOf(res)),
+    fail: (req, res, error) => sendError(req, res, error, "/", requestIdOf(res)),
   });
 }
 

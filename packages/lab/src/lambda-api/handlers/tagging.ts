@@ -34,12 +34,13 @@ export const tagging: Handler = async (req, res, _params, _url, ctx) => {
       "message",
     );
   }
-  let input: GetResourcesInput;
+  let raw: unknown;
   try {
-    input = body.length === 0 ? {} : (JSON.parse(body.toString("utf8")) as GetResourcesInput);
+    raw = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
   } catch {
     throw new TaggingValidationError("The request body is not JSON");
   }
+  const input = validInput(raw);
   const perPage = input.ResourcesPerPage ?? 100;
   if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
     throw new TaggingValidationError("ResourcesPerPage must be between 1 and 100");
@@ -80,6 +81,33 @@ export const tagging: Handler = async (req, res, _params, _url, ctx) => {
     { "content-type": "application/x-amz-json-1.1" },
   );
 };
+
+/** The members GetResources reads, checked against the model's types so no malformed body reaches the filter. */
+function validInput(raw: unknown): GetResourcesInput {
+  if (!isObject(raw)) throw new TaggingValidationError("The request body must be a JSON object");
+  const strings = (v: unknown, field: string) => {
+    if (v !== undefined && (!Array.isArray(v) || !v.every((x) => typeof x === "string")))
+      throw new TaggingValidationError(`${field} must be a list of strings`);
+  };
+  if (raw.TagFilters !== undefined) {
+    if (!Array.isArray(raw.TagFilters)) throw new TaggingValidationError("TagFilters must be a list");
+    for (const [i, f] of raw.TagFilters.entries()) {
+      if (!isObject(f)) throw new TaggingValidationError(`TagFilters[${i}] must be an object`);
+      if (f.Key !== undefined && typeof f.Key !== "string")
+        throw new TaggingValidationError(`TagFilters[${i}].Key must be a string`);
+      strings(f.Values, `TagFilters[${i}].Values`);
+    }
+  }
+  strings(raw.ResourceTypeFilters, "ResourceTypeFilters");
+  strings(raw.ResourceARNList, "ResourceARNList");
+  if (raw.PaginationToken !== undefined && typeof raw.PaginationToken !== "string")
+    throw new TaggingValidationError("PaginationToken must be a string");
+  return raw as GetResourcesInput;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
 
 function decodeToken(token: string): number {
   const match = /^offset:(\d+)$/.exec(Buffer.from(token, "base64").toString("utf8"));
