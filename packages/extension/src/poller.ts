@@ -91,6 +91,11 @@ export class FaultPoller {
     if (this.#cache.delete(key)) this.#liveUntilMs = Number.NEGATIVE_INFINITY;
   }
 
+  /** A poll is running (an invocation arriving now may wait for it). */
+  get polling(): boolean {
+    return this.#inflight !== undefined;
+  }
+
   isStale(): boolean {
     return this.#backlog || this.#o.clock.now() - this.#lastAttemptMs >= this.intervalMs();
   }
