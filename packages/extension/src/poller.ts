@@ -164,9 +164,11 @@ export class FaultPoller {
     this.#schedule();
   }
 
+  /** Also ends a poll in flight (its requests aborted), so nothing keeps the process alive after SHUTDOWN. */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#abandon?.abort();
   }
 
   #schedule(): void {
