@@ -159,7 +159,10 @@ async function startFunction(o: FunctionOptions) {
   // FAULTLINE_BENCH_EXTENSION_ENV="NAME=value …" adds variables to the extension's environment (e.g. glibc's
   // MALLOC_* tunables) without changing the layer.
   const extra = (process.env.FAULTLINE_BENCH_EXTENSION_ENV ?? "").split(" ").filter(Boolean);
-  const env = { ...baseEnv(api, "bench", portFile, o.s3Endpoint), ...Object.fromEntries(extra.map((kv) => kv.split("=", 2))) };
+  const env = {
+    ...baseEnv(api, "bench", portFile, o.s3Endpoint),
+    ...Object.fromEntries(extra.map((kv) => kv.split("=", 2))),
+  };
   let extension: ChildProcess | undefined;
   if (o.withLayer) {
     const registered = new Promise((resolve) => extensions.onRegister(resolve));
@@ -170,7 +173,10 @@ async function startFunction(o: FunctionOptions) {
     const output = process.env.FAULTLINE_BENCH_EXTENSION_OUTPUT;
     const stdio: StdioOptions = output ? ["ignore", openSync(output, "a"), "inherit"] : "ignore";
     extension = profile
-      ? spawn(process.execPath, [...profile.split(" "), join(o.opt, "faultline/extension.cjs")], { env, stdio })
+      ? spawn(process.execPath, [...profile.split(" "), join(o.opt, "faultline/extension.cjs")], {
+          env,
+          stdio,
+        })
       : spawn(join(o.opt, "extensions/faultline"), [], { env, stdio });
     o.children.push(extension);
     const child = extension;
@@ -235,14 +241,16 @@ async function memoryGrowth(o: Omit<FunctionOptions, "withLayer">) {
     invocations++;
   }
   const after1000Kb = rssKb(pid);
-  if (process.env.FAULTLINE_BENCH_SMAPS) writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.1k`, readFileSync(`/proc/${pid}/smaps`));
+  if (process.env.FAULTLINE_BENCH_SMAPS)
+    writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.1k`, readFileSync(`/proc/${pid}/smaps`));
   const deadline = performance.now() + MEMORY_TIME_LIMIT_MS;
   while (invocations < MEMORY_INVOCATIONS && performance.now() < deadline) {
     await fn.invoke();
     invocations++;
   }
   const afterKb = rssKb(pid);
-  if (process.env.FAULTLINE_BENCH_SMAPS) writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.end`, readFileSync(`/proc/${pid}/smaps`));
+  if (process.env.FAULTLINE_BENCH_SMAPS)
+    writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.end`, readFileSync(`/proc/${pid}/smaps`));
   await fn.close();
   return { after1000Kb, afterKb, invocations, growthKb: afterKb - after1000Kb };
 }
