@@ -29,6 +29,13 @@ const FIXTURE = join(ROOT, "packages/extension/test/fixtures/fn");
 const WARMUP = 200;
 const MEASURED = 2000;
 
+interface MemoryGrowth {
+  after1000Kb: number;
+  afterKb: number;
+  invocations: number;
+  growthKb: number;
+}
+
 export interface ExtensionBenchResult {
   loopbackRttP50Ms: number;
   direct: { p50Ms: number; p99Ms: number };
@@ -47,8 +54,8 @@ export interface ExtensionBenchResult {
     rssRatio: number;
   };
   s3RequestsPerPoll: { steady: number; twoChangedObjects: number };
-  /** target: growthKb ≤ 3 MB */
-  memory: { after1000Kb: number; afterKb: number; invocations: number; growthKb: number };
+  /** target: growthKb ≤ 3 MB; `floor`: the same figures for a minimal pass-through proxy, same run. */
+  memory: MemoryGrowth & { floor: MemoryGrowth };
   bundleBytes: number;
 }
 
@@ -91,10 +98,7 @@ export async function benchExtension(
     );
 
     const memory = await memoryGrowth({ opt, s3Endpoint, dir, children });
-    log(
-      `extension RSS after 1,000 invocations ${memory.after1000Kb} kB, after ${memory.invocations.toLocaleString("en")} ${memory.afterKb} kB: ` +
-        `growth ${(memory.growthKb / 1024).toFixed(1)} MB (target ≤ 3 MB; before issue 12: 45 → 62–80 MB over 10,000–50,000)`,
-    );
+    logMemory(memory, log);
 
     const s3RequestsPerPoll = await requestsPerPoll(s3Endpoint);
     log(
@@ -150,7 +154,30 @@ interface FunctionOptions {
   dir: string;
   children: ChildProcess[];
   withLayer: boolean;
+  /** With withLayer: run MINIMAL_PROXY in the extension's place (the floor of any Node proxy). */
+  floor?: boolean;
 }
+
+/**
+ * The floor: a pass-through Runtime API proxy in as few lines as node allows (no faults, no polling, no
+ * Extensions API), started as the extension would be and found by the same exec wrapper.
+ */
+const MINIMAL_PROXY = `
+const http = require("http"), fs = require("fs");
+const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
+const agent = new http.Agent({ keepAlive: true });
+const server = http.createServer((req, res) => {
+  const up = http.request({ host, port, method: req.method, path: req.url, headers: req.headers, agent }, (a) => {
+    res.writeHead(a.statusCode, a.headers);
+    a.pipe(res);
+  });
+  req.pipe(up);
+});
+server.keepAliveTimeout = 0;
+server.listen(0, "127.0.0.1", () => {
+  fs.writeFileSync(process.env.FAULTLINE_PORT_FILE, server.address().port + "\\n");
+  console.log("ready");
+});`;
 
 /** The platform, the extension (when withLayer) and a warm official runtime client; `invoke` is one Invoke. */
 async function startFunction(o: FunctionOptions) {
@@ -164,7 +191,11 @@ async function startFunction(o: FunctionOptions) {
     ...Object.fromEntries(extra.map((kv) => kv.split("=", 2))),
   };
   let extension: ChildProcess | undefined;
-  if (o.withLayer) {
+  if (o.withLayer && o.floor) {
+    extension = spawn(process.execPath, ["-e", MINIMAL_PROXY], { env, stdio: ["ignore", "pipe", "inherit"] });
+    o.children.push(extension);
+    await firstLine(extension);
+  } else if (o.withLayer) {
     const registered = new Promise((resolve) => extensions.onRegister(resolve));
     // FAULTLINE_BENCH_EXTENSION_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the extension under
     // load (what makes it slow); node refuses --cpu-prof in NODE_OPTIONS, so node is started directly.
@@ -234,6 +265,14 @@ const MEMORY_TIME_LIMIT_MS = Number(process.env.FAULTLINE_BENCH_MEMORY_SECONDS ?
  */
 async function memoryGrowth(o: Omit<FunctionOptions, "withLayer">) {
   const fn = await startFunction({ ...o, withLayer: true });
+  return {
+    ...(await growth(fn)),
+    floor: await growth(await startFunction({ ...o, withLayer: true, floor: true })),
+  };
+}
+
+/** RSS of the function's proxy process (the extension, or the floor) after 1,000 invocations and at the end. */
+async function growth(fn: Awaited<ReturnType<typeof startFunction>>) {
   const pid = fn.extension?.pid;
   let invocations = 0;
   while (invocations < 1000) {
@@ -253,6 +292,14 @@ async function memoryGrowth(o: Omit<FunctionOptions, "withLayer">) {
     writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.end`, readFileSync(`/proc/${pid}/smaps`));
   await fn.close();
   return { after1000Kb, afterKb, invocations, growthKb: afterKb - after1000Kb };
+}
+
+function logMemory(memory: MemoryGrowth & { floor: MemoryGrowth }, log: (line: string) => void): void {
+  const line = (m: MemoryGrowth) =>
+    `RSS ${(m.after1000Kb / 1024).toFixed(1)} MB after 1,000 invocations, ${(m.afterKb / 1024).toFixed(1)} MB after ` +
+    `${m.invocations.toLocaleString("en")}: ${m.growthKb >= 0 ? "+" : ""}${(m.growthKb / 1024).toFixed(1)} MB`;
+  log(`extension      ${line(memory)} (target ≤ +3 MB over 50,000)`);
+  log(`minimal proxy  ${line(memory.floor)} (the floor, same run)`);
 }
 
 async function startupCost(o: { opt: string; s3Endpoint: string; dir: string; children: ChildProcess[] }) {
@@ -450,7 +497,7 @@ export async function benchExtensionMemory(log: (line: string) => void = console
     execFileSync("unzip", ["-q", layer.zipPath, "-d", opt]);
     // No S3 at this endpoint: polls fail (logged once), which is not on the invocation path.
     const memory = await memoryGrowth({ opt, s3Endpoint: "http://127.0.0.1:9", dir, children });
-    log(JSON.stringify(memory));
+    logMemory(memory, log);
     return memory;
   } finally {
     for (const child of children) await kill(child);
