@@ -27,7 +27,7 @@ const benches: Bench[] = [
   },
   {
     name: "extension",
-    description: "the faultline extension's proxy overhead, start-up and S3 polling",
+    description: "the faultline extension's proxy overhead, start-up, memory growth and S3 polling",
     run: async (log) =>
       (await import("./bench/extension.ts")).benchExtension(log) as unknown as Promise<Figures>,
   },

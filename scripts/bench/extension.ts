@@ -9,9 +9,9 @@
  *    HTTP request;
  *  - S3 requests per poll (steady state and with changed objects).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, type StdioOptions, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +28,13 @@ const RIC = join(ROOT, "node_modules/aws-lambda-ric/bin/index.mjs");
 const FIXTURE = join(ROOT, "packages/extension/test/fixtures/fn");
 const WARMUP = 200;
 const MEASURED = 2000;
+
+interface MemoryGrowth {
+  after1000Kb: number;
+  afterKb: number;
+  invocations: number;
+  growthKb: number;
+}
 
 export interface ExtensionBenchResult {
   loopbackRttP50Ms: number;
@@ -47,6 +54,8 @@ export interface ExtensionBenchResult {
     rssRatio: number;
   };
   s3RequestsPerPoll: { steady: number; twoChangedObjects: number };
+  /** target: growthKb ≤ 3 MB; `floor`: the same figures for a minimal pass-through proxy, same run. */
+  memory: MemoryGrowth & { floor: MemoryGrowth };
   bundleBytes: number;
 }
 
@@ -88,6 +97,9 @@ export async function benchExtension(
         `RSS ${startup.extensionRssKb} kB vs ${startup.bareNodeRssKb} kB (${startup.rssRatio.toFixed(2)}×) (targets ≤ 1.2)`,
     );
 
+    const memory = await memoryGrowth({ opt, s3Endpoint, dir, children });
+    logMemory(memory, log);
+
     const s3RequestsPerPoll = await requestsPerPoll(s3Endpoint);
     log(
       `S3 requests per poll: ${s3RequestsPerPoll.steady} steady, ${s3RequestsPerPoll.twoChangedObjects} with two new objects`,
@@ -101,6 +113,7 @@ export async function benchExtension(
       addedToRttRatio,
       startup,
       s3RequestsPerPoll,
+      memory,
       bundleBytes: layer.bundleBytes,
     };
   } finally {
@@ -135,28 +148,67 @@ async function loopbackRtt(children: ChildProcess[]): Promise<number> {
   return percentile(samples, 50);
 }
 
-async function invokeLatency(o: {
+interface FunctionOptions {
   opt: string;
   s3Endpoint: string;
   dir: string;
   children: ChildProcess[];
   withLayer: boolean;
-}): Promise<{ p50Ms: number; p99Ms: number }> {
+  /** With withLayer: run MINIMAL_PROXY in the extension's place (the floor of any Node proxy). */
+  floor?: boolean;
+}
+
+/**
+ * The floor: a pass-through Runtime API proxy in as few lines as node allows (no faults, no polling, no
+ * Extensions API), started as the extension would be and found by the same exec wrapper.
+ */
+const MINIMAL_PROXY = `
+const http = require("http"), fs = require("fs");
+const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
+const agent = new http.Agent({ keepAlive: true });
+const server = http.createServer((req, res) => {
+  const up = http.request({ host, port, method: req.method, path: req.url, headers: req.headers, agent }, (a) => {
+    res.writeHead(a.statusCode, a.headers);
+    a.pipe(res);
+  });
+  req.pipe(up);
+});
+server.keepAliveTimeout = 0;
+server.listen(0, "127.0.0.1", () => {
+  fs.writeFileSync(process.env.FAULTLINE_PORT_FILE, server.address().port + "\\n");
+  console.log("ready");
+});`;
+
+/** The platform, the extension (when withLayer) and a warm official runtime client; `invoke` is one Invoke. */
+async function startFunction(o: FunctionOptions) {
   const { api, extensions } = await platform("bench");
   const portFile = join(o.dir, `port-${randomUUID()}`);
-  const env = baseEnv(api, "bench", portFile, o.s3Endpoint);
+  // FAULTLINE_BENCH_EXTENSION_ENV="NAME=value …" adds variables to the extension's environment (e.g. glibc's
+  // MALLOC_* tunables) without changing the layer.
+  const extra = (process.env.FAULTLINE_BENCH_EXTENSION_ENV ?? "").split(" ").filter(Boolean);
+  const env = {
+    ...baseEnv(api, "bench", portFile, o.s3Endpoint),
+    ...Object.fromEntries(extra.map((kv) => kv.split("=", 2))),
+  };
   let extension: ChildProcess | undefined;
-  if (o.withLayer) {
+  if (o.withLayer && o.floor) {
+    extension = spawn(process.execPath, ["-e", MINIMAL_PROXY], { env, stdio: ["ignore", "pipe", "inherit"] });
+    o.children.push(extension);
+    await firstLine(extension);
+  } else if (o.withLayer) {
     const registered = new Promise((resolve) => extensions.onRegister(resolve));
     // FAULTLINE_BENCH_EXTENSION_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the extension under
     // load (what makes it slow); node refuses --cpu-prof in NODE_OPTIONS, so node is started directly.
+    // FAULTLINE_BENCH_EXTENSION_OUTPUT=file keeps the extension's output (e.g. with --trace-gc).
     const profile = process.env.FAULTLINE_BENCH_EXTENSION_NODE_ARGS;
+    const output = process.env.FAULTLINE_BENCH_EXTENSION_OUTPUT;
+    const stdio: StdioOptions = output ? ["ignore", openSync(output, "a"), "inherit"] : "ignore";
     extension = profile
       ? spawn(process.execPath, [...profile.split(" "), join(o.opt, "faultline/extension.cjs")], {
           env,
-          stdio: "ignore",
+          stdio,
         })
-      : spawn(join(o.opt, "extensions/faultline"), [], { env, stdio: "ignore" });
+      : spawn(join(o.opt, "extensions/faultline"), [], { env, stdio });
     o.children.push(extension);
     const child = extension;
     const died = new Promise<never>((_, reject) =>
@@ -177,20 +229,77 @@ async function invokeLatency(o: {
   o.children.push(runtime);
   await api.whenReady();
   const payload = Buffer.from('{"n":1}');
-  const samples = await measure(async () => {
-    const out = await api.invoke({
-      requestId: randomUUID(),
-      payload,
-      invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench",
-      traceId: "Root=1-5759e988-bd862e3fe1be46a994272793",
-      acceptStreaming: false,
-    });
-    if (out.kind !== "response") throw new Error(`unexpected ${out.kind}`);
-  });
-  await kill(runtime);
-  if (extension) await stop(extension);
-  await api.close();
+  return {
+    extension,
+    async invoke() {
+      const out = await api.invoke({
+        requestId: randomUUID(),
+        payload,
+        invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench",
+        traceId: "Root=1-5759e988-bd862e3fe1be46a994272793",
+        acceptStreaming: false,
+      });
+      if (out.kind !== "response") throw new Error(`unexpected ${out.kind}`);
+    },
+    async close() {
+      await kill(runtime);
+      if (extension) await stop(extension);
+      await api.close();
+    },
+  };
+}
+
+async function invokeLatency(o: FunctionOptions): Promise<{ p50Ms: number; p99Ms: number }> {
+  const fn = await startFunction(o);
+  const samples = await measure(fn.invoke);
+  await fn.close();
   return { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
+}
+
+export const MEMORY_INVOCATIONS = 50_000;
+const MEMORY_TIME_LIMIT_MS = Number(process.env.FAULTLINE_BENCH_MEMORY_SECONDS ?? 60) * 1000;
+
+/**
+ * Issue 12: the extension's RSS after 1,000 warm invocations and after 50,000 (or as many as fit in 60 s),
+ * with no fault active. Flat memory: the growth stays within 3 MB.
+ */
+async function memoryGrowth(o: Omit<FunctionOptions, "withLayer">) {
+  const fn = await startFunction({ ...o, withLayer: true });
+  return {
+    ...(await growth(fn)),
+    floor: await growth(await startFunction({ ...o, withLayer: true, floor: true })),
+  };
+}
+
+/** RSS of the function's proxy process (the extension, or the floor) after 1,000 invocations and at the end. */
+async function growth(fn: Awaited<ReturnType<typeof startFunction>>) {
+  const pid = fn.extension?.pid;
+  let invocations = 0;
+  while (invocations < 1000) {
+    await fn.invoke();
+    invocations++;
+  }
+  const after1000Kb = rssKb(pid);
+  if (process.env.FAULTLINE_BENCH_SMAPS)
+    writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.1k`, readFileSync(`/proc/${pid}/smaps`));
+  const deadline = performance.now() + MEMORY_TIME_LIMIT_MS;
+  while (invocations < MEMORY_INVOCATIONS && performance.now() < deadline) {
+    await fn.invoke();
+    invocations++;
+  }
+  const afterKb = rssKb(pid);
+  if (process.env.FAULTLINE_BENCH_SMAPS)
+    writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.end`, readFileSync(`/proc/${pid}/smaps`));
+  await fn.close();
+  return { after1000Kb, afterKb, invocations, growthKb: afterKb - after1000Kb };
+}
+
+function logMemory(memory: MemoryGrowth & { floor: MemoryGrowth }, log: (line: string) => void): void {
+  const line = (m: MemoryGrowth) =>
+    `RSS ${(m.after1000Kb / 1024).toFixed(1)} MB after 1,000 invocations, ${(m.afterKb / 1024).toFixed(1)} MB after ` +
+    `${m.invocations.toLocaleString("en")}: ${m.growthKb >= 0 ? "+" : ""}${(m.growthKb / 1024).toFixed(1)} MB`;
+  log(`extension      ${line(memory)} (target ≤ +3 MB over 50,000)`);
+  log(`minimal proxy  ${line(memory.floor)} (the floor, same run)`);
 }
 
 async function startupCost(o: { opt: string; s3Endpoint: string; dir: string; children: ChildProcess[] }) {
@@ -378,7 +487,25 @@ async function kill(child: ChildProcess): Promise<void> {
   await gone;
 }
 
+/** `… extension.ts memory`: only the memory figure (a minute), for profiling the extension's heap. */
+export async function benchExtensionMemory(log: (line: string) => void = console.log) {
+  const dir = mkdtempSync(join(tmpdir(), "faultline-bench-"));
+  const children: ChildProcess[] = [];
+  try {
+    const layer = await buildLayer({ out: join(dir, "layer.zip") });
+    const opt = join(dir, "opt");
+    execFileSync("unzip", ["-q", layer.zipPath, "-d", opt]);
+    // No S3 at this endpoint: polls fail (logged once), which is not on the invocation path.
+    const memory = await memoryGrowth({ opt, s3Endpoint: "http://127.0.0.1:9", dir, children });
+    logMemory(memory, log);
+    return memory;
+  } finally {
+    for (const child of children) await kill(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await benchExtension();
+  const result = process.argv[2] === "memory" ? await benchExtensionMemory() : await benchExtension();
   console.log(JSON.stringify(result, null, 2));
 }

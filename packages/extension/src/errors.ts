@@ -14,6 +14,17 @@ export class StoreError extends Error {
   override readonly name = "StoreError";
 }
 
+/** An object (or listing page) larger than the extension accepts: refused unread, or aborted mid-body. */
+export class ObjectTooLargeError extends StoreError {
+  constructor(
+    message: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The upstream Runtime API (Lambda, or the next proxy in a chain) failed. Rendered to the runtime as a 502. */
 export class UpstreamError extends Error {
   override readonly name = "UpstreamError";

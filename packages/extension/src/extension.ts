@@ -12,6 +12,9 @@ import { DEFAULT_LISTENER_PORT, readSettings, type Settings } from "./settings.t
 
 /** The name Lambda knows the extension by: the launcher's file name under /opt/extensions. */
 export const EXTENSION_NAME = "faultline";
+const PASS_THROUGH: Plan = Object.freeze({});
+const NOTHING_LIVE: readonly never[] = Object.freeze([]);
+
 /** The initial configuration check during init never holds init longer than this. */
 export const INIT_POLL_BUDGET_MS = 1500;
 
@@ -74,11 +77,17 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
     log.warn("AWS_FIS_CONFIGURATION_LOCATION is not set: passing every invocation through");
   }
 
-  const identity = { functionVersion: settings.functionVersion };
-  async function plan(invokedFunctionArn: string): Promise<Plan> {
-    if (poller === undefined) return {};
-    await poller.refreshIfStale(settings.pollMaxWaitMs);
-    return planInvocation(poller.faults(), clock.now(), { ...identity, invokedFunctionArn }, random);
+  const identity = { functionVersion: settings.functionVersion, invokedFunctionArn: "" };
+  /** Runs on every invocation: no promise, object or array unless a fault is live or a poll is due. */
+  function decide(invokedFunctionArn: string): Plan {
+    const faults = poller?.faults() ?? NOTHING_LIVE;
+    if (faults.length === 0) return PASS_THROUGH;
+    identity.invokedFunctionArn = invokedFunctionArn;
+    return planInvocation(faults, clock.now(), identity, random);
+  }
+  function plan(invokedFunctionArn: string): Plan | Promise<Plan> {
+    if (poller === undefined || !(poller.polling || poller.isStale())) return decide(invokedFunctionArn);
+    return poller.refreshIfStale(settings.pollMaxWaitMs).then(() => decide(invokedFunctionArn));
   }
   function onInjected(p: Plan, requestId: string, part: "delay" | "outcome"): void {
     const dimensions = { FaultId: "", Invocation: settings.functionName };

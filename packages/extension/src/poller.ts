@@ -1,8 +1,8 @@
 import { type ActiveFault, parseFaultConfig } from "@faultline/protocol";
 import type { Clock } from "./clock.ts";
-import { StoreError } from "./errors.ts";
+import { ObjectTooLargeError, StoreError } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import type { ObjectStore } from "./s3.ts";
+import { DEFAULT_REQUEST_LIMITS, type ObjectStore, type ObjectSummary } from "./s3.ts";
 
 export interface PollerOptions {
   store: ObjectStore;
@@ -13,7 +13,18 @@ export interface PollerOptions {
   log: Logger;
   slowPollMs: number;
   hotPollMs: number;
+  /** A poll still running after this is abandoned (its requests aborted) and the next one may start. */
+  pollBudgetMs?: number;
+  /** GetObject requests in flight at once. */
+  fetchConcurrency?: number;
+  /** Objects the listing says are larger are refused unread (logged once). */
+  maxObjectBytes?: number;
 }
+
+export const DEFAULT_POLL_BUDGET_MS = 10_000;
+export const DEFAULT_FETCH_CONCURRENCY = 16;
+/** `<experimentId>/<actionName>.json` under the function's prefix: anything else is not a fault object. */
+const FAULT_KEY = /^[^/]+\/.+\.json$/;
 
 interface Cached {
   etag: string;
@@ -29,43 +40,106 @@ interface Cached {
 export class FaultPoller {
   readonly #o: PollerOptions;
   readonly #cache = new Map<string, Cached>();
+  readonly #budgetMs: number;
   #inflight: Promise<void> | undefined;
+  #abandon: AbortController | undefined;
+  /** The last poll was cut short with objects still to fetch: the next one is due at once. */
+  #backlog = false;
   #lastAttemptMs = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastSummary = "";
+  /** Faults not yet ended, kept ready: read on every invocation, so not rebuilt (nor allocated) per call. */
+  #live: readonly ActiveFault[] = [];
+  /** The earliest end among #live: once passed, #live is rebuilt. */
+  #liveUntilMs = Number.NEGATIVE_INFINITY;
   polls = 0;
 
   constructor(options: PollerOptions) {
     this.#o = options;
+    this.#budgetMs = options.pollBudgetMs ?? DEFAULT_POLL_BUDGET_MS;
   }
 
-  /** Every known valid fault, including ended and not-yet-started ones (the injector checks the window). */
-  faults(): ActiveFault[] {
-    const out: ActiveFault[] = [];
-    for (const entry of this.#cache.values()) if (entry.fault !== undefined) out.push(entry.fault);
-    return out;
+  /** Every known valid fault not yet ended, including not-yet-started ones (the injector checks the window). */
+  faults(): readonly ActiveFault[] {
+    const now = this.#o.clock.now();
+    if (now >= this.#liveUntilMs) {
+      const live: ActiveFault[] = [];
+      let until = Number.POSITIVE_INFINITY;
+      for (const { fault } of this.#cache.values()) {
+        if (fault === undefined || fault.endMs <= now) continue;
+        live.push(fault);
+        until = Math.min(until, fault.endMs);
+      }
+      this.#live = live;
+      this.#liveUntilMs = until;
+    }
+    return this.#live;
   }
 
   /** Hot while any fault is active or scheduled: its end is still ahead. */
   intervalMs(): number {
-    const now = this.#o.clock.now();
-    return this.faults().some((fault) => fault.endMs > now) ? this.#o.hotPollMs : this.#o.slowPollMs;
+    return this.faults().length > 0 ? this.#o.hotPollMs : this.#o.slowPollMs;
+  }
+
+  #remember(key: string, entry: Cached): void {
+    this.#cache.set(key, entry);
+    this.#liveUntilMs = Number.NEGATIVE_INFINITY;
+  }
+
+  #forget(key: string): void {
+    if (this.#cache.delete(key)) this.#liveUntilMs = Number.NEGATIVE_INFINITY;
+  }
+
+  /** A poll is running (an invocation arriving now may wait for it). */
+  get polling(): boolean {
+    return this.#inflight !== undefined;
   }
 
   isStale(): boolean {
-    return this.#o.clock.now() - this.#lastAttemptMs >= this.intervalMs();
+    return this.#backlog || this.#o.clock.now() - this.#lastAttemptMs >= this.intervalMs();
   }
 
-  /** Single flight: a poll already running is joined, not repeated. */
+  /**
+   * Single flight: a poll already running is joined, not repeated — unless it overran its budget (a stalled
+   * store, or an environment frozen mid-poll): it is then abandoned and a fresh one starts, so no request can
+   * wedge polling for good.
+   */
   poll(): Promise<void> {
+    if (this.#inflight !== undefined && this.#o.clock.now() - this.#lastAttemptMs > this.#budgetMs) {
+      this.#abandonInflight();
+    }
     if (this.#inflight === undefined) {
-      this.#inflight = this.#pollOnce().finally(() => {
+      const abandon = new AbortController();
+      this.#abandon = abandon;
+      const budget = setTimeout(() => this.#abandon === abandon && this.#abandonInflight(), this.#budgetMs);
+      const abandoned = new Promise<void>((resolve) =>
+        abandon.signal.addEventListener("abort", () => resolve()),
+      );
+      const running = Promise.race([this.#pollOnce(abandon.signal), abandoned]).finally(() => {
+        clearTimeout(budget);
+        if (this.#inflight !== running) return;
         this.#inflight = undefined;
+        this.#abandon = undefined;
         this.#schedule();
       });
+      this.#inflight = running;
     }
     return this.#inflight;
+  }
+
+  #abandonInflight(): void {
+    const { log } = this.#o;
+    log.once(
+      "WARN",
+      "poll:overran",
+      `a poll took longer than ${this.#budgetMs} ms: abandoned, the next one runs`,
+    );
+    log.metric("PollErrors", 1, "Count", { Invocation: this.#o.functionName });
+    this.#abandon?.abort();
+    this.#abandon = undefined;
+    this.#inflight = undefined;
+    this.#schedule();
   }
 
   /**
@@ -90,53 +164,133 @@ export class FaultPoller {
     this.#schedule();
   }
 
+  /** Also ends a poll in flight (its requests aborted), so nothing keeps the process alive after SHUTDOWN. */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#abandon?.abort();
   }
 
   #schedule(): void {
     clearTimeout(this.#timer);
     if (this.#stopped) return;
-    const wait = Math.max(0, this.#lastAttemptMs + this.intervalMs() - this.#o.clock.now());
+    const due = this.#backlog ? 0 : this.#lastAttemptMs + this.intervalMs() - this.#o.clock.now();
+    const wait = Math.max(0, due);
     this.#timer = setTimeout(() => void this.poll(), wait);
     this.#timer.unref();
   }
 
-  async #pollOnce(): Promise<void> {
+  async #pollOnce(abandoned: AbortSignal): Promise<void> {
     const { store, prefix, clock, log } = this.#o;
     const started = clock.now();
     this.#lastAttemptMs = started;
     this.polls++;
     log.debug("polling S3 for active faults impacting this Lambda function");
     try {
-      const listed = await store.list(prefix);
-      const seen = new Set<string>();
-      for (const { key, etag } of listed) {
-        if (!key.endsWith(".json")) continue;
-        seen.add(key);
-        if (this.#cache.get(key)?.etag === etag && etag !== "") continue;
-        let object: { etag: string; body: string };
-        try {
-          object = await store.get(key);
-        } catch (error) {
-          // Deleted between the list and the get (the fault ended): as if it had not been listed.
-          if (error instanceof StoreError && error.message.includes("NoSuchKey")) {
-            seen.delete(key);
-            continue;
-          }
-          throw error;
-        }
-        this.#cache.set(key, this.#parse(key, object.etag || etag, object.body));
-      }
-      for (const key of this.#cache.keys()) if (!seen.has(key)) this.#cache.delete(key);
+      const listed = await store.list(prefix, abandoned);
+      if (abandoned.aborted) return;
+      const wanted = this.#reconcile(listed);
+      // Set while objects remain to fetch (this poll was abandoned or its slice ran out): the next poll then
+      // runs at once and carries on.
+      this.#backlog = wanted.length > 0;
+      const complete = await this.#fetchAll(wanted, started, abandoned);
+      if (abandoned.aborted) return;
+      this.#backlog = !complete;
       log.forget((key) => key.startsWith("poll:"));
       log.metric("PollDuration", clock.now() - started, "Milliseconds", { Invocation: this.#o.functionName });
       this.#report();
     } catch (error) {
+      if (abandoned.aborted) return;
+      this.#backlog = false;
       const message = (error as Error).message;
       log.once("WARN", `poll:${message}`, `failed to retrieve active fault configurations: ${message}`);
       log.metric("PollErrors", 1, "Count", { Invocation: this.#o.functionName });
+    }
+  }
+
+  /**
+   * Applies the listing: forgets objects no longer listed (a stop takes effect before any fetch), refuses
+   * oversized ones unread, and returns the objects to fetch — new or changed ETags only, newest first, so a
+   * fault just written is fetched before thousands of old objects a new environment has not seen yet.
+   */
+  #reconcile(listed: ObjectSummary[]): ObjectSummary[] {
+    const { prefix, log } = this.#o;
+    const maxBytes = this.#o.maxObjectBytes ?? DEFAULT_REQUEST_LIMITS.maxObjectBytes;
+    const seen = new Set<string>();
+    const wanted: ObjectSummary[] = [];
+    for (const object of listed) {
+      const { key, etag, size } = object;
+      if (!FAULT_KEY.test(key.slice(prefix.length))) continue;
+      seen.add(key);
+      if (this.#cache.get(key)?.etag === etag && etag !== "") continue;
+      if (size > maxBytes) {
+        log.once(
+          "WARN",
+          `invalid:${key}:${etag}`,
+          `ignoring fault configuration ${key}: ${size} bytes, over the ${maxBytes}-byte limit`,
+        );
+        this.#remember(key, { etag });
+        continue;
+      }
+      wanted.push(object);
+    }
+    for (const key of this.#cache.keys()) if (!seen.has(key)) this.#forget(key);
+    return wanted.sort((a, b) =>
+      a.lastModified < b.lastModified ? 1 : a.lastModified > b.lastModified ? -1 : 0,
+    );
+  }
+
+  /**
+   * GetObject with bounded concurrency, each result kept as it arrives. Fetching stops taking new objects when
+   * the next poll is due (or half the budget is spent): the rest is left to that poll, which lists again and so
+   * puts a fault written meanwhile ahead of the old objects still to fetch. Returns whether all were fetched.
+   */
+  async #fetchAll(wanted: ObjectSummary[], started: number, abandoned: AbortSignal): Promise<boolean> {
+    const { clock } = this.#o;
+    const stopAt = started + Math.min(this.intervalMs(), this.#budgetMs / 2);
+    let next = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (next < wanted.length && failure === undefined && !abandoned.aborted && clock.now() < stopAt) {
+        const object = wanted[next++] as ObjectSummary;
+        try {
+          await this.#fetch(object, abandoned);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    };
+    const workers = Math.min(this.#o.fetchConcurrency ?? DEFAULT_FETCH_CONCURRENCY, wanted.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (failure !== undefined) throw failure;
+    return next >= wanted.length;
+  }
+
+  async #fetch({ key, etag }: ObjectSummary, abandoned: AbortSignal): Promise<void> {
+    try {
+      const object = await this.#o.store.get(key, abandoned);
+      if (abandoned.aborted) return;
+      const entry = this.#parse(key, object.etag || etag, object.body);
+      this.#remember(key, entry);
+      // Logged (and applied) as soon as it is here, not after the rest of a long backfill.
+      if (entry.fault !== undefined && entry.fault.endMs > this.#o.clock.now()) this.#report();
+    } catch (error) {
+      if (error instanceof ObjectTooLargeError) {
+        // The listing's Size was missing or lied: refused all the same, and not fetched again at this ETag.
+        this.#o.log.once(
+          "WARN",
+          `invalid:${key}:${etag}`,
+          `ignoring fault configuration ${key}: ${error.message}`,
+        );
+        this.#remember(key, { etag });
+        return;
+      }
+      // Deleted between the list and the get (the fault ended): as if it had not been listed.
+      if (error instanceof StoreError && error.message.includes("NoSuchKey")) {
+        this.#forget(key);
+        return;
+      }
+      throw error;
     }
   }
 

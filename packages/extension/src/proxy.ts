@@ -9,8 +9,11 @@ import type { Logger } from "./log.ts";
 export interface ProxyOptions {
   /** host:port of the Runtime API to forward to. */
   upstream: string;
-  /** Decides one invocation (may hold it briefly to refresh the fault view). Must not reject. */
-  plan(invokedFunctionArn: string, requestId: string): Promise<Plan>;
+  /**
+   * Decides one invocation (may hold it briefly to refresh the fault view). Must not reject. A plain value
+   * when nothing needs waiting for (the common case: no promise per invocation).
+   */
+  plan(invokedFunctionArn: string, requestId: string): Plan | Promise<Plan>;
   /** Called once per injected fault (logs, metrics). */
   onInjected?(plan: Plan, requestId: string, part: "delay" | "outcome"): void;
   clock: Clock;
@@ -28,6 +31,8 @@ const MAX_PENDING_REPLACEMENTS = 64;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "host", "proxy-connection", "upgrade"]);
 
 type Handler = (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => Promise<void>;
+/** The match handed to pass-through routes, which read none. */
+const NO_MATCH = /.*/.exec("") as RegExpExecArray;
 
 /**
  * A Runtime API proxy: the runtime talks to it as if it were Lambda. Bodies are streamed, never parsed or
@@ -39,7 +44,9 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
   /** Invocations whose result is replaced once the handler has run (preventExecution false). */
   const replacements = new Map<string, Outcome>();
 
-  function upstreamRequest(method: string, path: string, headers: OutgoingHttpHeaders) {
+  /** Sent as Host upstream: node adds none when headers come as a list, and Lambda's Runtime API needs one. */
+  const upstreamHostHeader = options.upstream;
+  function upstreamRequest(method: string, path: string, headers: OutgoingHttpHeaders | string[]) {
     return http.request({ host: upstreamHost, port: upstreamPort, method, path, headers, agent });
   }
 
@@ -47,7 +54,7 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
   function send(
     method: string,
     path: string,
-    headers: OutgoingHttpHeaders,
+    headers: OutgoingHttpHeaders | string[],
     body?: Buffer,
     cancel?: ServerResponse,
   ) {
@@ -86,13 +93,14 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
       const event = await send(
         "GET",
         req.url ?? `${API}/invocation/next`,
-        forwardHeaders(req),
+        forwardHeaders(req, upstreamHostHeader),
         undefined,
         res,
       );
       const requestId = header(event, "lambda-runtime-aws-request-id");
       if (event.statusCode !== 200 || requestId === undefined) return relay(event, res);
-      const plan = await options.plan(header(event, "lambda-runtime-invoked-function-arn") ?? "", requestId);
+      const decided = options.plan(header(event, "lambda-runtime-invoked-function-arn") ?? "", requestId);
+      const plan = decided instanceof Promise ? await decided : decided;
       if (plan.delay !== undefined) {
         options.onInjected?.(plan, requestId, "delay");
         await options.clock.sleep(plan.delay.milliseconds);
@@ -139,7 +147,11 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
   /** Streams a request upstream (trailers included, for streamed responses) and the answer back. */
   function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return new Promise((resolve, reject) => {
-      const up = upstreamRequest(req.method ?? "GET", req.url ?? "/", forwardHeaders(req));
+      const up = upstreamRequest(
+        req.method ?? "GET",
+        req.url ?? "/",
+        forwardHeaders(req, upstreamHostHeader),
+      );
       up.on("response", (answer) => {
         relay(answer, res);
         resolve();
@@ -160,9 +172,11 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
   }
 
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    const path = query === -1 ? url : url.slice(0, query);
     let handler = passThrough;
-    let match = /.*/.exec(path) as RegExpExecArray;
+    let match = NO_MATCH;
     for (const route of routes) {
       const found = route.method === req.method ? route.path.exec(path) : null;
       if (found) {
@@ -215,11 +229,7 @@ async function listen(server: http.Server, port: { explicit?: number; preferred:
 }
 
 function relay(answer: IncomingMessage, res: ServerResponse): void {
-  const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (!HOP_BY_HOP.has(name) && name !== "transfer-encoding" && value !== undefined) headers[name] = value;
-  }
-  res.writeHead(answer.statusCode ?? 502, headers);
+  res.writeHead(answer.statusCode ?? 502, endToEnd(answer.rawHeaders, true));
   answer.pipe(res);
   answer.on("error", () => res.destroy());
 }
@@ -235,12 +245,24 @@ function renderError(res: ServerResponse, status: number, errorType: string, err
   res.end(body);
 }
 
-function forwardHeaders(req: IncomingMessage): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
-  }
+function forwardHeaders(req: IncomingMessage, host: string): string[] {
+  const headers = endToEnd(req.rawHeaders, false);
+  headers.push("Host", host);
   return headers;
+}
+
+/**
+ * The end-to-end headers of `raw` (name, value, name, value…), as the flat list node:http accepts. Raw
+ * headers, not `headers`: no object built and copied per request, names and repeats kept as sent.
+ */
+function endToEnd(raw: string[], dropTransferEncoding: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (HOP_BY_HOP.has(name) || (dropTransferEncoding && name === "transfer-encoding")) continue;
+    out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  return out;
 }
 
 function header(message: IncomingMessage, name: string): string | undefined {

@@ -1,26 +1,50 @@
 import http from "node:http";
-import { StoreError } from "./errors.ts";
+import { ObjectTooLargeError, StoreError } from "./errors.ts";
 import type { S3Settings } from "./settings.ts";
 
 export interface ObjectSummary {
   key: string;
   etag: string;
+  /** Bytes, from the listing's Size (NaN when the store did not say). */
+  size: number;
+  /** The listing's LastModified as sent (ISO 8601, so it sorts as text); "" when absent. */
+  lastModified: string;
 }
 
 /** The two reads the poller needs. The S3 implementation below is the real one; tests may use fakes. */
 export interface ObjectStore {
-  list(prefix: string): Promise<ObjectSummary[]>;
-  get(key: string): Promise<{ etag: string; body: string }>;
+  /** `signal` abandons the call (the poll it belongs to overran): it then rejects soon, sockets released. */
+  list(prefix: string, signal?: AbortSignal): Promise<ObjectSummary[]>;
+  get(key: string, signal?: AbortSignal): Promise<{ etag: string; body: string }>;
   /** Requests sent so far (the benchmark reports requests per poll). */
   readonly requestCount: number;
 }
 
-const REQUEST_TIMEOUT_MS = 5000;
+/** Limits on one request. Fault objects are a few hundred bytes; a listing page of 1,000 keys ~ 300 KB. */
+export interface RequestLimits {
+  /** Whole request, connect to last byte: a store that stalls or trickles is given up on after this. */
+  timeoutMs: number;
+  maxObjectBytes: number;
+  maxListingPageBytes: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
+  timeoutMs: 5000,
+  maxObjectBytes: 64 * 1024,
+  maxListingPageBytes: 8 * 1024 * 1024,
+};
 
 interface Transport {
   sign: typeof import("aws4").sign;
   request: typeof http.request;
   agent: http.Agent;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  etag: string;
+  contentType: string;
 }
 
 /**
@@ -32,11 +56,13 @@ export class S3ObjectStore implements ObjectStore {
   readonly #settings: S3Settings;
   readonly #base: URL;
   readonly #pathStyle: boolean;
+  readonly #limits: RequestLimits;
   #transport: Promise<Transport> | undefined;
   #requests = 0;
 
-  constructor(bucket: string, settings: S3Settings) {
+  constructor(bucket: string, settings: S3Settings, limits: Partial<RequestLimits> = {}) {
     this.#bucket = bucket;
+    this.#limits = { ...DEFAULT_REQUEST_LIMITS, ...limits };
     this.#settings = settings;
     // A custom endpoint (local S3, LocalStack, s3rver) or a dotted bucket name: path style.
     this.#pathStyle = settings.endpoint !== undefined || bucket.includes(".");
@@ -52,27 +78,39 @@ export class S3ObjectStore implements ObjectStore {
     return this.#requests;
   }
 
-  async list(prefix: string): Promise<ObjectSummary[]> {
+  async list(prefix: string, signal?: AbortSignal): Promise<ObjectSummary[]> {
     const out: ObjectSummary[] = [];
     let token: string | undefined;
     do {
       const query = new URLSearchParams({ "list-type": "2", prefix });
       if (token !== undefined) query.set("continuation-token", token);
-      const { status, body } = await this.#send("ListObjectsV2", "", query);
+      const { status, body, contentType } = await this.#send("ListObjectsV2", "", query, signal);
       if (status !== 200)
         throw new StoreError(`error when calling ListObjectsV2 on S3: ${errorCode(status, body)}`);
+      // Anything else (a captive portal's HTML, a proxy's JSON) would read as "no objects" and drop every fault.
+      if (!body.includes("<ListBucketResult"))
+        throw new StoreError(
+          `error when calling ListObjectsV2 on S3: the answer is not an S3 XML listing (content-type ${contentType || "none"})`,
+        );
       for (const block of body.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
-        const key = tag(block[1] ?? "", "Key");
-        const etag = tag(block[1] ?? "", "ETag");
-        if (key !== undefined) out.push({ key, etag: etag ?? "" });
+        const entry = block[1] ?? "";
+        const key = tag(entry, "Key");
+        if (key === undefined) continue;
+        const size = tag(entry, "Size");
+        out.push({
+          key,
+          etag: tag(entry, "ETag") ?? "",
+          size: size === undefined ? Number.NaN : Number(size),
+          lastModified: tag(entry, "LastModified") ?? "",
+        });
       }
       token = tag(body, "IsTruncated") === "true" ? tag(body, "NextContinuationToken") : undefined;
     } while (token !== undefined);
     return out;
   }
 
-  async get(key: string): Promise<{ etag: string; body: string }> {
-    const { status, body, etag } = await this.#send("GetObject", key, undefined);
+  async get(key: string, signal?: AbortSignal): Promise<{ etag: string; body: string }> {
+    const { status, body, etag } = await this.#send("GetObject", key, undefined, signal);
     if (status !== 200)
       throw new StoreError(`error when calling GetObject on S3: ${errorCode(status, body)}`);
     return { etag, body };
@@ -92,7 +130,8 @@ export class S3ObjectStore implements ObjectStore {
         import("aws4"),
         this.#base.protocol === "https:" ? import("node:https") : Promise.resolve(http),
       ]);
-      const agent = new module.Agent({ keepAlive: true, maxSockets: 4 });
+      // maxSockets matches the poller's fetch concurrency; idle sockets beyond two are closed (memory).
+      const agent = new module.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 2 });
       return { sign: aws4.sign, request: module.request, agent };
     })();
     return this.#transport;
@@ -102,8 +141,8 @@ export class S3ObjectStore implements ObjectStore {
     operation: string,
     key: string,
     query: URLSearchParams | undefined,
-    retried = false,
-  ): Promise<{ status: number; body: string; etag: string }> {
+    signal: AbortSignal | undefined,
+  ): Promise<Answer> {
     const encodedKey = key.split("/").map(encodeRfc3986).join("/");
     const basePath = this.#base.pathname.replace(/\/$/, "");
     let path = this.#pathStyle ? `${basePath}/${this.#bucket}/${encodedKey}` : `${basePath}/${encodedKey}`;
@@ -121,52 +160,103 @@ export class S3ObjectStore implements ObjectStore {
       },
       accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
     );
-    this.#requests++;
+    const limit = query === undefined ? this.#limits.maxObjectBytes : this.#limits.maxListingPageBytes;
+    const what = query === undefined ? `object ${key}` : "listing page";
+    const options: http.RequestOptions = {
+      protocol: this.#base.protocol,
+      hostname: this.#base.hostname,
+      port: this.#base.port,
+      path,
+      method: "GET",
+      headers: signed.headers,
+      agent: transport.agent,
+    };
     try {
-      return await new Promise((resolve, reject) => {
-        const req = transport.request(
-          {
-            protocol: this.#base.protocol,
-            hostname: this.#base.hostname,
-            port: this.#base.port,
-            path,
-            method: "GET",
-            headers: signed.headers,
-            agent: transport.agent,
-            timeout: REQUEST_TIMEOUT_MS,
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("error", reject);
-            res.on("end", () =>
-              resolve({
-                status: res.statusCode ?? 0,
-                body: Buffer.concat(chunks).toString("utf8"),
-                etag: String(res.headers.etag ?? ""),
-              }),
-            );
-          },
-        );
-        req.on("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
-        req.on("error", (error: NodeJS.ErrnoException) => {
-          // A kept-alive socket may have died while the environment was frozen: one retry, on a fresh socket.
-          if (req.reusedSocket && error.code === "ECONNRESET" && !retried) {
-            this.#send(operation, key, query, true).then(resolve, reject);
-            return;
-          }
-          reject(error);
-        });
-        req.end();
-      });
+      try {
+        return await this.#exchange(transport, options, limit, what, signal);
+      } catch (error) {
+        // A kept-alive socket may have died while the environment was frozen: one retry, on a fresh socket.
+        if ((error as { retryable?: boolean }).retryable !== true) throw error;
+        return await this.#exchange(transport, options, limit, what, signal);
+      }
     } catch (error) {
-      if (error instanceof StoreError) throw error;
+      if (error instanceof StoreError) {
+        error.message = `error when calling ${operation} on S3: ${error.message}`;
+        throw error;
+      }
       const code = (error as NodeJS.ErrnoException).code;
       throw new StoreError(
         `error when calling ${operation} on S3: ${code ?? (error as Error).message} (${this.#base.host})`,
       );
     }
   }
+
+  /**
+   * One request, bounded in time (the whole exchange, not just socket idleness: a store that trickles a byte
+   * a second is still given up on) and in size (refused on Content-Length unread; aborted past the limit).
+   */
+  #exchange(
+    transport: Transport,
+    options: http.RequestOptions,
+    limit: number,
+    what: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Answer> {
+    this.#requests++;
+    const { timeoutMs } = this.#limits;
+    return new Promise<Answer>((resolve, reject) => {
+      const req = transport.request(options);
+      let settled = false;
+      const finish = (error: Error | undefined, answer?: Answer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        if (error === undefined) resolve(answer as Answer);
+        else {
+          req.destroy();
+          reject(error);
+        }
+      };
+      const onAbort = () => finish(new StoreError(`abandoned (the poll overran) (${this.#base.host})`));
+      const timer = setTimeout(
+        () => finish(new StoreError(`no answer within ${timeoutMs} ms (${this.#base.host})`)),
+        timeoutMs,
+      );
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      req.on("response", (res) => {
+        const declared = Number(res.headers["content-length"]);
+        if (declared > limit) return finish(tooLarge(what, declared, limit, "declared"));
+        const chunks: Buffer[] = [];
+        let received = 0;
+        res.on("data", (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > limit) finish(tooLarge(what, received, limit, "received"));
+          else chunks.push(chunk);
+        });
+        res.on("error", (error) => finish(error));
+        res.on("end", () =>
+          finish(undefined, {
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8"),
+            etag: String(res.headers.etag ?? ""),
+            contentType: String(res.headers["content-type"] ?? ""),
+          }),
+        );
+      });
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && error.code === "ECONNRESET") Object.assign(error, { retryable: true });
+        finish(error);
+      });
+      req.end();
+    });
+  }
+}
+
+function tooLarge(what: string, bytes: number, limit: number, how: "declared" | "received") {
+  const size = how === "declared" ? `is ${bytes} bytes` : `sent more than ${limit} bytes`;
+  return new ObjectTooLargeError(`${what} ${size}, over the ${limit}-byte limit`, bytes, limit);
 }
 
 function encodeRfc3986(segment: string): string {
