@@ -44,7 +44,7 @@ export interface InvocationInput {
   /** The ARN the caller used, qualified or not: sent as Lambda-Runtime-Invoked-Function-Arn. */
   invokedFunctionArn: string;
   traceId: string;
-  /** Base64 JSON, passed through as Lambda-Runtime-Client-Context. */
+  /** JSON, as Invoke decoded it from base64: sent (UTF-8) as Lambda-Runtime-Client-Context. */
   clientContext?: string;
   /** JSON, passed through as Lambda-Runtime-Cognito-Identity. */
   cognitoIdentity?: string;

@@ -318,7 +318,11 @@ export function runtimeApiConformance(
       const first = await handOut();
       assertAccepted(await post(`/invocation/${first.input.requestId}/response`, "1"));
       const second = await handOut();
-      assertErrorShape(await post(`/invocation/${first.input.requestId}/response`, "x"), 400, "InvalidRequestID");
+      assertErrorShape(
+        await post(`/invocation/${first.input.requestId}/response`, "x"),
+        400,
+        "InvalidRequestID",
+      );
       assertAccepted(await post(`/invocation/${second.input.requestId}/response`, "2"));
       await Promise.all([first.outcome, second.outcome]);
     });
@@ -330,7 +334,10 @@ export function runtimeApiConformance(
       const { input, outcome, r } = await handOut(makeInput({ payload }));
       const again = await next();
       assert.equal(again.status, 200);
-      assert.equal(again.headers["lambda-runtime-aws-request-id"], r.headers["lambda-runtime-aws-request-id"]);
+      assert.equal(
+        again.headers["lambda-runtime-aws-request-id"],
+        r.headers["lambda-runtime-aws-request-id"],
+      );
       assert.equal(again.headers["lambda-runtime-deadline-ms"], r.headers["lambda-runtime-deadline-ms"]);
       assert.ok(again.body.equals(payload), "the same payload");
       assertAccepted(await post(`/invocation/${input.requestId}/response`, "once"));
@@ -537,7 +544,14 @@ export function invokeOverHttp(url: string): ConformanceHarness["invoke"] {
       if (input.clientContext !== undefined)
         headers["X-Amz-Client-Context"] = Buffer.from(input.clientContext).toString("base64");
       const req = httpRequest(
-        { host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers, agent: false },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: "POST",
+          headers,
+          agent: false,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
@@ -591,7 +605,9 @@ export async function conformanceTargetFromEnvironment(
       name?: string;
     };
     if (typeof mod.default !== "function") {
-      throw new Error(`FAULTLINE_CONFORMANCE_TARGET: ${env.FAULTLINE_CONFORMANCE_TARGET} has no default export`);
+      throw new Error(
+        `FAULTLINE_CONFORMANCE_TARGET: ${env.FAULTLINE_CONFORMANCE_TARGET} has no default export`,
+      );
     }
     return {
       name: mod.name ?? env.FAULTLINE_CONFORMANCE_TARGET,

@@ -376,7 +376,10 @@ function validateInput(input: InvocationInput): void {
     }
   }
   if (input.clientContext !== undefined && /[\x00-\x08\x0a-\x1f\x7f]/.test(input.clientContext)) {
-    throw new InvocationInputError("clientContext", "must not contain control characters (it travels as a header)");
+    throw new InvocationInputError(
+      "clientContext",
+      "must not contain control characters (it travels as a header)",
+    );
   }
 }
 
