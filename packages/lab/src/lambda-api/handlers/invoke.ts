@@ -52,7 +52,12 @@ export const invoke: Handler = async (req, res, params, url, ctx) => {
   if (report.outcome.kind === "function-error") {
     headers["x-amz-function-error"] = "Unhandled";
   }
-  if (header(req, "x-amz-log-type") === "Tail") headers["x-amz-log-result"] = logTail(report.log);
+  if (header(req, "x-amz-log-type") === "Tail") {
+    // The tail ends with END and REPORT, as in every Lambda example: wait for the invoke phase's end (only
+    // when the caller asked for the log; the docs are silent on a tail taken before extensions finish).
+    const whole = report.phaseEnd ? await report.phaseEnd : report;
+    headers["x-amz-log-result"] = logTail(whole.log);
+  }
   res.writeHead(200, headers).end(body);
 };
 
