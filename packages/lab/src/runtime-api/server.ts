@@ -375,12 +375,21 @@ function validateInput(input: InvocationInput): void {
       throw new InvocationInputError(field, "must be printable ASCII (it travels as an HTTP header)");
     }
   }
-  if (input.clientContext !== undefined && /[\x00-\x08\x0a-\x1f\x7f]/.test(input.clientContext)) {
+  if (input.clientContext !== undefined && hasControlCharacter(input.clientContext)) {
     throw new InvocationInputError(
       "clientContext",
       "must not contain control characters (it travels as a header)",
     );
   }
+}
+
+/** Tab is allowed in a header value; every other C0 control and DEL is not. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
 }
 
 function errorTypeOf(body: Buffer): string | undefined {
