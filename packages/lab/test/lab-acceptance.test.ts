@@ -230,7 +230,10 @@ describe("lab acceptance (real environments)", () => {
     assert.ok(pool.stats().environments <= 10 + before);
     assert.equal(new Set(first.map((o) => json(o.Payload).requestId)).size, 10);
     await batch();
-    assert.equal(pool.stats().created, afterFirst, "second batch reused warm environments");
+    // Warm reuse: both batches together need at most 10 environments. (Not "none new in the second": a call of
+    // the first batch that arrives late may reuse an environment already answered, leaving the second one short.)
+    const created = pool.stats().created - before;
+    assert.ok(created <= 10, `second batch reused warm environments (${created} created in all)`);
   });
 
   it("reserved concurrency 1 → 429 for the second concurrent call", async () => {
