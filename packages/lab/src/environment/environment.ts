@@ -478,6 +478,32 @@ export class LabEnvironment implements ExecutionEnvironment {
     this.resetting = false;
   }
 
+  /** SHUTDOWN to subscribed extensions; resolves when they are all back in Next (or gone), at most the grace. */
+  private async shutdownExtensions(reason: ShutdownReason): Promise<void> {
+    const ext = this.ext;
+    if (!ext || !this.procs.some((p) => !p.gone) || ext.subscribers("SHUTDOWN") === 0) return;
+    const grace = this.settings.shutdownGraceMs;
+    ext.dispatchShutdown(reason, Date.now() + grace);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, grace);
+      void ext.whenAllReady().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** The runtime's processes only (a reset stops the runtime before its extensions get SHUTDOWN). */
+  private async killRuntime(): Promise<void> {
+    const runtime = this.procs.filter((p) => p.kind === "runtime" && !p.gone);
+    for (const p of runtime) {
+      if (!p.child.pid) continue;
+      signal(-p.child.pid, "SIGKILL");
+      signal(p.child.pid, "SIGCONT");
+    }
+    await Promise.all(runtime.map((p) => p.exited));
+  }
+
   /** The environment can take no more invocations. */
   private discard(): Promise<void> {
     this.discardPromise ??= (async () => {
@@ -565,32 +591,6 @@ export class LabEnvironment implements ExecutionEnvironment {
     this.thaw();
     await this.shutdownExtensions(reason);
     await this.discard();
-  }
-
-  /** SHUTDOWN to subscribed extensions; resolves when they are all back in Next (or gone), at most the grace. */
-  private async shutdownExtensions(reason: ShutdownReason): Promise<void> {
-    const ext = this.ext;
-    if (!ext || !this.procs.some((p) => !p.gone) || ext.subscribers("SHUTDOWN") === 0) return;
-    const grace = this.settings.shutdownGraceMs;
-    ext.dispatchShutdown(reason, Date.now() + grace);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, grace);
-      void ext.whenAllReady().then(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  /** The runtime's processes only (a reset stops the runtime before its extensions get SHUTDOWN). */
-  private async killRuntime(): Promise<void> {
-    const runtime = this.procs.filter((p) => p.kind === "runtime" && !p.gone);
-    for (const p of runtime) {
-      if (!p.child.pid) continue;
-      signal(-p.child.pid, "SIGKILL");
-      signal(p.child.pid, "SIGCONT");
-    }
-    await Promise.all(runtime.map((p) => p.exited));
   }
 
   private fireDead(): void {
