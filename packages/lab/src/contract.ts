@@ -44,7 +44,7 @@ export interface InvocationInput {
   /** The ARN the caller used, qualified or not: sent as Lambda-Runtime-Invoked-Function-Arn. */
   invokedFunctionArn: string;
   traceId: string;
-  /** Base64 JSON, passed through as Lambda-Runtime-Client-Context. */
+  /** JSON, as Invoke decoded it from base64: sent (UTF-8) as Lambda-Runtime-Client-Context. */
   clientContext?: string;
   /** JSON, passed through as Lambda-Runtime-Cognito-Identity. */
   cognitoIdentity?: string;
@@ -76,6 +76,13 @@ export interface InvocationReport {
   /** Present when this invocation paid the init. */
   initDurationMs?: number;
   maxMemoryUsedMb: number;
+  /**
+   * The report is handed over when the runtime answers; the invoke phase goes on until the runtime and every
+   * extension call Next again. This resolves then, with the whole log (END/REPORT) and the phase's duration.
+   */
+  phaseEnd?: Promise<InvocationReport>;
+  /** Time from the runtime's Next to the last extension's Next (Lambda's PostRuntimeExtensionsDuration). */
+  postRuntimeExtensionsDurationMs?: number;
 }
 
 export type EnvironmentState = "initializing" | "ready" | "invoking" | "shutting-down" | "dead";

@@ -50,6 +50,9 @@ function create(s: FunctionSpec, sink = new CollectingLogSink(), f = factory) {
 const invoke = (env: ExecutionEnvironment, payload: unknown, extra = {}) =>
   env.invoke(makeInput({ payload: Buffer.from(JSON.stringify(payload)), ...extra }));
 
+/** The report once the invoke phase is over (END/REPORT written): the caller's may come before (extensions). */
+const whole = async (r: InvocationReport) => (r.phaseEnd ? await r.phaseEnd : r);
+
 function json(r: InvocationReport): Record<string, unknown> {
   assert.equal(r.outcome.kind === "stream" ? "stream" : "buffered", "buffered");
   if (r.outcome.kind === "stream") throw new Error("unexpected stream");
@@ -93,10 +96,11 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
       assert.equal(body.cwd, "/var/task");
     }
     assert.ok(cold.initDurationMs !== undefined && cold.initDurationMs > 0, "cold start pays the init");
-    assert.match(cold.log, new RegExp(`START RequestId: ${input.requestId} Version: \\$LATEST`));
-    assert.match(cold.log, new RegExp(`END RequestId: ${input.requestId}`));
+    const coldLog = (await whole(cold)).log;
+    assert.match(coldLog, new RegExp(`START RequestId: ${input.requestId} Version: \\$LATEST`));
+    assert.match(coldLog, new RegExp(`END RequestId: ${input.requestId}`));
     assert.match(
-      cold.log,
+      coldLog,
       /REPORT RequestId: \S+\tDuration: \d+\.\d{2} ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d{2} ms\t/,
     );
     assert.ok(
@@ -105,7 +109,7 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     );
     const warm = await invoke(env, { again: true });
     assert.equal(warm.initDurationMs, undefined, "warm invoke pays no init");
-    assert.doesNotMatch(warm.log, /Init Duration/);
+    assert.doesNotMatch((await whole(warm)).log, /Init Duration/);
     assert.ok(
       sink.text().some((l) => l.includes("RUNTIME module loaded")),
       "runtime output reaches the LogSink",
@@ -122,7 +126,7 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     assert.deepEqual(json(r), payload);
     const { env: env2 } = create(spec({ handler: "index.log" }));
     const r2 = await invoke(env2, { word: "pineapple" });
-    assert.match(r2.log, /handler says pineapple/);
+    assert.match((await whole(r2)).log, /handler says pineapple/);
   });
 
   it("response over 6 MB from a real handler → Function.ResponseSizeTooLarge, environment still usable", async () => {
@@ -131,7 +135,7 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     assert.equal(r.outcome.kind, "function-error");
     if (r.outcome.kind !== "function-error") return;
     assert.equal(r.outcome.errorType, "Function.ResponseSizeTooLarge");
-    assert.match(r.log, /Failed to post handler success response\. Http response code: 413/);
+    assert.match((await whole(r)).log, /Failed to post handler success response\. Http response code: 413/);
     const ok = await invoke(env, { bytes: 3 });
     assert.equal(json(ok) as unknown, "xxx");
   });
@@ -145,6 +149,7 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     const body = JSON.parse(r.outcome.payload.toString());
     assert.equal(body.errorMessage, "boom: x");
     assert.ok(Array.isArray(body.trace));
+    await whole(r);
     assert.equal(env.state, "ready", "a handler error does not end the environment");
     assert.equal(json(await invoke(env, {})).errorType, "TypeError");
   });
@@ -189,9 +194,9 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     assert.equal(json(again) as unknown, "woke");
   });
 
-  it("runtime exit mid-invoke → Runtime.ExitError, environment discarded (onDead)", async () => {
+  // Lambda docs (lambda-runtime-environment › Failures during the invoke phase): a crash resets the environment.
+  it("runtime exit mid-invoke → Runtime.ExitError, environment reset (the next invoke re-inits)", async () => {
     const { env } = create(spec({ handler: "index.exit" }));
-    const died = new Promise<void>((resolve) => env.onDead(resolve));
     const input = makeInput();
     const r = await env.invoke(input);
     assert.equal(r.outcome.kind, "function-error");
@@ -200,8 +205,9 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
       errorType: "Runtime.ExitError",
       errorMessage: `RequestId: ${input.requestId} Error: Runtime exited with error: exit status 3`,
     });
-    await died;
-    assert.equal(env.state, "dead");
+    assert.equal(env.state, "ready");
+    const again = await env.invoke(makeInput());
+    assert.ok(again.initDurationMs !== undefined, "a fresh init");
   });
 
   it("freeze: module-level timers do not tick while the environment sits idle", async () => {
@@ -241,9 +247,13 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     assert.ok(loaded > 0, "the runtime loaded");
     assert.ok(at("EXT a registered for envtest") >= 0 && at("EXT a registered for envtest") < loaded);
     assert.ok(at("EXT b registered for envtest") >= 0 && at("EXT b registered for envtest") < loaded);
-    assert.match(r.log, new RegExp(`EXT a INVOKE ${input.requestId}`));
-    assert.match(r.log, new RegExp(`EXT b INVOKE ${input.requestId}`));
-    assert.ok(r.durationMs >= 200, `the invocation lasts until every extension is done (${r.durationMs} ms)`);
+    const full = await whole(r);
+    assert.match(full.log, new RegExp(`EXT a INVOKE ${input.requestId}`));
+    assert.match(full.log, new RegExp(`EXT b INVOKE ${input.requestId}`));
+    assert.ok(
+      full.durationMs >= 200,
+      `the invoke phase lasts until every extension is done (${full.durationMs} ms)`,
+    );
     await env.shutdown("spindown");
     assert.ok(text.length <= sink.text().length);
     assert.ok(sink.text().includes("EXT a SHUTDOWN spindown"));

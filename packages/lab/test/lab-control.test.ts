@@ -631,7 +631,8 @@ describe("Lambda API (fake environments, real SDK client)", () => {
       .filter((e) => e.spec.name === "shell-echo")
       .at(-1)!
       .invocations.at(-1)!;
-    assert.equal(sent.clientContext, clientContext);
+    // Lambda decodes the base64: the runtime gets the JSON (API_Invoke ClientContext).
+    assert.equal(sent.clientContext, JSON.stringify({ custom: { a: 1 } }));
     assert.equal(sent.invokedFunctionArn, "arn:aws:lambda:us-east-1:123456789012:function:shell-echo");
     assert.match(sent.traceId, /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
     assert.match(sent.requestId, /^[0-9a-f-]{36}$/);

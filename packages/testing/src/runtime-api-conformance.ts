@@ -2,6 +2,16 @@
  * One Runtime API (2018-06-01) conformance suite, run against every implementation (the lab's server, the
  * extension's proxy in front of it…). The test acts as the runtime over raw HTTP and as the platform through
  * the harness's `invoke()`. Cases an implementation cannot meet are skipped by name, with the reason printed.
+ *
+ * Running it against another implementation needs no code change here:
+ * - in code: `runtimeApiConformance(name, async () => ({ runtimeApi: "host:port", invoke, close }))`, where
+ *   `invoke(input)` is whatever makes that implementation hand `input` to its runtime (an SDK call, an HTTP
+ *   POST…) and resolves with what the caller got; `invokeOverHttp(url)` builds one for any endpoint shaped like
+ *   Lambda's Invoke (the lab's Lambda API, RIE's `/2015-03-31/functions/function/invocations`).
+ * - from the shell: `FAULTLINE_CONFORMANCE_TARGET=/abs/path/target.mjs node --import tsx --test
+ *   packages/lab/test/env-runtime-api-conformance.test.ts`, where the module's default export is such a harness
+ *   factory and an optional `skip` export maps case names to reasons (see `conformanceTargetFromEnvironment`).
+ * Implementations that assign request ids themselves work: the cases take the id from the runtime's /next.
  */
 
 import assert from "node:assert/strict";
@@ -79,6 +89,7 @@ function splitHostPort(hostPort: string): [string, number] {
 }
 
 const BASE = "/2018-06-01/runtime";
+const CASE_TIMEOUT_MS = 20_000;
 const MAX = 6 * 1024 * 1024 + 100;
 
 export function makeInput(overrides: Partial<ConformanceInput> = {}): ConformanceInput {
@@ -126,6 +137,9 @@ export function runtimeApiConformance(
       const outcome = h.invoke(input);
       outcome.catch(() => {});
       const r = await next();
+      // An implementation that assigns its own request ids: answer with the id the runtime was given.
+      const id = r.headers["lambda-runtime-aws-request-id"];
+      if (typeof id === "string" && id) input.requestId = id;
       return { input, outcome, r };
     };
 
@@ -139,12 +153,13 @@ export function runtimeApiConformance(
     const test = (caseName: string, fn: () => Promise<void>) => {
       const reason = options.skip?.[caseName];
       if (reason !== undefined) it(caseName, { skip: reason }, fn);
-      else it(caseName, fn);
+      // A bound, so an implementation that never settles an invocation fails the case instead of hanging.
+      else it(caseName, { timeout: CASE_TIMEOUT_MS }, fn);
     };
 
     test("next carries every invocation header, well-formed", async () => {
       const input = makeInput({
-        clientContext: Buffer.from('{"custom":{"k":"v"}}').toString("base64"),
+        clientContext: '{"custom":{"k":"v"}}',
         cognitoIdentity: '{"cognitoIdentityId":"id","cognitoIdentityPoolId":"pool"}',
       });
       const before = Date.now();
@@ -159,10 +174,22 @@ export function runtimeApiConformance(
       assert.ok(Number.isInteger(deadline) && deadline > before, `deadline ${deadline} is a future epoch ms`);
       assert.equal(r.headers["lambda-runtime-invoked-function-arn"], input.invokedFunctionArn);
       assert.equal(r.headers["lambda-runtime-trace-id"], input.traceId);
+      // Lambda decodes Invoke's base64 ClientContext: the runtime gets the JSON (aws-lambda-ric JSON.parses it).
       assert.equal(r.headers["lambda-runtime-client-context"], input.clientContext);
       assert.equal(r.headers["lambda-runtime-cognito-identity"], input.cognitoIdentity);
       assertAccepted(await post(`/invocation/${input.requestId}/response`, "{}"));
       assert.equal((await outcome).kind, "response");
+    });
+
+    test("client context JSON with non-ASCII text reaches the runtime as UTF-8", async () => {
+      const clientContext = JSON.stringify({ custom: { city: "Zürich", emoji: "🙂" } });
+      const { r, input, outcome } = await handOut(makeInput({ clientContext }));
+      const raw = r.headers["lambda-runtime-client-context"];
+      assert.equal(typeof raw, "string");
+      // Node decodes header bytes as latin1: re-read them as the UTF-8 they are.
+      assert.equal(Buffer.from(raw as string, "latin1").toString("utf8"), clientContext);
+      assertAccepted(await post(`/invocation/${input.requestId}/response`, "{}"));
+      await outcome;
     });
 
     test("optional headers are absent when the caller gave none", async () => {
@@ -276,18 +303,46 @@ export function runtimeApiConformance(
       assert.equal((await outcome).kind, "response");
     });
 
-    test("response before next is refused (403 InvalidStateTransition)", async () => {
-      assertErrorShape(
-        await post(`/invocation/${randomUUID()}/response`, "{}"),
-        403,
-        "InvalidStateTransition",
-      );
+    // RIE rapi/router.go: AwsRequestIDValidator runs before the state transition, so an answer with no event
+    // handed out is an unknown id (400), not an illegal transition (403).
+    test("response or error before next is refused (400 InvalidRequestID)", async () => {
+      assertErrorShape(await post(`/invocation/${randomUUID()}/response`, "{}"), 400, "InvalidRequestID");
+      assertErrorShape(await post(`/invocation/${randomUUID()}/error`, "{}"), 400, "InvalidRequestID");
+      // Nothing was consumed: the first invocation still goes through.
+      const { input, outcome } = await handOut();
+      assertAccepted(await post(`/invocation/${input.requestId}/response`, "ok"));
+      assert.equal((await outcome).kind, "response");
     });
 
-    test("next while an invocation is in flight is refused (403 InvalidStateTransition)", async () => {
-      const { input } = await handOut();
-      assertErrorShape(await next(), 403, "InvalidStateTransition");
-      assertAccepted(await post(`/invocation/${input.requestId}/response`, "{}"));
+    test("after the runtime's next /next, the previous id is unknown (400 InvalidRequestID)", async () => {
+      const first = await handOut();
+      assertAccepted(await post(`/invocation/${first.input.requestId}/response`, "1"));
+      const second = await handOut();
+      assertErrorShape(
+        await post(`/invocation/${first.input.requestId}/response`, "x"),
+        400,
+        "InvalidRequestID",
+      );
+      assertAccepted(await post(`/invocation/${second.input.requestId}/response`, "2"));
+      await Promise.all([first.outcome, second.outcome]);
+    });
+
+    // RIE lambda/core/states.go: the runtime stays Ready while it holds an event (RuntimeReadyState.Ready returns
+    // nil) and rapi/rendering's InvokeRenderer renders the current event again. The Runtime API doc is silent.
+    test("next while an invocation is in flight hands out the same event again", async () => {
+      const payload = Buffer.from('{"again":true}');
+      const { input, outcome, r } = await handOut(makeInput({ payload }));
+      const again = await next();
+      assert.equal(again.status, 200);
+      assert.equal(
+        again.headers["lambda-runtime-aws-request-id"],
+        r.headers["lambda-runtime-aws-request-id"],
+      );
+      assert.equal(again.headers["lambda-runtime-deadline-ms"], r.headers["lambda-runtime-deadline-ms"]);
+      assert.ok(again.body.equals(payload), "the same payload");
+      assertAccepted(await post(`/invocation/${input.requestId}/response`, "once"));
+      const o = await outcome;
+      assert.ok(o.kind === "response" && o.payload.toString() === "once");
     });
 
     test("response over 6 MB: 413 to the runtime, Function.ResponseSizeTooLarge to the caller", async () => {
@@ -366,8 +421,10 @@ export function runtimeApiConformance(
       assert.ok(o.kind === "response" && o.payload.toString() === "ab");
     });
 
-    test("invalid response mode is refused (400 InvalidFunctionResponseMode)", async () => {
-      const { input } = await handOut();
+    // RIE rapi/handler/invocationresponse.go: 400 to the runtime and the invocation fails with
+    // Runtime.InvalidResponseModeHeader; the runtime is left mid-response (it cannot answer again).
+    test("invalid response mode: 400 InvalidFunctionResponseMode, the invocation fails", async () => {
+      const { input, outcome } = await handOut();
       assertErrorShape(
         await post(`/invocation/${input.requestId}/response`, "x", {
           "Lambda-Runtime-Function-Response-Mode": "bogus",
@@ -375,7 +432,14 @@ export function runtimeApiConformance(
         400,
         "InvalidFunctionResponseMode",
       );
-      assertAccepted(await post(`/invocation/${input.requestId}/response`, "{}"));
+      const o = await outcome;
+      assert.equal(o.kind, "function-error");
+      if (o.kind === "function-error") assert.equal(o.errorType, "Runtime.InvalidResponseModeHeader");
+      assertErrorShape(
+        await post(`/invocation/${input.requestId}/response`, "{}"),
+        403,
+        "InvalidStateTransition",
+      );
     });
 
     test("long poll: next stays open until an invocation arrives", async () => {
@@ -460,4 +524,107 @@ function streamingPost(hostPort: string, requestId: string, contentType: string)
   });
   req.flushHeaders();
   return { req, done };
+}
+
+/**
+ * An `invoke()` for any endpoint shaped like Lambda's Invoke (`POST …/invocations`, e.g. the lab's Lambda API or
+ * RIE's `http://127.0.0.1:9000/2015-03-31/functions/function/invocations`): the client context goes base64 in
+ * X-Amz-Client-Context as Invoke takes it, a function error is recognised by X-Amz-Function-Error. Buffered
+ * only: skip the streaming cases for such a target. The implementation assigns the request id.
+ */
+export function invokeOverHttp(url: string): ConformanceHarness["invoke"] {
+  const target = new URL(url);
+  return (input) =>
+    new Promise((resolve, reject) => {
+      const headers: Record<string, string> = {
+        "Content-Type": "application/json",
+        "X-Amz-Invocation-Type": "RequestResponse",
+        "X-Amzn-Trace-Id": input.traceId,
+      };
+      if (input.clientContext !== undefined)
+        headers["X-Amz-Client-Context"] = Buffer.from(input.clientContext).toString("base64");
+      const req = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: "POST",
+          headers,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const payload = Buffer.concat(chunks);
+            if (res.headers["x-amz-function-error"] === undefined) {
+              resolve({ kind: "response", payload, contentType: String(res.headers["content-type"] ?? "") });
+              return;
+            }
+            let errorType = "Unhandled";
+            try {
+              errorType = (JSON.parse(payload.toString()) as { errorType?: string }).errorType ?? errorType;
+            } catch {
+              // not JSON: keep the generic type
+            }
+            resolve({ kind: "function-error", payload, errorType });
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(input.payload);
+    });
+}
+
+/** What `FAULTLINE_CONFORMANCE_TARGET` points at: a module whose default export is a harness factory. */
+export interface ConformanceTarget {
+  name: string;
+  makeHarness: () => Promise<ConformanceHarness>;
+  options: ConformanceOptions;
+}
+
+/**
+ * The implementation named by the environment, or undefined when none is:
+ * - `FAULTLINE_CONFORMANCE_TARGET=/abs/path/module.mjs`: `export default async () => ({ runtimeApi, invoke,
+ *   close })`, optionally `export const skip = { "case name": "reason" }` and `export const name = "…"`;
+ * - or `FAULTLINE_CONFORMANCE_RUNTIME_API=host:port` with `FAULTLINE_CONFORMANCE_INVOKE_URL=http://…/invocations`
+ *   for an implementation already running (one shared instance: cases run one after another against it).
+ * `FAULTLINE_CONFORMANCE_SKIP` (JSON: case name → reason) adds skips either way.
+ */
+export async function conformanceTargetFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ConformanceTarget | undefined> {
+  const extraSkips = env.FAULTLINE_CONFORMANCE_SKIP
+    ? (JSON.parse(env.FAULTLINE_CONFORMANCE_SKIP) as Record<string, string>)
+    : {};
+  if (env.FAULTLINE_CONFORMANCE_TARGET) {
+    const mod = (await import(env.FAULTLINE_CONFORMANCE_TARGET)) as {
+      default: () => Promise<ConformanceHarness>;
+      skip?: Record<string, string>;
+      name?: string;
+    };
+    if (typeof mod.default !== "function") {
+      throw new Error(
+        `FAULTLINE_CONFORMANCE_TARGET: ${env.FAULTLINE_CONFORMANCE_TARGET} has no default export`,
+      );
+    }
+    return {
+      name: mod.name ?? env.FAULTLINE_CONFORMANCE_TARGET,
+      makeHarness: mod.default,
+      options: { skip: { ...mod.skip, ...extraSkips } },
+    };
+  }
+  const runtimeApi = env.FAULTLINE_CONFORMANCE_RUNTIME_API;
+  const invokeUrl = env.FAULTLINE_CONFORMANCE_INVOKE_URL;
+  if (!runtimeApi && !invokeUrl) return undefined;
+  if (!runtimeApi || !invokeUrl) {
+    throw new Error("FAULTLINE_CONFORMANCE_RUNTIME_API and FAULTLINE_CONFORMANCE_INVOKE_URL go together");
+  }
+  const invoke = invokeOverHttp(invokeUrl);
+  return {
+    name: `${runtimeApi} (invoked at ${invokeUrl})`,
+    makeHarness: async () => ({ runtimeApi, invoke, close: async () => {} }),
+    options: { skip: extraSkips },
+  };
 }

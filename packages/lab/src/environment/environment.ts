@@ -145,44 +145,50 @@ export class LabEnvironment implements ExecutionEnvironment {
     if (first.kind !== "value")
       return { report: await this.failInvocation(input, first, start, initDurationMs, log), done: none };
     const outcome = first.value;
-    if (outcome.kind === "stream") {
-      const durationMs = performance.now() - start;
-      const report = this.report(outcome, log, durationMs, initDurationMs);
-      const done = this.finishStream(input, outcome, start, deadlineMs, initDurationMs);
-      return { report, done };
-    }
-    const idle = await this.race(this.whenIdle(), deadlineMs - Date.now());
-    if (idle.kind !== "value")
-      return { report: await this.failInvocation(input, idle, start, initDurationMs, log), done: none };
-    const durationMs = performance.now() - start;
-    await new Promise((r) => setImmediate(r)); // let the runtime's last output lines in before END
-    this.freeze();
-    this.currentState = "ready";
-    this.endLines(input.requestId, durationMs, initDurationMs);
-    this.currentLog = undefined;
-    return { report: this.report(outcome, log, durationMs, initDurationMs), done: none };
+    // Extensions API doc (Invoke phase): the caller gets the response when the runtime posts it; extensions may
+    // carry on, the invoke phase (its duration, END/REPORT) ends when they all call Next, and the next
+    // invocation of this environment waits for that.
+    const report = this.report(outcome, log, performance.now() - start, initDurationMs);
+    const phase = this.endInvokePhase(input, outcome, { start, deadlineMs, initDurationMs, log });
+    report.phaseEnd = phase;
+    return { report, done: phase.then(() => {}) };
   }
 
-  /** A streamed response: the invocation completes when the stream ends, not when it is handed over. */
-  private async finishStream(
+  /**
+   * The rest of the invoke phase after the response: a streamed body to its end, then the runtime and every
+   * extension back in Next (all within the function's timeout). Resolves with the whole invocation's report.
+   */
+  private async endInvokePhase(
     input: InvocationInput,
-    outcome: Extract<InvocationOutcome, { kind: "stream" }>,
-    start: number,
-    deadlineMs: number,
-    initDurationMs: number | undefined,
-  ): Promise<void> {
-    const ended = (outcome.completion ?? Promise.resolve({})).then(() => this.whenIdle());
-    const r = await this.race(ended, deadlineMs - Date.now());
+    outcome: InvocationOutcome,
+    t: { start: number; deadlineMs: number; initDurationMs: number | undefined; log: string[] },
+  ): Promise<InvocationReport> {
+    let postRuntimeMs = 0;
+    const ended = (async () => {
+      if (outcome.kind === "stream") await (outcome.completion ?? Promise.resolve({}));
+      await this.api!.whenReady();
+      // PostRuntimeExtensionsDuration: from the runtime's Next to the last extension's Next.
+      const runtimeDone = performance.now();
+      await this.ext!.whenAllReady();
+      postRuntimeMs = performance.now() - runtimeDone;
+    })();
+    const r = await this.race(ended, t.deadlineMs - Date.now());
     if (r.kind !== "value") {
-      outcome.body.destroy(new Error(r.kind === "timeout" ? "Task timed out" : "Runtime exited"));
-      await this.failInvocation(input, r, start, initDurationMs, this.currentLog ?? []);
-      return;
+      if (outcome.kind === "stream")
+        outcome.body.destroy(new Error(r.kind === "timeout" ? "Task timed out" : "Runtime exited"));
+      return this.failInvocation(input, r, t.start, t.initDurationMs, t.log, outcome);
     }
-    if (this.stopping) return;
-    this.freeze();
-    this.currentState = "ready";
-    this.endLines(input.requestId, performance.now() - start, initDurationMs);
-    this.currentLog = undefined;
+    const durationMs = performance.now() - t.start;
+    if (!this.stopping) {
+      await new Promise((r) => setImmediate(r)); // let the last output lines in before END
+      this.freeze();
+      this.currentState = "ready";
+      this.endLines(input.requestId, durationMs, t.initDurationMs);
+      this.currentLog = undefined;
+    }
+    const report = this.report(outcome, t.log, durationMs, t.initDurationMs);
+    report.postRuntimeExtensionsDurationMs = postRuntimeMs;
+    return report;
   }
 
   private async failInvocation(
@@ -191,6 +197,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     start: number,
     initDurationMs: number | undefined,
     log: string[],
+    answered?: InvocationOutcome,
   ): Promise<InvocationReport> {
     const durationMs = performance.now() - start;
     let outcome: InvocationOutcome;
@@ -200,12 +207,18 @@ export class LabEnvironment implements ExecutionEnvironment {
         `${new Date().toISOString()} ${input.requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`,
       );
       outcome = timeoutError(input.requestId, this.spec.timeoutSeconds);
-      await this.resetProcesses();
+      await this.resetProcesses("timeout");
       this.currentState = "ready";
       this.endLines(input.requestId, durationMs, initDurationMs, "Status: timeout");
     } else {
       outcome = runtimeExitError(input.requestId, r.kind === "exit" ? r.how : "unknown");
-      await this.discard();
+      // Lambda resets the environment after a crash as after a timeout: same /tmp, a fresh init next time.
+      // (An exit caused by a shutdown in progress ends the environment.)
+      if (this.stopping) await this.discard();
+      else {
+        await this.resetProcesses();
+        this.currentState = "ready";
+      }
       this.endLines(
         input.requestId,
         durationMs,
@@ -214,13 +227,8 @@ export class LabEnvironment implements ExecutionEnvironment {
       );
     }
     this.currentLog = undefined;
-    return this.report(outcome, log, durationMs, initDurationMs);
-  }
-
-  /** The runtime parked in /next again and every extension asked for its next event. */
-  private async whenIdle(): Promise<void> {
-    await this.api!.whenReady();
-    await this.ext!.whenAllReady();
+    // A failure after the response (extensions over the timeout): the caller keeps what the runtime answered.
+    return this.report(answered ?? outcome, log, durationMs, initDurationMs);
   }
 
   /** Resolves with the value, or the deadline, or the runtime's exit — whichever comes first. */
@@ -454,14 +462,46 @@ export class LabEnvironment implements ExecutionEnvironment {
 
   private resetting = false;
 
-  /** Kills every process; the environment can init again (after a timeout). */
-  private async resetProcesses(): Promise<void> {
+  /**
+   * Extensions API doc (Failure handling): after a timeout or a runtime error Lambda shuts the runtime down, then
+   * sends SHUTDOWN with the reason to every external extension (its grace period applies), then re-initialises
+   * on the next invocation.
+   */
+  private async resetProcesses(reason: ShutdownReason = "failure"): Promise<void> {
     this.resetting = true;
+    await this.killRuntime();
+    await this.shutdownExtensions(reason);
     await this.killAll();
     this.api?.reset("environment reset");
     this.ext?.reset();
     this.initialized = false;
     this.resetting = false;
+  }
+
+  /** SHUTDOWN to subscribed extensions; resolves when they are all back in Next (or gone), at most the grace. */
+  private async shutdownExtensions(reason: ShutdownReason): Promise<void> {
+    const ext = this.ext;
+    if (!ext || !this.procs.some((p) => !p.gone) || ext.subscribers("SHUTDOWN") === 0) return;
+    const grace = this.settings.shutdownGraceMs;
+    ext.dispatchShutdown(reason, Date.now() + grace);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, grace);
+      void ext.whenAllReady().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** The runtime's processes only (a reset stops the runtime before its extensions get SHUTDOWN). */
+  private async killRuntime(): Promise<void> {
+    const runtime = this.procs.filter((p) => p.kind === "runtime" && !p.gone);
+    for (const p of runtime) {
+      if (!p.child.pid) continue;
+      signal(-p.child.pid, "SIGKILL");
+      signal(p.child.pid, "SIGCONT");
+    }
+    await Promise.all(runtime.map((p) => p.exited));
   }
 
   /** The environment can take no more invocations. */
@@ -549,18 +589,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     this.signals.emit("stop");
     this.currentState = "shutting-down";
     this.thaw();
-    const ext = this.ext;
-    if (ext && this.procs.some((p) => !p.gone) && ext.subscribers("SHUTDOWN") > 0) {
-      const grace = this.settings.shutdownGraceMs;
-      ext.dispatchShutdown(reason, Date.now() + grace);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, grace);
-        void ext.whenAllReady().then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    await this.shutdownExtensions(reason);
     await this.discard();
   }
 

@@ -62,6 +62,10 @@ export class RuntimeApiServer {
   private state: RuntimeState = "started";
   private readonly queue: Pending[] = [];
   private current: Pending | undefined;
+  /** The id RIE's AwsRequestIDValidator accepts: set when an event is handed out, cleared by the next /next. */
+  private activeId: string | undefined;
+  /** The event last handed out, re-sent to a runtime that asks for /next again before answering it. */
+  private activeEvent: { headers: Record<string, string | number>; payload: Buffer } | undefined;
   private parked: ServerResponse | undefined;
   private readonly events = new EventEmitter();
   private closed = false;
@@ -112,6 +116,8 @@ export class RuntimeApiServer {
   reset(reason: string): void {
     this.abortAll(reason);
     this.dropParked();
+    this.activeId = undefined;
+    this.activeEvent = undefined;
     this.state = "started";
   }
 
@@ -145,7 +151,16 @@ export class RuntimeApiServer {
 
   private next(req: IncomingMessage, res: ServerResponse): void {
     req.resume();
+    if (this.state === "invoking" && this.activeEvent) {
+      // RIE: the runtime stays "Ready" while it holds an event, so /next again is allowed and renders the same
+      // event (lambda/core/states.go RuntimeReadyState.Ready, rapi/rendering InvokeRenderer). No new INVOKE.
+      res.writeHead(200, this.activeEvent.headers);
+      res.end(this.activeEvent.payload);
+      return;
+    }
     this.move("next");
+    this.activeId = undefined;
+    this.activeEvent = undefined;
     this.parked = res;
     res.on("close", () => {
       // The runtime hung up while parked (it died): it can no longer take an event.
@@ -157,11 +172,14 @@ export class RuntimeApiServer {
 
   private async response(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const inv = this.checkInvocation("response", id);
+    this.move("response");
     const mode = header(req, "lambda-runtime-function-response-mode");
     if (mode !== undefined && mode.toLowerCase() !== "streaming") {
+      // RIE (rapi/handler/invocationresponse.go): the invocation fails with Runtime.InvalidResponseModeHeader and
+      // the runtime is left in InvocationResponse (no response-done): it can neither answer again nor ask /next.
+      this.settle(inv, invalidResponseMode(id));
       throw new ApiError(400, "InvalidFunctionResponseMode", "Invalid function response mode");
     }
-    this.move("response");
     const contentType = header(req, "content-type") ?? "application/json";
     if (mode !== undefined && inv.input.acceptStreaming) {
       this.streamThrough(req, res, inv, contentType);
@@ -233,12 +251,16 @@ export class RuntimeApiServer {
     this.state = to;
   }
 
-  /** State first, then id (RIE's order): a post with no invocation in flight is a 403, a wrong id a 400. */
+  /**
+   * Id first, then state (RIE's router.go: AwsRequestIDValidator runs before the handler's state transition): a
+   * post with no event handed out, or with another id, is a 400; a second answer to the current event a 403.
+   */
   private checkInvocation(event: RuntimeEvent, id: string): Pending {
-    if (transition(this.state, event) === undefined) this.move(event);
-    if (!this.current || this.current.input.requestId !== id) {
+    if (this.activeId === undefined || this.activeId !== id) {
       throw new ApiError(400, "InvalidRequestID", "Invalid request ID");
     }
+    if (transition(this.state, event) === undefined) this.move(event);
+    if (!this.current) throw new ApiError(400, "InvalidRequestID", "Invalid request ID");
     return this.current;
   }
 
@@ -299,9 +321,13 @@ export class RuntimeApiServer {
       "Lambda-Runtime-Invoked-Function-Arn": input.invokedFunctionArn,
       "Lambda-Runtime-Trace-Id": input.traceId,
     };
-    if (input.clientContext !== undefined) headers["Lambda-Runtime-Client-Context"] = input.clientContext;
+    // The decoded JSON travels as UTF-8 bytes (Node writes header strings as latin1, one byte per char).
+    if (input.clientContext !== undefined)
+      headers["Lambda-Runtime-Client-Context"] = Buffer.from(input.clientContext, "utf8").toString("latin1");
     if (input.cognitoIdentity !== undefined)
       headers["Lambda-Runtime-Cognito-Identity"] = input.cognitoIdentity;
+    this.activeId = input.requestId;
+    this.activeEvent = { headers, payload: input.payload };
     res.writeHead(200, headers);
     res.end(input.payload);
     this.events.emit("dispatch", { input, deadlineMs: inv.deadlineMs });
@@ -349,12 +375,27 @@ function validateInput(input: InvocationInput): void {
   if (input.payload.length > MAX_PAYLOAD_BYTES) {
     throw new InvocationInputError("payload", `${input.payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
   }
-  for (const field of ["invokedFunctionArn", "traceId", "clientContext", "cognitoIdentity"] as const) {
+  for (const field of ["invokedFunctionArn", "traceId", "cognitoIdentity"] as const) {
     const v = input[field];
     if (v !== undefined && !HEADER_SAFE.test(v)) {
       throw new InvocationInputError(field, "must be printable ASCII (it travels as an HTTP header)");
     }
   }
+  if (input.clientContext !== undefined && hasControlCharacter(input.clientContext)) {
+    throw new InvocationInputError(
+      "clientContext",
+      "must not contain control characters (it travels as a header)",
+    );
+  }
+}
+
+/** Tab is allowed in a header value; every other C0 control and DEL is not. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
 }
 
 function errorTypeOf(body: Buffer): string | undefined {
@@ -387,6 +428,20 @@ function tooLargeError(): ApiError {
     "RequestEntityTooLarge",
     `Exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
   );
+}
+
+/** RIE: fatalerror.RuntimeInvalidResponseModeHeader, sent to the caller as the invocation's error. */
+function invalidResponseMode(requestId: string): RuntimeResult {
+  return {
+    kind: "function-error",
+    errorType: "Runtime.InvalidResponseModeHeader",
+    payload: Buffer.from(
+      JSON.stringify({
+        errorType: "Runtime.InvalidResponseModeHeader",
+        errorMessage: `RequestId: ${requestId} Error: Invalid function response mode`,
+      }),
+    ),
+  };
 }
 
 function truncated(requestId: string): RuntimeResult {
