@@ -189,9 +189,9 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
     assert.equal(json(again) as unknown, "woke");
   });
 
-  it("runtime exit mid-invoke → Runtime.ExitError, environment discarded (onDead)", async () => {
+  // Lambda docs (lambda-runtime-environment › Failures during the invoke phase): a crash resets the environment.
+  it("runtime exit mid-invoke → Runtime.ExitError, environment reset (the next invoke re-inits)", async () => {
     const { env } = create(spec({ handler: "index.exit" }));
-    const died = new Promise<void>((resolve) => env.onDead(resolve));
     const input = makeInput();
     const r = await env.invoke(input);
     assert.equal(r.outcome.kind, "function-error");
@@ -200,8 +200,9 @@ describe(`execution environments (sandbox: ${factory.sandbox})`, () => {
       errorType: "Runtime.ExitError",
       errorMessage: `RequestId: ${input.requestId} Error: Runtime exited with error: exit status 3`,
     });
-    await died;
-    assert.equal(env.state, "dead");
+    assert.equal(env.state, "ready");
+    const again = await env.invoke(makeInput());
+    assert.ok(again.initDurationMs !== undefined, "a fresh init");
   });
 
   it("freeze: module-level timers do not tick while the environment sits idle", async () => {

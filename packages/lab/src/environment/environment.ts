@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type {
   EnvironmentState,
@@ -23,8 +23,8 @@ import type {
 import { ExtensionsApi, type ShutdownReason } from "../extensions-api/index.ts";
 import { labWorkRoot, listExtensions, mergeLayers } from "../layers.ts";
 import { type InitErrorReport, type RuntimeApiServer, startRuntimeApi } from "../runtime-api/index.ts";
-import { type SandboxMode, type SandboxMounts, spawnSandboxed, visiblePaths } from "../sandbox/index.ts";
-import { isNodeRuntime, lambdaEnvironment, mapPath } from "./lambda-env.ts";
+import { openSandbox, type Sandbox, type SandboxMode, type SandboxMounts } from "../sandbox/index.ts";
+import { extensionEnvironment, isNodeRuntime, lambdaEnvironment, mapPath } from "./lambda-env.ts";
 import { fnError, initTimeoutError, runtimeExitError, timeoutError, unavailableError } from "./outcomes.ts";
 import { killAllOnExit, track, untrack } from "./reaper.ts";
 
@@ -64,6 +64,7 @@ export class LabEnvironment implements ExecutionEnvironment {
   private deadFired = false;
   private currentLog: string[] | undefined;
   private mounts: SandboxMounts | undefined;
+  private sandbox: Sandbox | undefined;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -205,7 +206,13 @@ export class LabEnvironment implements ExecutionEnvironment {
       this.endLines(input.requestId, durationMs, initDurationMs, "Status: timeout");
     } else {
       outcome = runtimeExitError(input.requestId, r.kind === "exit" ? r.how : "unknown");
-      await this.discard();
+      // Lambda resets the environment after a crash as after a timeout: same /tmp, a fresh init next time.
+      // (An exit caused by a shutdown in progress ends the environment.)
+      if (this.stopping) await this.discard();
+      else {
+        await this.resetProcesses();
+        this.currentState = "ready";
+      }
       this.endLines(
         input.requestId,
         durationMs,
@@ -256,11 +263,23 @@ export class LabEnvironment implements ExecutionEnvironment {
     }
     const tmp = join(await labWorkRoot(), `tmp-${this.id}`);
     await mkdir(tmp, { recursive: true });
-    this.mounts = { opt, task: spec.codeDir, tmp, runtime: dirname(dirname(this.settings.ricEntry)) };
-    const paths = visiblePaths(this.settings.sandbox, this.mounts);
+    this.mounts = {
+      opt,
+      task: spec.codeDir,
+      tmp,
+      runtime: dirname(dirname(this.settings.ricEntry)),
+      lang: dirname(this.settings.nodeBinary),
+    };
+    try {
+      this.sandbox = await openSandbox(this.settings.sandbox, this.mounts);
+    } catch (err) {
+      return fnError("Runtime.Unknown", `RequestId: ${requestId} Error: ${(err as Error).message}`);
+    }
+    const paths = this.sandbox.paths;
     await this.ensureApi();
     if (this.stopping) {
       // Shut down while this init was waiting: start nothing, and do not leave the new server listening.
+      await this.sandbox.destroy();
       await this.api?.close();
       return unavailableError(requestId);
     }
@@ -273,7 +292,6 @@ export class LabEnvironment implements ExecutionEnvironment {
         runtimeApi: api.address,
         logStreamName: this.streamName,
         paths,
-        nodeBinDir: dirname(this.settings.nodeBinary),
       }),
       FAULTLINE_LAB_OWNER: String(process.pid),
       ...(process.env.FAULTLINE_TEST_RUN ? { FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN } : {}),
@@ -300,7 +318,13 @@ export class LabEnvironment implements ExecutionEnvironment {
       check();
     });
     for (const name of names) {
-      this.start("extension", name, [`${paths.opt}/extensions/${name}`], env, paths.task);
+      this.start(
+        "extension",
+        name,
+        [`${paths.opt}/extensions/${name}`],
+        extensionEnvironment(env),
+        paths.task,
+      );
     }
     const reg = await this.initRace(registered, initDeadline, requestId);
     if (reg.kind === "timeout")
@@ -376,7 +400,8 @@ export class LabEnvironment implements ExecutionEnvironment {
     if (isNodeRuntime(spec.runtime)) {
       // The client as the process sees it: /var/runtime/bin/index.mjs in a namespace, the host path otherwise.
       const ricEntry = join(paths.runtime, relative(this.mounts!.runtime, this.settings.ricEntry));
-      const cmd = [this.settings.nodeBinary, ricEntry, spec.handler];
+      const nodeBinary = join(paths.lang, basename(this.settings.nodeBinary));
+      const cmd = [nodeBinary, ricEntry, spec.handler];
       const wrapper = env.AWS_LAMBDA_EXEC_WRAPPER;
       // Lambda runs `wrapper <runtime command…>` for managed runtimes.
       return wrapper ? [this.settings.sandbox === "plain" ? mapPath(wrapper, paths) : wrapper, ...cmd] : cmd;
@@ -417,7 +442,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     cwd: string,
   ): void {
     if (this.stopping) return;
-    const child = spawnSandboxed(this.settings.sandbox, this.mounts!, argv, env, cwd);
+    const child = this.sandbox!.spawn(argv, env, cwd);
     const proc: Proc = {
       name,
       kind,
@@ -485,15 +510,11 @@ export class LabEnvironment implements ExecutionEnvironment {
 
   private async killAll(): Promise<void> {
     const live = this.procs.filter((p) => !p.gone);
+    // Namespace mode: SIGKILL of the namespace's init takes every process in it, grandchildren included.
+    const sandboxGone = this.sandbox?.destroy();
+    this.sandbox = undefined;
     for (const p of live) {
-      const pgid = p.child.pid;
-      if (!pgid) continue;
-      // In a PID namespace, kill its init (the leader's only child): the kernel reaps the whole namespace and the
-      // leader (unshare) exits right after. Killing the leader too would leave the init's zombie to the host's
-      // init, which may reap it late.
-      const nsInit = this.settings.sandbox === "namespace" ? firstChild(pgid) : undefined;
-      signal(nsInit ?? -pgid, "SIGKILL");
-      if (nsInit) signal(pgid, "SIGCONT"); // a frozen leader must run to reap its child
+      if (p.child.pid) signal(-p.child.pid, "SIGKILL");
     }
     await Promise.all(
       live.map(async (p) => {
@@ -510,6 +531,7 @@ export class LabEnvironment implements ExecutionEnvironment {
         await p.exited;
       }),
     );
+    await sandboxGone;
     // The leader's exit does not mean its group is gone (grandchildren die asynchronously).
     await Promise.all(live.map((p) => (p.child.pid ? groupGone(p.child.pid) : undefined)));
     this.procs = [];
@@ -629,15 +651,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     process.kill(pid, sig);
   } catch {
     // already gone
-  }
-}
-
-function firstChild(pid: number): number | undefined {
-  try {
-    const c = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
-    return c ? Number(c) : undefined;
-  } catch {
-    return undefined;
   }
 }
 
