@@ -17,7 +17,7 @@ import {
   recordInvocation,
   startCloudWatchServer,
 } from "./metrics/index.ts";
-import { FunctionPool, type InvocationRecord, type Timers } from "./pool.ts";
+import { AccountConcurrency, FunctionPool, type InvocationRecord, type Timers } from "./pool.ts";
 import { type RunningS3, S3_CREDENTIALS, startS3 } from "./s3.ts";
 
 export interface StartLabOptions {
@@ -120,7 +120,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
         AWS_DEFAULT_REGION: config.region,
         // Marks every process of this lab, so stray ones can be found (scripts/run-tests.mjs checks).
         FAULTLINE_LAB_OWNER: String(process.pid),
-      ...(process.env.FAULTLINE_TEST_RUN ? { FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN } : {}),
+        ...(process.env.FAULTLINE_TEST_RUN ? { FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN } : {}),
         ...options.environment,
       },
     };
@@ -131,6 +131,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
       for (const listener of invocationListeners) listener(record);
     };
     const pools = new Map<string, FunctionPool>();
+    const account = new AccountConcurrency(config.concurrentExecutions);
     for (const spec of config.functions) {
       pools.set(
         spec.name,
@@ -140,6 +141,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
           services,
           logSink: logs,
           idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+          account,
           onInvocation,
           ...(options.timers ? { timers: options.timers } : {}),
         }),

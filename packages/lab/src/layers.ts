@@ -77,6 +77,7 @@ async function build(layers: string[], key: string): Promise<string> {
   const target = join(root, "layers", key);
   const staging = `${target}.tmp-${process.hrtime.bigint()}`;
   await mkdir(staging, { recursive: true });
+  await chmod(staging, 0o755); // /opt as Lambda shows it, whatever the umask: the sandbox user must enter it
   for (const layer of layers) {
     const abs = resolve(layer);
     const s = await stat(abs);

@@ -718,6 +718,59 @@ describe("Lambda API (fake environments, real SDK client)", () => {
     }
   });
 
+  // Lambda quotas: "Concurrent executions" is per account and Region, shared by every function; beyond it Invoke
+  // gets 429 TooManyRequestsException, Reason ConcurrentInvocationLimitExceeded (Lambda API reference, Invoke).
+  it("the account concurrency limit is shared by every function: beyond it 429 ConcurrentInvocationLimitExceeded; Event calls wait", async () => {
+    const raw = JSON.parse(readFileSync(labJson, "utf8"));
+    raw.concurrentExecutions = 2;
+    const small = await startLab(raw, { environmentFactory: factory, baseDir: fixtures });
+    const sdk = new LambdaClient({
+      endpoint: small.endpoints.lambda,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" },
+      maxAttempts: 1,
+    });
+    try {
+      const g = factory.gate("account");
+      const held = ["node-echo", "shell-echo"].map((FunctionName) =>
+        sdk.send(new InvokeCommand({ FunctionName, Payload: '{"hold":"account"}' })),
+      );
+      const busy = () => ["node-echo", "shell-echo"].map((n) => small.pool(n)!.stats().busy);
+      while (busy().join() !== "1,1") await new Promise((r) => setImmediate(r));
+      await assert.rejects(
+        sdk.send(new InvokeCommand({ FunctionName: "node-echo", Payload: "{}" })),
+        (error: Error & Record<string, unknown>) => {
+          assert.equal(error.name, "TooManyRequestsException");
+          assert.equal(error.Reason, "ConcurrentInvocationLimitExceeded");
+          assert.equal((error.$metadata as { httpStatusCode: number }).httpStatusCode, 429);
+          return true;
+        },
+      );
+      const queued = await sdk.send(
+        new InvokeCommand({ FunctionName: "single", InvocationType: "Event", Payload: '{"queued":1}' }),
+      );
+      assert.equal(queued.StatusCode, 202);
+      assert.equal(small.pool("single")!.stats().busy, 0, "the Event call waits for the account");
+      g.open();
+      for (const r of await Promise.all(held)) assert.equal(r.StatusCode, 200);
+      while (!factory.created.some((e) => e.invocations.some((i) => i.payload.toString() === '{"queued":1}')))
+        await new Promise((r) => setImmediate(r));
+    } finally {
+      sdk.destroy();
+      await small.stop();
+    }
+  });
+
+  it("the account concurrency limit defaults to 16 and is validated", () => {
+    const raw = JSON.parse(readFileSync(labJson, "utf8"));
+    assert.equal(parseLabConfig(raw, { file: "lab.json", baseDir: fixtures }).concurrentExecutions, 16);
+    raw.concurrentExecutions = 0;
+    assert.throws(
+      () => parseLabConfig(raw, { file: "lab.json", baseDir: fixtures }),
+      /lab\.json: concurrentExecutions: must be a number between 1 and 1000/,
+    );
+  });
+
   it("stop() shuts every environment down and closes the servers", async () => {
     const extra = await startLab(labJson, { environmentFactory: factory });
     const created = factory.created.length;

@@ -20,10 +20,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { chmod, chown } from "node:fs/promises";
+import { chmod, chown, mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { SandboxError } from "../environment/errors.ts";
 import { track, untrack } from "../environment/reaper.ts";
+import { labWorkRoot } from "../layers.ts";
 
 export type SandboxMode = "namespace" | "plain";
 
@@ -122,7 +124,9 @@ const HOLDER_SCRIPT = [
   "set -e",
   'ro() { mount --bind "$1" "$2"; mount -o remount,bind,ro "$2"; }',
   'ro "$1" /opt',
-  'ro "$2" /var/task',
+  // The code dir's own mode must not matter (a mkdtemp dir is 0700): Lambda's /var/task is root's, 0755. A
+  // read-only overlay whose top layer is an empty 0755 dir gives exactly that; a plain bind if overlay fails.
+  'mount -t overlay overlay -o "ro,lowerdir=$6" /var/task 2>/dev/null || ro "$2" /var/task',
   'ro "$4" /var/runtime',
   'ro "$5" /var/lang/bin',
   'mount --bind "$3" /tmp',
@@ -160,6 +164,7 @@ async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
       mounts.tmp,
       mounts.runtime,
       mounts.lang,
+      `${overlayPath(await emptyRoot())}:${overlayPath(mounts.task)}`,
     ],
     { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
     "/",
@@ -208,6 +213,19 @@ async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
       return destroyed;
     },
   };
+}
+
+/** An empty, root-owned 0755 directory: the top layer of the /var/task overlay. */
+async function emptyRoot(): Promise<string> {
+  const dir = join(await labWorkRoot(), "var-task-root");
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+/** overlayfs separates lowerdir entries with ':' and options with ',': escape them in paths. */
+function overlayPath(p: string): string {
+  return p.replace(/([\\:,])/g, "\\$1");
 }
 
 /** Waits for the holder's "ready" (mounts done) and returns the host PID of the namespace's init. */
