@@ -9,6 +9,7 @@ import type { EnvironmentFactory, LabServices } from "./contract.ts";
 import { type RunningDynamoDb, startDynamoDb } from "./dynamodb.ts";
 import { createEnvironmentFactory, type EnvironmentFactoryOptions } from "./environment/index.ts";
 import { type RunningServer, startLambdaApi } from "./lambda-api/index.ts";
+import { sweepAbandoned } from "./layers.ts";
 import { LogStore } from "./logs.ts";
 import {
   type CloudWatchServer,
@@ -74,6 +75,8 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
   try {
+    // Scratch dirs of labs killed with SIGKILL go now, not at this lab's first invocation.
+    await sweepAbandoned();
     const s3: RunningS3 = await startS3({
       buckets: config.buckets,
       port: config.ports.s3,

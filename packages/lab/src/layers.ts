@@ -30,8 +30,11 @@ export async function labWorkRoot(): Promise<string> {
   return workRoot;
 }
 
-/** Removes scratch roots left by labs that died without running their exit hook (SIGKILL). */
-async function sweepAbandoned(): Promise<void> {
+/**
+ * Removes scratch roots left by labs that died without running their exit hook (SIGKILL): only those whose
+ * process is gone. Runs when a lab starts and again before this process makes its own root.
+ */
+export async function sweepAbandoned(): Promise<void> {
   for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
     const pid = Number(/^faultline-lab-(\d+)-/.exec(name)?.[1]);
     if (!pid || pid === process.pid || isAlive(pid)) continue;

@@ -3,8 +3,10 @@
  * and the Lambda API through the real @aws-sdk/client-lambda. The real environments are covered by lab-acceptance.
  */
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -769,6 +771,22 @@ describe("Lambda API (fake environments, real SDK client)", () => {
       () => parseLabConfig(raw, { file: "lab.json", baseDir: fixtures }),
       /lab\.json: concurrentExecutions: must be a number between 1 and 1000/,
     );
+  });
+
+  it("start-up removes the scratch dirs of labs that were SIGKILLed (dead pid only), before any invocation", async () => {
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    assert.ok(dead);
+    const abandoned = join(tmpdir(), `faultline-lab-${dead}-test`);
+    const alive = join(tmpdir(), "faultline-lab-1-test"); // pid 1 is always alive
+    for (const d of [abandoned, alive]) mkdirSync(join(d, "layers"), { recursive: true });
+    try {
+      const extra = await startLab(labJson, { environmentFactory: factory });
+      await extra.stop();
+      assert.equal(existsSync(abandoned), false, "a dead lab's scratch dir is swept at start-up");
+      assert.equal(existsSync(alive), true, "a live process's dir is left alone");
+    } finally {
+      for (const d of [abandoned, alive]) rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it("stop() shuts every environment down and closes the servers", async () => {
