@@ -3,7 +3,7 @@
  * documents for runtimes and extensions (issue 11 items 4 and 5).
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { CollectingLogSink, labOwnedProcesses, makeInput } from "../../testing/src/index.ts";
@@ -77,6 +77,7 @@ describe(`isolation of function code (sandbox: ${factory.sandbox})`, () => {
     "runs as Lambda's unprivileged user: /var/task and /opt read-only, /tmp writable, no /etc/shadow, no lab in /proc",
     needsNamespace,
     async () => {
+      rmSync(join(fixtures, "code", "planted"), { force: true }); // left by a lab without this isolation
       const p = body<Probe>(await invoke(create(), { labPid: process.pid }));
       assert.equal(p.uid, 993, "uid of sbx_user1051");
       assert.equal(p.gid, 990);
