@@ -187,3 +187,37 @@ describe("/tmp across a reset", () => {
     assert.equal(body(again) as unknown, "from before");
   });
 });
+
+describe("shutdown", () => {
+  // Lambda docs (Extensions API › Shutdown phase; graceful shutdown): with external extensions registered, the
+  // runtime gets SIGTERM (and up to 300 ms), then each extension gets SHUTDOWN.
+  it("the runtime gets SIGTERM before extensions get SHUTDOWN, and logs no error", async () => {
+    const sink = new CollectingLogSink();
+    const env = factory.create(
+      {
+        name: "graceful",
+        arn: "arn:aws:lambda:us-east-1:123456789012:function:graceful",
+        region: "us-east-1",
+        accountId: "123456789012",
+        runtime: "nodejs20.x",
+        handler: "index.probe",
+        codeDir: join(fixtures, "code"),
+        layers: [join(fixtures, "layer")],
+        environment: { FN_LOG_SIGTERM: "1" },
+        tags: {},
+        timeoutSeconds: 5,
+        memorySizeMb: 128,
+      },
+      { extraEnvironment: {} },
+      sink,
+    );
+    body(await invoke(env, { labPid: process.pid }));
+    await env.shutdown("spindown");
+    const text = sink.text();
+    const term = text.findIndex((l) => l.includes("RUNTIME got SIGTERM"));
+    const shutdown = text.findIndex((l) => l.includes("EXT envdump SHUTDOWN spindown"));
+    assert.ok(term >= 0, `the runtime got SIGTERM:\n${text.join("\n")}`);
+    assert.ok(shutdown > term, "then the extension got SHUTDOWN");
+    assert.ok(!text.some((l) => /Unexpected Top Level Error/.test(l)));
+  });
+});

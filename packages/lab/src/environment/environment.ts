@@ -574,6 +574,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     const ext = this.ext;
     if (ext && this.procs.some((p) => !p.gone) && ext.subscribers("SHUTDOWN") > 0) {
       const grace = this.settings.shutdownGraceMs;
+      await this.terminateRuntime();
       ext.dispatchShutdown(reason, Date.now() + grace);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, grace);
@@ -584,6 +585,25 @@ export class LabEnvironment implements ExecutionEnvironment {
       });
     }
     await this.discard();
+  }
+
+  /**
+   * Lambda's graceful shutdown with external extensions: SIGTERM to the runtime first, up to 300 ms to exit, then
+   * SIGKILL; extensions get SHUTDOWN after (Lambda docs, Extensions API › Shutdown phase). So a runtime never sees
+   * an extension's proxy vanish under its parked /next.
+   */
+  private async terminateRuntime(): Promise<void> {
+    const runtime = this.procs.find((p) => p.kind === "runtime" && !p.gone);
+    const leader = runtime?.child.pid;
+    if (!runtime || !leader) return;
+    // In a namespace the leader is nsenter, which does not forward signals: the runtime is its child.
+    const target = this.settings.sandbox === "namespace" ? childOf(leader) : leader;
+    if (target) signal(target, "SIGTERM");
+    const exited = await Promise.race([
+      runtime.exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), RUNTIME_SHUTDOWN_MS).unref()),
+    ]);
+    if (!exited) signal(-leader, "SIGKILL");
   }
 
   private fireDead(): void {
@@ -640,6 +660,18 @@ export class LabEnvironment implements ExecutionEnvironment {
     }
     this.peakKb = Math.max(this.peakKb, kb);
     return Math.max(1, Math.round(this.peakKb / 1024));
+  }
+}
+
+/** What Lambda reserves for the runtime's own graceful shutdown when external extensions are registered. */
+const RUNTIME_SHUTDOWN_MS = 300;
+
+function childOf(pid: number): number | undefined {
+  try {
+    const c = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
+    return c ? Number(c) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
