@@ -3,9 +3,11 @@
  * documents for runtimes and extensions (issue 11 items 4 and 5).
  */
 import assert from "node:assert/strict";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
+import { buildLayer } from "../../extension/src/layer.ts";
 import { CollectingLogSink, labOwnedProcesses, makeInput } from "../../testing/src/index.ts";
 import type { ExecutionEnvironment, FunctionSpec, InvocationReport } from "../src/contract.ts";
 import { createEnvironmentFactory } from "../src/environment/index.ts";
@@ -219,5 +221,32 @@ describe("shutdown", () => {
     assert.ok(term >= 0, `the runtime got SIGTERM:\n${text.join("\n")}`);
     assert.ok(shutdown > term, "then the extension got SHUTDOWN");
     assert.ok(!text.some((l) => /Unexpected Top Level Error/.test(l)));
+  });
+});
+
+describe("network", () => {
+  // Lambda gives each execution environment its own network namespace (Lambda isolation whitepaper); the lab does
+  // not (docs/security.md), so two environments share 127.0.0.1. The faultline extension prefers 9100 and falls
+  // back to an ephemeral port: two concurrent environments must each get their own working proxy.
+  it("two environments with the faultline layer at once: each runtime talks to its own proxy port", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "faultline-ports-"));
+    try {
+      const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+      const spec = {
+        layers: [layer.zipPath],
+        handler: "index.slowEnv",
+        environment: {
+          AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
+          AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/fis/",
+        },
+      };
+      const [a, b] = [create(spec), create(spec)];
+      const [ra, rb] = await Promise.all([invoke(a, { ms: 300 }), invoke(b, { ms: 300 })]);
+      const [pa, pb] = [body<{ api: string }>(ra).api, body<{ api: string }>(rb).api];
+      assert.match(pa, /^127\.0\.0\.1:\d+$/);
+      assert.notEqual(pa, pb, "each environment's runtime goes through its own proxy");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
