@@ -510,12 +510,15 @@ export class LabEnvironment implements ExecutionEnvironment {
 
   private async killAll(): Promise<void> {
     const live = this.procs.filter((p) => !p.gone);
-    // Namespace mode: SIGKILL of the namespace's init takes every process in it, grandchildren included.
-    const sandboxGone = this.sandbox?.destroy();
+    const sandbox = this.sandbox;
     this.sandbox = undefined;
-    for (const p of live) {
-      if (p.child.pid) signal(-p.child.pid, "SIGKILL");
-    }
+    // A stopped (frozen) leader must run to reap its child.
+    for (const p of live) if (p.child.pid) signal(-p.child.pid, "SIGCONT");
+    // Namespace mode: SIGKILL of the namespace's init kills every process in it; each leader (nsenter, outside the
+    // namespace) reaps its child and exits. Killing the leaders as well would leave their children to the dying
+    // init, which then waits on them for over a second.
+    const sandboxGone = sandbox?.destroy();
+    if (sandbox?.mode !== "namespace") for (const p of live) if (p.child.pid) signal(-p.child.pid, "SIGKILL");
     await Promise.all(
       live.map(async (p) => {
         // Backstop: a leader that has not exited soon after (stopped again, say) gets SIGCONT and SIGKILL itself;
@@ -603,7 +606,8 @@ export class LabEnvironment implements ExecutionEnvironment {
       runtime.exited.then(() => true),
       new Promise<boolean>((r) => setTimeout(() => r(false), RUNTIME_SHUTDOWN_MS).unref()),
     ]);
-    if (!exited) signal(-leader, "SIGKILL");
+    // Only the runtime itself in a namespace: nsenter must live to reap it (see killAll).
+    if (!exited) signal(this.settings.sandbox === "namespace" && target ? target : -leader, "SIGKILL");
   }
 
   private fireDead(): void {
