@@ -38,8 +38,29 @@ const realTimers: Timers = {
  */
 export class AccountConcurrency {
   #busy = 0;
+  #environments = 0;
   readonly #waiters = new Set<() => void>();
+  /** Per pool: shuts down its least recently used idle environment; false when it has none. */
+  readonly #evictors = new Set<() => boolean>();
   constructor(readonly limit: number) {}
+
+  /**
+   * Environments alive, idle ones included, stay within the limit too (so the lab's processes and memory are
+   * bounded): a new one makes some pool shut an idle one down, as Lambda reclaims idle environments at will.
+   */
+  environmentCreated(): void {
+    this.#environments += 1;
+    if (this.#environments <= this.limit) return;
+    for (const evict of this.#evictors) if (evict()) return;
+  }
+
+  environmentGone(): void {
+    this.#environments = Math.max(0, this.#environments - 1);
+  }
+
+  addEvictor(evict: () => boolean): void {
+    this.#evictors.add(evict);
+  }
 
   get busy(): number {
     return this.#busy;
@@ -111,6 +132,7 @@ export class FunctionPool {
     this.spec = options.spec;
     this.#options = options;
     this.#timers = options.timers ?? realTimers;
+    options.account?.addEvictor(() => this.#evictIdle());
   }
 
   /** Synchronous invocation. Throws TooManyRequestsError when reserved concurrency is exhausted. */
@@ -241,7 +263,17 @@ export class FunctionPool {
     this.#created += 1;
     this.#all.add(env);
     env.onDead(() => this.#discard(env));
+    this.#account?.environmentCreated();
     return env;
+  }
+
+  /** Shuts the least recently used idle environment down (the account needs room); false when none is idle. */
+  #evictIdle(): boolean {
+    const env = this.#idle.shift();
+    if (!env) return false;
+    this.#clearIdleTimer(env);
+    void env.shutdown("spindown");
+    return true;
   }
 
   #release(env: ExecutionEnvironment): void {
@@ -264,7 +296,7 @@ export class FunctionPool {
   }
 
   #discard(env: ExecutionEnvironment): void {
-    this.#all.delete(env);
+    if (this.#all.delete(env)) this.#account?.environmentGone();
     this.#clearIdleTimer(env);
     const at = this.#idle.indexOf(env);
     if (at >= 0) this.#idle.splice(at, 1);

@@ -763,6 +763,32 @@ describe("Lambda API (fake environments, real SDK client)", () => {
     }
   });
 
+  it("environments alive (idle ones too) stay within the account limit: a new one retires the least recently used idle one", async () => {
+    const raw = JSON.parse(readFileSync(labJson, "utf8"));
+    raw.concurrentExecutions = 2;
+    const small = await startLab(raw, { environmentFactory: factory, baseDir: fixtures });
+    try {
+      const invoke = (name: string) =>
+        fetch(`${small.endpoints.lambda}/2015-03-31/functions/${name}/invocations`, {
+          method: "POST",
+          body: "{}",
+        });
+      const first = factory.created.length;
+      for (const name of ["node-echo", "shell-echo", "single"])
+        assert.equal((await invoke(name)).status, 200);
+      const mine = factory.created.slice(first);
+      assert.equal(mine.length, 3);
+      assert.deepEqual(
+        mine.map((e) => e.shutdowns),
+        [["spindown"], [], []],
+        "the oldest idle environment made room",
+      );
+      assert.equal(small.pool("node-echo")!.stats().environments, 0);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it("the account concurrency limit defaults to 16 and is validated", () => {
     const raw = JSON.parse(readFileSync(labJson, "utf8"));
     assert.equal(parseLabConfig(raw, { file: "lab.json", baseDir: fixtures }).concurrentExecutions, 16);
