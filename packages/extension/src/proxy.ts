@@ -185,7 +185,13 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
         break;
       }
     }
+    let hungUp = false;
+    res.once("close", () => {
+      hungUp = !res.writableFinished;
+    });
     handler(req, res, match).catch((error: Error) => {
+      // The runtime hung up first (SIGTERM at shutdown, a crash): nobody to answer and nothing failed here.
+      if (hungUp) return;
       options.log.error(`runtime API proxy: ${error.message}`);
       renderError(res, 502, "Faultline.UpstreamError", error.message);
     });

@@ -65,6 +65,24 @@ describe("extension proxy with the official runtime client, the lab Runtime API 
     if (fail.kind === "function-error") assert.match(fail.payload.toString(), /handler failed/);
   });
 
+  // Lambda's shutdown (Extensions API › Shutdown phase): SIGTERM to the runtime, parked in /next, before the
+  // extension gets SHUTDOWN. A runtime hanging up on the proxy is not an error to log.
+  it("a runtime that goes away while parked in /next is not logged as an error", async () => {
+    const { h } = await setup();
+    assert.equal((await h.invoke({ n: 1 })).kind, "response");
+    await h.api.whenReady(); // parked in /next, through the proxy
+    const runtime = h.runtime()!;
+    const gone = new Promise((resolve) => runtime.once("exit", resolve));
+    runtime.kill("SIGTERM");
+    await gone;
+    await h.startRuntime(); // a barrier: the proxy has handled the hang-up by the time a new /next parks
+    assert.equal((await h.invoke({ n: 2 })).kind, "response");
+    assert.deepEqual(
+      h.lines.filter((l) => l.includes("runtime API proxy")),
+      [],
+    );
+  });
+
   it("add-delay: the event reaches the handler that much later", async () => {
     const { h, putFault } = await setup();
     await putFault("lat", delay(400));

@@ -25,6 +25,8 @@ export const SUPPORTED_RUNTIMES = [
 export const DEFAULT_TIMEOUT_SECONDS = 3;
 export const DEFAULT_MEMORY_MB = 128;
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
+/** Lambda's account default is 1000; a laptop runs out of memory long before (~45 MB per environment). */
+export const DEFAULT_CONCURRENT_EXECUTIONS = 16;
 
 const intBetween = (min: number, max: number) => {
   const message = `must be a number between ${min} and ${max}`;
@@ -175,6 +177,7 @@ const labSchema = z.strictObject({
     .number({ error: "must be a positive number of seconds" })
     .positive({ error: "must be a positive number of seconds" })
     .default(DEFAULT_IDLE_TIMEOUT_SECONDS),
+  concurrentExecutions: intBetween(1, 1000).default(DEFAULT_CONCURRENT_EXECUTIONS),
   functions: z.array(functionSchema, { error: "must be an array of functions" }),
   apis: z.array(apiSchema, { error: "must be an array of APIs" }).default([]),
   dynamodb: dynamodbSchema.optional(),
@@ -202,6 +205,8 @@ export interface LabConfig {
   ports: { lambda: number; s3: number; fis: number; cloudwatch: number };
   buckets: string[];
   idleTimeoutSeconds: number;
+  /** Account-wide limit on environments busy at once (Lambda's "Concurrent executions" quota). */
+  concurrentExecutions: number;
   functions: FunctionSpec[];
   /** HTTP fronts turning requests into API Gateway proxy events. */
   apis: ApiSpec[];
@@ -385,6 +390,7 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
     ...(cfg.allowedHosts.length > 0 ? { allowedHosts: cfg.allowedHosts } : {}),
     buckets: cfg.buckets,
     idleTimeoutSeconds: cfg.idleTimeoutSeconds,
+    concurrentExecutions: cfg.concurrentExecutions,
     functions,
   };
 }

@@ -51,12 +51,15 @@ export class ResourceNotFoundError extends LambdaApiError {
   }
 }
 
-/** Reserved concurrency exhausted (the only throttle the lab applies). */
+/** The throttles the lab applies: the function's reserved concurrency, or the account's concurrency limit. */
+export type ThrottleReason =
+  | "ReservedFunctionConcurrentInvocationLimitExceeded"
+  | "ConcurrentInvocationLimitExceeded";
+
+/** A concurrency limit is exhausted; `Reason` says which, as Lambda's TooManyRequestsException does. */
 export class TooManyRequestsError extends LambdaApiError {
-  constructor() {
-    super("TooManyRequestsException", 429, "Rate Exceeded.", "message", {
-      Reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
-    });
+  constructor(readonly reason: ThrottleReason = "ReservedFunctionConcurrentInvocationLimitExceeded") {
+    super("TooManyRequestsException", 429, "Rate Exceeded.", "message", { Reason: reason });
   }
 }
 

@@ -9,6 +9,7 @@ import type { EnvironmentFactory, LabServices } from "./contract.ts";
 import { type RunningDynamoDb, startDynamoDb } from "./dynamodb.ts";
 import { createEnvironmentFactory, type EnvironmentFactoryOptions } from "./environment/index.ts";
 import { type RunningServer, startLambdaApi } from "./lambda-api/index.ts";
+import { sweepAbandoned } from "./layers.ts";
 import { LogStore } from "./logs.ts";
 import {
   type CloudWatchServer,
@@ -17,7 +18,7 @@ import {
   recordInvocation,
   startCloudWatchServer,
 } from "./metrics/index.ts";
-import { FunctionPool, type InvocationRecord, type Timers } from "./pool.ts";
+import { AccountConcurrency, FunctionPool, type InvocationRecord, type Timers } from "./pool.ts";
 import { type RunningS3, S3_CREDENTIALS, startS3 } from "./s3.ts";
 
 export interface StartLabOptions {
@@ -78,6 +79,8 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
   try {
+    // Scratch dirs of labs killed with SIGKILL go now, not at this lab's first invocation.
+    await sweepAbandoned();
     const s3: RunningS3 = await startS3({
       buckets: config.buckets,
       port: config.ports.s3,
@@ -138,6 +141,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
       for (const listener of invocationListeners) listener(record);
     };
     const pools = new Map<string, FunctionPool>();
+    const account = new AccountConcurrency(config.concurrentExecutions);
     for (const spec of config.functions) {
       pools.set(
         spec.name,
@@ -147,6 +151,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
           services,
           logSink: logs,
           idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+          account,
           onInvocation,
           ...(options.timers ? { timers: options.timers } : {}),
         }),

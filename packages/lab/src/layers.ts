@@ -2,12 +2,16 @@
  * Layers merged in order into one directory per layer list (what /opt shows inside an environment).
  * Zips are extracted with yauzl keeping the Unix mode (executable bit) and symlinks; directories are copied.
  * A merge is computed once per distinct (paths, sizes, mtimes) and cached for the life of the process.
+ *
+ * The lab extracts as root, so nothing a layer holds may make it write outside the merge: every entry is
+ * written through `SafeTree`, which refuses absolute names and `..`, never follows a symlink (an earlier entry
+ * or layer's `x → /etc` followed by `x/file`), and refuses symlinks whose target leaves `/opt`.
  */
 import { createHash } from "node:crypto";
-import { createWriteStream, rmSync } from "node:fs";
-import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, stat, symlink } from "node:fs/promises";
+import { createReadStream, createWriteStream, rmSync } from "node:fs";
+import { chmod, lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve, sep } from "node:path";
+import { isAbsolute, join, posix, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
 import { LayerError } from "./environment/errors.ts";
@@ -26,8 +30,11 @@ export async function labWorkRoot(): Promise<string> {
   return workRoot;
 }
 
-/** Removes scratch roots left by labs that died without running their exit hook (SIGKILL). */
-async function sweepAbandoned(): Promise<void> {
+/**
+ * Removes scratch roots left by labs that died without running their exit hook (SIGKILL): only those whose
+ * process is gone. Runs when a lab starts and again before this process makes its own root.
+ */
+export async function sweepAbandoned(): Promise<void> {
   for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
     const pid = Number(/^faultline-lab-(\d+)-/.exec(name)?.[1]);
     if (!pid || pid === process.pid || isAlive(pid)) continue;
@@ -73,11 +80,12 @@ async function build(layers: string[], key: string): Promise<string> {
   const target = join(root, "layers", key);
   const staging = `${target}.tmp-${process.hrtime.bigint()}`;
   await mkdir(staging, { recursive: true });
+  await chmod(staging, 0o755); // /opt as Lambda shows it, whatever the umask: the sandbox user must enter it
   for (const layer of layers) {
     const abs = resolve(layer);
     const s = await stat(abs);
     if (s.isDirectory()) {
-      await cp(abs, staging, { recursive: true, force: true, verbatimSymlinks: true });
+      await copyDir(abs, new SafeTree(staging, layer));
     } else if (abs.endsWith(".zip")) {
       await extractZip(abs, staging);
     } else {
@@ -93,7 +101,7 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const S_IFDIR = 0o040000;
 
-/** Extracts a zip into `dest`, refusing entries that would escape it. Unix modes and symlinks are kept. */
+/** Extracts a zip into `dest` through a SafeTree (see the header). Unix modes and symlinks are kept. */
 export async function extractZip(zipPath: string, dest: string): Promise<void> {
   let zip: yauzl.ZipFile;
   try {
@@ -101,13 +109,13 @@ export async function extractZip(zipPath: string, dest: string): Promise<void> {
   } catch (err) {
     throw new LayerError(zipPath, `unreadable zip: ${(err as Error).message}`);
   }
-  const destRoot = resolve(dest) + sep;
+  const tree = new SafeTree(dest, zipPath);
   try {
     await new Promise<void>((resolveAll, reject) => {
       zip.on("error", reject);
       zip.on("end", () => resolveAll());
       zip.on("entry", (entry: yauzl.Entry) => {
-        handleEntry(zip, entry, destRoot).then(
+        handleEntry(zip, entry, tree).then(
           () => zip.readEntry(),
           (err: unknown) => reject(err),
         );
@@ -122,30 +130,122 @@ export async function extractZip(zipPath: string, dest: string): Promise<void> {
   }
 }
 
-async function handleEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, destRoot: string): Promise<void> {
-  const out = resolve(destRoot, entry.fileName);
-  if (!out.startsWith(destRoot) && `${out}${sep}` !== destRoot) {
-    throw new LayerError(entry.fileName, "zip entry escapes the layer directory");
-  }
+async function handleEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, tree: SafeTree): Promise<void> {
   const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
   const type = mode & S_IFMT;
   if (entry.fileName.endsWith("/") || type === S_IFDIR) {
-    await mkdir(out, { recursive: true });
-    if (mode & 0o777) await chmod(out, mode & 0o777);
+    await tree.mkdir(entry.fileName, mode & 0o777);
     return;
   }
-  await mkdir(dirname(out), { recursive: true });
-  await rm(out, { force: true });
   const stream = await zip.openReadStreamPromise(entry);
   if (type === S_IFLNK) {
     const chunks: Buffer[] = [];
     for await (const c of stream) chunks.push(c as Buffer);
-    await symlink(Buffer.concat(chunks).toString("utf8"), out);
+    await tree.symlink(entry.fileName, Buffer.concat(chunks).toString("utf8"));
     return;
   }
-  await pipeline(stream, createWriteStream(out));
   // Zips made on Windows carry no Unix mode: Lambda then uses 0644 (and the bootstrap would not run there either).
-  await chmod(out, mode & 0o777 ? mode & 0o777 : 0o644);
+  await tree.writeFile(entry.fileName, stream, mode & 0o777 ? mode & 0o777 : 0o644);
+}
+
+/** A directory layer, copied entry by entry through the same checks as a zip. */
+async function copyDir(src: string, tree: SafeTree, rel = ""): Promise<void> {
+  for (const entry of await readdir(join(src, rel), { withFileTypes: true })) {
+    const name = rel ? `${rel}/${entry.name}` : entry.name;
+    const from = join(src, name);
+    if (entry.isSymbolicLink()) await tree.symlink(name, await readlink(from));
+    else if (entry.isDirectory()) {
+      await tree.mkdir(name, (await stat(from)).mode & 0o777);
+      await copyDir(src, tree, name);
+    } else if (entry.isFile())
+      await tree.writeFile(name, createReadStream(from), (await stat(from)).mode & 0o777);
+    // sockets, FIFOs and devices are not layer content: skipped
+  }
+}
+
+/**
+ * Writes into one directory and nowhere else, whatever the names say: refuses absolute names and `..`, refuses
+ * to go through (or replace into) a symlink, and refuses symlinks whose target leaves the tree. Absolute targets
+ * under /opt are kept (that is where the tree is mounted in the environment, as in Lambda).
+ */
+export class SafeTree {
+  readonly #root: string;
+  constructor(
+    root: string,
+    readonly source: string,
+  ) {
+    this.#root = resolve(root);
+  }
+
+  async mkdir(name: string, mode: number): Promise<void> {
+    const parts = this.#parts(name);
+    if (parts.length === 0) return;
+    const out = await this.#prepare(parts, true);
+    if (mode) await chmod(out, mode);
+  }
+
+  async writeFile(name: string, content: NodeJS.ReadableStream, mode: number): Promise<void> {
+    const out = await this.#prepare(this.#parts(name), false);
+    // flags "wx": never opens an existing path (a symlink planted in between included).
+    await pipeline(content, createWriteStream(out, { flags: "wx", mode: 0o600 }));
+    await chmod(out, mode);
+  }
+
+  async symlink(name: string, target: string): Promise<void> {
+    const parts = this.#parts(name);
+    if (!this.#targetStaysInside(parts, target)) {
+      throw new LayerError(this.source, `symlink ${name} → ${target} leaves the layer directory (refused)`);
+    }
+    await symlink(target, await this.#prepare(parts, false));
+  }
+
+  /** The entry's name split into components, or a LayerError when it is absolute or climbs out. */
+  #parts(name: string): string[] {
+    const clean = name.replaceAll("\\", "/");
+    if (clean.startsWith("/") || /^[A-Za-z]:/.test(clean)) {
+      throw new LayerError(this.source, `zip entry ${name} has an absolute name (refused)`);
+    }
+    const parts = clean.split("/").filter((p) => p !== "" && p !== ".");
+    if (parts.includes(".."))
+      throw new LayerError(this.source, `zip entry ${name} escapes the layer directory`);
+    return parts;
+  }
+
+  /**
+   * Makes every parent of `parts` a real directory (never a symlink) and returns the entry's path. A directory
+   * entry is created too; any other existing entry at that path is removed (later layers win).
+   */
+  async #prepare(parts: string[], isDir: boolean): Promise<string> {
+    let at = this.#root;
+    for (let i = 0; i < parts.length; i++) {
+      at = join(at, parts[i]!);
+      const last = i === parts.length - 1;
+      const existing = await lstat(at).catch(() => undefined);
+      if (existing?.isSymbolicLink() && !(last && !isDir)) {
+        throw new LayerError(
+          this.source,
+          `entry ${parts.join("/")} goes through the symlink ${parts.slice(0, i + 1).join("/")} (refused)`,
+        );
+      }
+      if (!last || isDir) {
+        if (existing && !existing.isDirectory()) await rm(at, { force: true });
+        if (!existing?.isDirectory()) await mkdir(at);
+      } else if (existing) {
+        await rm(at, { recursive: true, force: true });
+      }
+    }
+    return at;
+  }
+
+  #targetStaysInside(parts: string[], target: string): boolean {
+    if (target.includes("\0") || target === "") return false;
+    if (isAbsolute(target)) {
+      const norm = posix.normalize(target);
+      return norm === "/opt" || norm.startsWith("/opt/");
+    }
+    const resolved = posix.normalize(posix.join(...parts.slice(0, -1), target));
+    return resolved !== ".." && !resolved.startsWith("../");
+  }
 }
 
 /** Executables in `<opt>/extensions`, sorted by name (Lambda starts them in that order). */

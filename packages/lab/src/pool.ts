@@ -1,8 +1,9 @@
 /**
  * One pool per function: concurrent invocations get separate environments (cold starts), warm ones are reused
  * (most recently used first, as Lambda tends to), idle ones shut down after `idleTimeoutMs`.
- * Reserved concurrency caps the environments busy at once; beyond it a synchronous call gets TooManyRequests,
- * an asynchronous (Event) one waits for a free slot, as Lambda's internal queue does.
+ * Reserved concurrency caps the environments busy at once; so does the account's concurrency limit, shared by
+ * every pool of the lab. Beyond either a synchronous call gets TooManyRequests (with Lambda's reason), an
+ * asynchronous (Event) one waits for a free slot, as Lambda's internal queue does.
  */
 import { finished } from "node:stream/promises";
 import type {
@@ -15,7 +16,7 @@ import type {
   LogSink,
   StreamCompletion,
 } from "./contract.ts";
-import { ServiceError, TooManyRequestsError } from "./errors.ts";
+import { ServiceError, type ThrottleReason, TooManyRequestsError } from "./errors.ts";
 import type { InvocationRecord } from "./metrics/lambda-metrics.ts";
 
 export type { InvocationRecord } from "./metrics/lambda-metrics.ts";
@@ -31,12 +32,72 @@ const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/**
+ * The account-wide limit on concurrent executions (Lambda's "Concurrent executions" quota), shared by every pool
+ * of a lab. Reserved concurrency is not subtracted from it: every busy environment counts once.
+ */
+export class AccountConcurrency {
+  #busy = 0;
+  #environments = 0;
+  readonly #waiters = new Set<() => void>();
+  /** Per pool: shuts down its least recently used idle environment; false when it has none. */
+  readonly #evictors = new Set<() => boolean>();
+  constructor(readonly limit: number) {}
+
+  /**
+   * Environments alive, idle ones included, stay within the limit too (so the lab's processes and memory are
+   * bounded): a new one makes some pool shut an idle one down, as Lambda reclaims idle environments at will.
+   */
+  environmentCreated(): void {
+    this.#environments += 1;
+    if (this.#environments <= this.limit) return;
+    for (const evict of this.#evictors) if (evict()) return;
+  }
+
+  environmentGone(): void {
+    this.#environments = Math.max(0, this.#environments - 1);
+  }
+
+  addEvictor(evict: () => boolean): void {
+    this.#evictors.add(evict);
+  }
+
+  get busy(): number {
+    return this.#busy;
+  }
+
+  tryAcquire(): boolean {
+    if (this.#busy >= this.limit) return false;
+    this.#busy += 1;
+    return true;
+  }
+
+  release(): void {
+    this.#busy = Math.max(0, this.#busy - 1);
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Resolves at the next release (or at once when a slot is free). */
+  whenReleased(): Promise<void> {
+    if (this.#busy < this.limit) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.#waiters.delete(wake);
+        resolve();
+      };
+      this.#waiters.add(wake);
+    });
+  }
+}
+
 export interface PoolOptions {
   spec: FunctionSpec;
   factory: EnvironmentFactory;
   services: LabServices;
   logSink: LogSink;
   idleTimeoutMs: number;
+  /** The lab's account-wide limit; none → only reserved concurrency applies. */
+  account?: AccountConcurrency;
   timers?: Timers;
   /** Told about every request once its outcome is known, throttled ones included (the lab's AWS/Lambda metrics). */
   onInvocation?: (record: InvocationRecord) => void;
@@ -71,15 +132,17 @@ export class FunctionPool {
     this.spec = options.spec;
     this.#options = options;
     this.#timers = options.timers ?? realTimers;
+    options.account?.addEvictor(() => this.#evictIdle());
   }
 
   /** Synchronous invocation. Throws TooManyRequestsError when reserved concurrency is exhausted. */
   async invoke(input: InvocationInput): Promise<InvocationReport> {
     if (this.#stopped) throw new ServiceError("The lab is stopping.");
     const startMs = Date.now();
-    if (!this.#hasSlot()) {
+    const throttled = this.#takeSlot();
+    if (throttled) {
       this.#record({ startMs, durationMs: 0, error: false, throttled: true, concurrent: this.#busy.size });
-      throw new TooManyRequestsError();
+      throw new TooManyRequestsError(throttled);
     }
     const env = this.#acquire();
     this.#busy.add(env);
@@ -90,6 +153,7 @@ export class FunctionPool {
     } catch (error) {
       // The contract says invoke never rejects; if one does, the environment cannot be trusted.
       this.#busy.delete(env);
+      this.#account?.release();
       void env.shutdown("failure");
       this.#record({ startMs, durationMs: Date.now() - startMs, error: true, throttled: false, concurrent });
       throw new ServiceError(`Environment ${env.id} failed: ${(error as Error).message}`);
@@ -129,7 +193,10 @@ export class FunctionPool {
     const run = (async () => {
       while (!this.#stopped) {
         if (this.#hasSlot()) return this.invoke(input);
-        await new Promise<void>((resolve) => this.#waiters.push(resolve));
+        // Whichever limit is full: this function's reservation, or the account's.
+        await (this.#hasReservedSlot() && this.#account
+          ? this.#account.whenReleased()
+          : new Promise<void>((resolve) => this.#waiters.push(resolve)));
       }
       return undefined;
     })().catch(() => undefined);
@@ -165,7 +232,23 @@ export class FunctionPool {
     }
   }
 
+  get #account(): AccountConcurrency | undefined {
+    return this.#options.account;
+  }
+
   #hasSlot(): boolean {
+    const account = this.#account;
+    return this.#hasReservedSlot() && (!account || account.busy < account.limit);
+  }
+
+  /** Takes a slot, or names the limit that is full (Lambda's throttle reason). */
+  #takeSlot(): ThrottleReason | undefined {
+    if (!this.#hasReservedSlot()) return "ReservedFunctionConcurrentInvocationLimitExceeded";
+    if (this.#account && !this.#account.tryAcquire()) return "ConcurrentInvocationLimitExceeded";
+    return undefined;
+  }
+
+  #hasReservedSlot(): boolean {
     const reserved = this.spec.reservedConcurrency;
     return reserved === undefined || this.#busy.size < reserved;
   }
@@ -180,11 +263,21 @@ export class FunctionPool {
     this.#created += 1;
     this.#all.add(env);
     env.onDead(() => this.#discard(env));
+    this.#account?.environmentCreated();
     return env;
   }
 
+  /** Shuts the least recently used idle environment down (the account needs room); false when none is idle. */
+  #evictIdle(): boolean {
+    const env = this.#idle.shift();
+    if (!env) return false;
+    this.#clearIdleTimer(env);
+    void env.shutdown("spindown");
+    return true;
+  }
+
   #release(env: ExecutionEnvironment): void {
-    this.#busy.delete(env);
+    if (this.#busy.delete(env)) this.#account?.release();
     if (this.#stopped) {
       void env.shutdown("spindown");
     } else if (this.#all.has(env) && env.state !== "dead" && env.state !== "shutting-down") {
@@ -203,7 +296,7 @@ export class FunctionPool {
   }
 
   #discard(env: ExecutionEnvironment): void {
-    this.#all.delete(env);
+    if (this.#all.delete(env)) this.#account?.environmentGone();
     this.#clearIdleTimer(env);
     const at = this.#idle.indexOf(env);
     if (at >= 0) this.#idle.splice(at, 1);

@@ -1,9 +1,19 @@
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
+import { type Zippable, zipSync } from "fflate";
 import { LayerError } from "../src/environment/errors.ts";
 import { listExtensions, mergeLayers } from "../src/layers.ts";
 
@@ -57,4 +67,113 @@ describe("layers merged into /opt", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  // Issue 9 item 4: the lab extracts as root, so a crafted zip must never write outside the merge.
+  describe("hostile layers are refused and write nothing outside the merge", () => {
+    const scratch = mkdtempSyncIn("faultline-hostile-");
+    after(() => rm(scratch, { recursive: true, force: true }));
+    const victim = join(scratch, "victim");
+    mkdirSync(victim);
+    let n = 0;
+    /** A zip with Unix entries: a trailing "@" in a name marks a symlink whose content is the target. */
+    const zip = async (entries: Array<[string, string]>) => {
+      const files: Zippable = {};
+      for (const [name, content] of entries) {
+        const link = name.endsWith("@");
+        const mode = link ? 0o120777 : name.endsWith("/") ? 0o040755 : 0o100644;
+        files[link ? name.slice(0, -1) : name] = [
+          new TextEncoder().encode(content),
+          { os: 3, attrs: (mode << 16) >>> 0 },
+        ];
+      }
+      const path = join(scratch, `hostile-${n++}.zip`);
+      await writeFile(path, zipSync(files));
+      return path;
+    };
+    const refused = async (layers: string[], why: RegExp) => {
+      await assert.rejects(mergeLayers(layers), (err: unknown) => {
+        assert.ok(err instanceof LayerError, String(err));
+        assert.match(err.message, why);
+        return true;
+      });
+      assert.deepEqual(readdirNames(victim), [], "nothing was written outside the merge");
+    };
+
+    it("a symlink to a host directory followed by a file through it (x → /victim, x/file)", async () => {
+      await refused(
+        [
+          await zip([
+            ["x@", victim],
+            ["x/planted", "pwned"],
+          ]),
+        ],
+        /symlink x → .* leaves the layer directory/,
+      );
+    });
+
+    it("a relative symlink that climbs out (x → ../../victim), then a file through it", async () => {
+      await refused(
+        [
+          await zip([
+            ["x@", "../../../../../../../../../../.." + victim],
+            ["x/planted", "pwned"],
+          ]),
+        ],
+        /leaves the layer directory/,
+      );
+    });
+
+    it("an absolute entry name and a `..` entry name", async () => {
+      const abs = join(scratch, "hostile-abs.zip");
+      // fflate refuses to build such names, so patch a placeholder of the same length in the archive's bytes.
+      const placeholder = `A${"b".repeat(victim.length + "/planted".length - 1)}`;
+      const bytes = Buffer.from(zipSync({ [placeholder]: new TextEncoder().encode("pwned") }));
+      await writeFile(abs, replaceAll(bytes, placeholder, `${victim}/planted`));
+      await refused([abs], /absolute|escapes|invalid/);
+      await refused([await zip([["a/../../../../../../../..", "x"]])], /escapes|invalid relative path/);
+    });
+
+    it("a directory layer's symlink x → /victim and a later layer's x/file", async () => {
+      const dirLayer = join(scratch, "dir-layer");
+      mkdirSync(dirLayer);
+      symlinkSync(join(scratch, "victim"), join(dirLayer, "x"));
+      await refused([dirLayer], /leaves the layer directory/);
+      const inside = join(scratch, "dir-layer-2");
+      mkdirSync(join(inside, "real"), { recursive: true });
+      symlinkSync("real", join(inside, "x")); // an internal link is fine on its own…
+      const merged = await mergeLayers([inside]);
+      assert.equal(readlinkSync(join(merged, "x")), "real");
+      // …but a later layer writing through it would follow a symlink as root: refused.
+      await refused([inside, await zip([["x/planted", "pwned"]])], /goes through the symlink x/);
+    });
+
+    it("keeps symlinks that stay inside, and absolute ones into /opt (where Lambda mounts layers)", async () => {
+      const merged = await mergeLayers([
+        await zip([
+          ["lib/real.so", "so"],
+          ["lib/link.so@", "real.so"],
+          ["bin/tool@", "/opt/lib/real.so"],
+        ]),
+      ]);
+      assert.equal(readlinkSync(join(merged, "lib", "link.so")), "real.so");
+      assert.equal(readlinkSync(join(merged, "bin", "tool")), "/opt/lib/real.so");
+    });
+  });
 });
+
+function mkdtempSyncIn(prefix: string): string {
+  const dir = join(tmpdir(), `${prefix}${process.pid}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function readdirNames(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+function replaceAll(bytes: Buffer, from: string, to: string): Buffer {
+  assert.equal(from.length, to.length);
+  const out = Buffer.from(bytes);
+  for (let at = out.indexOf(from); at >= 0; at = out.indexOf(from, at + 1)) out.write(to, at, "latin1");
+  return out;
+}

@@ -3,8 +3,10 @@
  * and the Lambda API through the real @aws-sdk/client-lambda. The real environments are covered by lab-acceptance.
  */
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -716,6 +718,101 @@ describe("Lambda API (fake environments, real SDK client)", () => {
       assert.equal(servers(), before, "the S3 server started first was closed again");
     } finally {
       blocker.close();
+    }
+  });
+
+  // Lambda quotas: "Concurrent executions" is per account and Region, shared by every function; beyond it Invoke
+  // gets 429 TooManyRequestsException, Reason ConcurrentInvocationLimitExceeded (Lambda API reference, Invoke).
+  it("the account concurrency limit is shared by every function: beyond it 429 ConcurrentInvocationLimitExceeded; Event calls wait", async () => {
+    const raw = JSON.parse(readFileSync(labJson, "utf8"));
+    raw.concurrentExecutions = 2;
+    const small = await startLab(raw, { environmentFactory: factory, baseDir: fixtures });
+    const sdk = new LambdaClient({
+      endpoint: small.endpoints.lambda,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" },
+      maxAttempts: 1,
+    });
+    try {
+      const g = factory.gate("account");
+      const held = ["node-echo", "shell-echo"].map((FunctionName) =>
+        sdk.send(new InvokeCommand({ FunctionName, Payload: '{"hold":"account"}' })),
+      );
+      const busy = () => ["node-echo", "shell-echo"].map((n) => small.pool(n)!.stats().busy);
+      while (busy().join() !== "1,1") await new Promise((r) => setImmediate(r));
+      await assert.rejects(
+        sdk.send(new InvokeCommand({ FunctionName: "node-echo", Payload: "{}" })),
+        (error: Error & Record<string, unknown>) => {
+          assert.equal(error.name, "TooManyRequestsException");
+          assert.equal(error.Reason, "ConcurrentInvocationLimitExceeded");
+          assert.equal((error.$metadata as { httpStatusCode: number }).httpStatusCode, 429);
+          return true;
+        },
+      );
+      const queued = await sdk.send(
+        new InvokeCommand({ FunctionName: "single", InvocationType: "Event", Payload: '{"queued":1}' }),
+      );
+      assert.equal(queued.StatusCode, 202);
+      assert.equal(small.pool("single")!.stats().busy, 0, "the Event call waits for the account");
+      g.open();
+      for (const r of await Promise.all(held)) assert.equal(r.StatusCode, 200);
+      while (!factory.created.some((e) => e.invocations.some((i) => i.payload.toString() === '{"queued":1}')))
+        await new Promise((r) => setImmediate(r));
+    } finally {
+      sdk.destroy();
+      await small.stop();
+    }
+  });
+
+  it("environments alive (idle ones too) stay within the account limit: a new one retires the least recently used idle one", async () => {
+    const raw = JSON.parse(readFileSync(labJson, "utf8"));
+    raw.concurrentExecutions = 2;
+    const small = await startLab(raw, { environmentFactory: factory, baseDir: fixtures });
+    try {
+      const invoke = (name: string) =>
+        fetch(`${small.endpoints.lambda}/2015-03-31/functions/${name}/invocations`, {
+          method: "POST",
+          body: "{}",
+        });
+      const first = factory.created.length;
+      for (const name of ["node-echo", "shell-echo", "single"])
+        assert.equal((await invoke(name)).status, 200);
+      const mine = factory.created.slice(first);
+      assert.equal(mine.length, 3);
+      assert.deepEqual(
+        mine.map((e) => e.shutdowns),
+        [["spindown"], [], []],
+        "the oldest idle environment made room",
+      );
+      assert.equal(small.pool("node-echo")!.stats().environments, 0);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it("the account concurrency limit defaults to 16 and is validated", () => {
+    const raw = JSON.parse(readFileSync(labJson, "utf8"));
+    assert.equal(parseLabConfig(raw, { file: "lab.json", baseDir: fixtures }).concurrentExecutions, 16);
+    raw.concurrentExecutions = 0;
+    assert.throws(
+      () => parseLabConfig(raw, { file: "lab.json", baseDir: fixtures }),
+      /lab\.json: concurrentExecutions: must be a number between 1 and 1000/,
+    );
+  });
+
+  it("start-up removes the scratch dirs of labs that were SIGKILLed (dead pid only), before any invocation", async () => {
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    assert.ok(dead);
+    const abandoned = join(tmpdir(), `faultline-lab-${dead}-test`);
+    const alive = join(tmpdir(), "faultline-lab-1-test"); // pid 1 is always alive
+    for (const d of [abandoned, alive]) mkdirSync(join(d, "layers"), { recursive: true });
+    try {
+      const extra = await startLab(labJson, { environmentFactory: factory });
+      await extra.stop();
+      assert.equal(existsSync(abandoned), false, "a dead lab's scratch dir is swept at start-up");
+      assert.equal(existsSync(alive), true, "a live process's dir is left alone");
+    } finally {
+      for (const d of [abandoned, alive]) rmSync(d, { recursive: true, force: true });
     }
   });
 

@@ -81,6 +81,7 @@ export async function startHarness(options: HarnessOptions) {
     dir,
     exits,
     startRuntime,
+    runtime: () => runtime,
     invoke(payload: unknown, opts: { qualifier?: string; acceptStreaming?: boolean; raw?: Buffer } = {}) {
       const arn = ARN_BASE + options.functionName + (opts.qualifier ? `:${opts.qualifier}` : "");
       return api.invoke({

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type {
   EnvironmentState,
@@ -23,8 +23,8 @@ import type {
 import { ExtensionsApi, type ShutdownReason } from "../extensions-api/index.ts";
 import { labWorkRoot, listExtensions, mergeLayers } from "../layers.ts";
 import { type InitErrorReport, type RuntimeApiServer, startRuntimeApi } from "../runtime-api/index.ts";
-import { type SandboxMode, type SandboxMounts, spawnSandboxed, visiblePaths } from "../sandbox/index.ts";
-import { isNodeRuntime, lambdaEnvironment, mapPath } from "./lambda-env.ts";
+import { openSandbox, type Sandbox, type SandboxMode, type SandboxMounts } from "../sandbox/index.ts";
+import { extensionEnvironment, isNodeRuntime, lambdaEnvironment, mapPath } from "./lambda-env.ts";
 import { fnError, initTimeoutError, runtimeExitError, timeoutError, unavailableError } from "./outcomes.ts";
 import { killAllOnExit, track, untrack } from "./reaper.ts";
 
@@ -64,6 +64,7 @@ export class LabEnvironment implements ExecutionEnvironment {
   private deadFired = false;
   private currentLog: string[] | undefined;
   private mounts: SandboxMounts | undefined;
+  private sandbox: Sandbox | undefined;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -264,11 +265,23 @@ export class LabEnvironment implements ExecutionEnvironment {
     }
     const tmp = join(await labWorkRoot(), `tmp-${this.id}`);
     await mkdir(tmp, { recursive: true });
-    this.mounts = { opt, task: spec.codeDir, tmp, runtime: dirname(dirname(this.settings.ricEntry)) };
-    const paths = visiblePaths(this.settings.sandbox, this.mounts);
+    this.mounts = {
+      opt,
+      task: spec.codeDir,
+      tmp,
+      runtime: dirname(dirname(this.settings.ricEntry)),
+      lang: dirname(this.settings.nodeBinary),
+    };
+    try {
+      this.sandbox = await openSandbox(this.settings.sandbox, this.mounts);
+    } catch (err) {
+      return fnError("Runtime.Unknown", `RequestId: ${requestId} Error: ${(err as Error).message}`);
+    }
+    const paths = this.sandbox.paths;
     await this.ensureApi();
     if (this.stopping) {
       // Shut down while this init was waiting: start nothing, and do not leave the new server listening.
+      await this.sandbox.destroy();
       await this.api?.close();
       return unavailableError(requestId);
     }
@@ -281,7 +294,6 @@ export class LabEnvironment implements ExecutionEnvironment {
         runtimeApi: api.address,
         logStreamName: this.streamName,
         paths,
-        nodeBinDir: dirname(this.settings.nodeBinary),
       }),
       FAULTLINE_LAB_OWNER: String(process.pid),
       ...(process.env.FAULTLINE_TEST_RUN ? { FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN } : {}),
@@ -308,7 +320,13 @@ export class LabEnvironment implements ExecutionEnvironment {
       check();
     });
     for (const name of names) {
-      this.start("extension", name, [`${paths.opt}/extensions/${name}`], env, paths.task);
+      this.start(
+        "extension",
+        name,
+        [`${paths.opt}/extensions/${name}`],
+        extensionEnvironment(env),
+        paths.task,
+      );
     }
     const reg = await this.initRace(registered, initDeadline, requestId);
     if (reg.kind === "timeout")
@@ -384,7 +402,8 @@ export class LabEnvironment implements ExecutionEnvironment {
     if (isNodeRuntime(spec.runtime)) {
       // The client as the process sees it: /var/runtime/bin/index.mjs in a namespace, the host path otherwise.
       const ricEntry = join(paths.runtime, relative(this.mounts!.runtime, this.settings.ricEntry));
-      const cmd = [this.settings.nodeBinary, ricEntry, spec.handler];
+      const nodeBinary = join(paths.lang, basename(this.settings.nodeBinary));
+      const cmd = [nodeBinary, ricEntry, spec.handler];
       const wrapper = env.AWS_LAMBDA_EXEC_WRAPPER;
       // Lambda runs `wrapper <runtime command…>` for managed runtimes.
       return wrapper ? [this.settings.sandbox === "plain" ? mapPath(wrapper, paths) : wrapper, ...cmd] : cmd;
@@ -425,7 +444,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     cwd: string,
   ): void {
     if (this.stopping) return;
-    const child = spawnSandboxed(this.settings.sandbox, this.mounts!, argv, env, cwd);
+    const child = this.sandbox!.spawn(argv, env, cwd);
     const proc: Proc = {
       name,
       kind,
@@ -497,9 +516,12 @@ export class LabEnvironment implements ExecutionEnvironment {
   private async killRuntime(): Promise<void> {
     const runtime = this.procs.filter((p) => p.kind === "runtime" && !p.gone);
     for (const p of runtime) {
-      if (!p.child.pid) continue;
-      signal(-p.child.pid, "SIGKILL");
-      signal(p.child.pid, "SIGCONT");
+      const leader = p.child.pid;
+      if (!leader) continue;
+      // In a namespace the leader is nsenter, which must live to reap the runtime (see killAll): kill its child.
+      const child = this.settings.sandbox === "namespace" ? childOf(leader) : undefined;
+      signal(child ?? -leader, "SIGKILL");
+      signal(-leader, "SIGCONT");
     }
     await Promise.all(runtime.map((p) => p.exited));
   }
@@ -525,16 +547,15 @@ export class LabEnvironment implements ExecutionEnvironment {
 
   private async killAll(): Promise<void> {
     const live = this.procs.filter((p) => !p.gone);
-    for (const p of live) {
-      const pgid = p.child.pid;
-      if (!pgid) continue;
-      // In a PID namespace, kill its init (the leader's only child): the kernel reaps the whole namespace and the
-      // leader (unshare) exits right after. Killing the leader too would leave the init's zombie to the host's
-      // init, which may reap it late.
-      const nsInit = this.settings.sandbox === "namespace" ? firstChild(pgid) : undefined;
-      signal(nsInit ?? -pgid, "SIGKILL");
-      if (nsInit) signal(pgid, "SIGCONT"); // a frozen leader must run to reap its child
-    }
+    const sandbox = this.sandbox;
+    this.sandbox = undefined;
+    // A stopped (frozen) leader must run to reap its child.
+    for (const p of live) if (p.child.pid) signal(-p.child.pid, "SIGCONT");
+    // Namespace mode: SIGKILL of the namespace's init kills every process in it; each leader (nsenter, outside the
+    // namespace) reaps its child and exits. Killing the leaders as well would leave their children to the dying
+    // init, which then waits on them for over a second.
+    const sandboxGone = sandbox?.destroy();
+    if (sandbox?.mode !== "namespace") for (const p of live) if (p.child.pid) signal(-p.child.pid, "SIGKILL");
     await Promise.all(
       live.map(async (p) => {
         // Backstop: a leader that has not exited soon after (stopped again, say) gets SIGCONT and SIGKILL itself;
@@ -550,6 +571,7 @@ export class LabEnvironment implements ExecutionEnvironment {
         await p.exited;
       }),
     );
+    await sandboxGone;
     // The leader's exit does not mean its group is gone (grandchildren die asynchronously).
     await Promise.all(live.map((p) => (p.child.pid ? groupGone(p.child.pid) : undefined)));
     this.procs = [];
@@ -589,8 +611,32 @@ export class LabEnvironment implements ExecutionEnvironment {
     this.signals.emit("stop");
     this.currentState = "shutting-down";
     this.thaw();
+    // Lambda's order with external extensions: the runtime is stopped first, then extensions get SHUTDOWN.
+    if (this.ext && this.ext.subscribers("SHUTDOWN") > 0 && this.procs.some((p) => !p.gone)) {
+      await this.terminateRuntime();
+    }
     await this.shutdownExtensions(reason);
     await this.discard();
+  }
+
+  /**
+   * Lambda's graceful shutdown with external extensions: SIGTERM to the runtime first, up to 300 ms to exit, then
+   * SIGKILL; extensions get SHUTDOWN after (Lambda docs, Extensions API › Shutdown phase). So a runtime never sees
+   * an extension's proxy vanish under its parked /next.
+   */
+  private async terminateRuntime(): Promise<void> {
+    const runtime = this.procs.find((p) => p.kind === "runtime" && !p.gone);
+    const leader = runtime?.child.pid;
+    if (!runtime || !leader) return;
+    // In a namespace the leader is nsenter, which does not forward signals: the runtime is its child.
+    const target = this.settings.sandbox === "namespace" ? childOf(leader) : leader;
+    if (target) signal(target, "SIGTERM");
+    const exited = await Promise.race([
+      runtime.exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), RUNTIME_SHUTDOWN_MS).unref()),
+    ]);
+    // Only the runtime itself in a namespace: nsenter must live to reap it (see killAll).
+    if (!exited) signal(this.settings.sandbox === "namespace" && target ? target : -leader, "SIGKILL");
   }
 
   private fireDead(): void {
@@ -650,6 +696,18 @@ export class LabEnvironment implements ExecutionEnvironment {
   }
 }
 
+/** What Lambda reserves for the runtime's own graceful shutdown when external extensions are registered. */
+const RUNTIME_SHUTDOWN_MS = 300;
+
+function childOf(pid: number): number | undefined {
+  try {
+    const c = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
+    return c ? Number(c) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** How long killAll waits for a signalled leader before killing it directly. */
 const LEADER_EXIT_GRACE_MS = 2000;
 
@@ -658,15 +716,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     process.kill(pid, sig);
   } catch {
     // already gone
-  }
-}
-
-function firstChild(pid: number): number | undefined {
-  try {
-    const c = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
-    return c ? Number(c) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The lab's execution-environment side: `createEnvironmentFactory()` builds environments of real processes.
  */
+import { realpathSync } from "node:fs";
 import type { EnvironmentFactory, FunctionSpec, LabServices, LogSink } from "../contract.ts";
 import { resolveSandboxMode, type SandboxMode } from "../sandbox/index.ts";
 import { LabEnvironment } from "./environment.ts";
@@ -27,7 +28,8 @@ export function createEnvironmentFactory(options: EnvironmentFactoryOptions = {}
     initTimeoutMs: options.initTimeoutMs ?? 10_000,
     shutdownGraceMs: options.shutdownGraceMs ?? 2000,
     ricEntry: options.ricEntry ?? defaultRicEntry(),
-    nodeBinary: options.nodeBinary ?? process.execPath,
+    // Its real path: its directory is mounted as /var/lang/bin, where a symlink to elsewhere would not resolve.
+    nodeBinary: realPath(options.nodeBinary ?? process.execPath),
   };
   return {
     sandbox: settings.sandbox,
@@ -40,3 +42,11 @@ export function createEnvironmentFactory(options: EnvironmentFactoryOptions = {}
 export { LabEnvironment } from "./environment.ts";
 export * from "./errors.ts";
 export { defaultRicEntry, lambdaEnvironment } from "./lambda-env.ts";
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // missing: the spawn says so, naming it
+  }
+}

@@ -7,7 +7,7 @@
  * sees half an object. Writes to one key are chained, so the file ends as the last write left the Map.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -139,8 +139,12 @@ export class ObjectStore {
     await rm(dir, { recursive: true, force: true });
   }
 
-  /** In memory at once (so the next request sees it); resolves when it is also on disk. */
+  /**
+   * In memory at once (so the next request sees it); resolves when it is also on disk. When the disk write fails
+   * (a full disk) the object is taken back out of memory, so a PUT that answered an error is never served.
+   */
   putObject(bucket: Bucket, object: StoredObject): Promise<void> {
+    const previous = bucket.get(object.key);
     bucket.set(object);
     if (!this.directory) return Promise.resolve();
     const { body, ...meta } = object;
@@ -148,9 +152,16 @@ export class ObjectStore {
     const header = Buffer.alloc(4);
     header.writeUInt32BE(metaBytes.length);
     const file = this.objectFile(bucket.name, object.key);
-    return this.persist(`${bucket.name}/${object.key}`, () =>
+    const written = this.persist(`${bucket.name}/${object.key}`, () =>
       writeAtomically(file, [MAGIC, header, metaBytes, body]),
     );
+    written.catch(() => {
+      // Only if nothing newer replaced it meanwhile: the disk still holds `previous` (or nothing).
+      if (bucket.get(object.key) !== object) return;
+      if (previous) bucket.set(previous);
+      else bucket.delete(object.key);
+    });
+    return written;
   }
 
   deleteObject(bucket: Bucket, key: string): Promise<void> {
@@ -190,9 +201,13 @@ export class ObjectStore {
       let region = "us-east-1";
       const metaFile = join(dir, "bucket.json");
       if (existsSync(metaFile)) {
-        const meta = JSON.parse(readFileSync(metaFile, "utf8")) as { created?: number; region?: string };
-        created = meta.created ?? created;
-        region = meta.region ?? region;
+        try {
+          const meta = JSON.parse(readFileSync(metaFile, "utf8")) as { created?: number; region?: string };
+          created = meta.created ?? created;
+          region = meta.region ?? region;
+        } catch {
+          // torn bucket.json: the directory's own date and the default region will do
+        }
       }
       const bucket = new Bucket(entry.name, created, region);
       this.buckets.set(entry.name, bucket);
@@ -205,22 +220,44 @@ export class ObjectStore {
           rmSync(file, { force: true });
           continue;
         }
+        if (name.includes(".corrupt")) continue;
         const object = decodeObjectFile(readFileSync(file));
         if (object) bucket.set(object);
+        else quarantine(file, entry.name);
       }
     }
   }
 }
 
+/** The object a file holds, or undefined when it is not a whole object file (torn, truncated, foreign). */
 function decodeObjectFile(bytes: Buffer): StoredObject | undefined {
   if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   const length = bytes.readUInt32BE(MAGIC.length);
   const start = MAGIC.length + 4;
-  const meta = JSON.parse(bytes.subarray(start, start + length).toString("utf8")) as Omit<
-    StoredObject,
-    "body"
-  >;
-  return { ...meta, body: bytes.subarray(start + length) };
+  if (start + length > bytes.length) return undefined;
+  let meta: Omit<StoredObject, "body">;
+  try {
+    meta = JSON.parse(bytes.subarray(start, start + length).toString("utf8")) as Omit<StoredObject, "body">;
+  } catch {
+    return undefined;
+  }
+  if (typeof meta?.key !== "string" || typeof meta.etag !== "string") return undefined;
+  const body = bytes.subarray(start + length);
+  // A single-part ETag is the body's MD5: a truncated body shows. (Multipart ETags cannot be checked this way.)
+  if (!meta.etag.includes("-") && meta.etag !== `"${createHash("md5").update(body).digest("hex")}"`)
+    return undefined;
+  return { ...meta, body };
+}
+
+/** Moves an unreadable object file aside (kept for inspection, never loaded again) and says so once. */
+function quarantine(file: string, bucket: string): void {
+  const aside = `${file}.corrupt-${Date.now()}`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    // left in place: it is skipped again next start
+  }
+  console.error(`faultline lab S3: skipped an unreadable object file in bucket ${bucket}; moved to ${aside}`);
 }
 
 /**
@@ -229,17 +266,23 @@ function decodeObjectFile(bytes: Buffer): StoredObject | undefined {
  */
 async function writeAtomically(file: string, parts: Buffer[]): Promise<void> {
   const tmp = `${file}.tmp-${randomBytes(6).toString("hex")}`;
-  const handle = await open(tmp, "w");
   try {
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const { bytesWritten } = await handle.writev(parts);
-    // writev may stop short (a large body); write the remainder in place.
-    if (bytesWritten < total)
-      await handle.write(Buffer.concat(parts).subarray(bytesWritten), 0, undefined, bytesWritten);
-  } finally {
-    await handle.close();
+    const handle = await open(tmp, "w");
+    try {
+      const total = parts.reduce((n, p) => n + p.length, 0);
+      const { bytesWritten } = await handle.writev(parts);
+      // writev may stop short (a large body); write the remainder in place.
+      if (bytesWritten < total)
+        await handle.write(Buffer.concat(parts).subarray(bytesWritten), 0, undefined, bytesWritten);
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (error) {
+    // A full disk: the old file stays whole, and no partial temporary file is left behind.
+    await rm(tmp, { force: true });
+    throw error;
   }
-  await rename(tmp, file);
 }
 
 /** S3's rules for new bucket names: 3–63 of a-z 0-9 . -, starting and ending with a letter or digit, not an IP. */

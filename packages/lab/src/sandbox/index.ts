@@ -1,31 +1,58 @@
 /**
- * How an environment's processes are started so that Lambda's absolute paths resolve and nothing outlives the lab.
+ * How an environment's processes are started so that Lambda's absolute paths resolve, function code runs as an
+ * unprivileged user, and nothing outlives the lab. What this does and does not protect: docs/security.md.
  *
- * "namespace" (root, util-linux `unshare`): every process gets a private mount namespace in which the merged
- * layers are bind-mounted at /opt, the code at /var/task and a private dir at /tmp — so the same layer zip works
- * unmodified here and in Lambda. It also gets a private PID namespace (`--pid --fork --kill-child`): when its
- * leader dies every descendant dies with it, and `setpriv --pdeathsig KILL` kills the leader if the lab dies,
- * even on SIGKILL.
+ * "namespace" (root, util-linux `unshare`/`nsenter`/`setpriv`): one sandbox per environment, as Lambda has one
+ * execution environment. A holder process creates a private mount namespace and a private PID namespace with its
+ * own /proc; in it the merged layers are bind-mounted read-only at /opt, the code read-only at /var/task, the
+ * runtime interface client read-only at /var/runtime, the lab's node read-only at /var/lang/bin, and last a
+ * private dir at /tmp owned by the sandbox user. The holder then sleeps as the namespace's PID 1. Every runtime
+ * and extension process enters those namespaces (`nsenter`), drops to the sandbox user (uid 993, Lambda's
+ * sbx_user1051, no capabilities, no new privileges) and runs as PID 2, 3… beside the others, as in Lambda (so a
+ * process that signals itself dies, which PID 1 would not). Killing the namespace's init kills every process in
+ * it; `setpriv --pdeathsig KILL` and `--kill-child` do that even when the lab is SIGKILLed.
  *
- * "plain" (fallback: not root, or namespaces refused): processes run on the host paths. Lambda's variables the lab
- * sets (LAMBDA_TASK_ROOT, PATH, NODE_PATH, LD_LIBRARY_PATH, the wrapper and bootstrap paths) point at the real
- * directories instead, but absolute `/opt/...` or `/var/task/...` paths written inside code or scripts do NOT
- * resolve, and /tmp is the host's. A process that calls setsid() can escape the kill of its process group, and
- * only the group leader carries the death signal.
+ * "plain" (fallback: not root, or namespaces refused): processes run on the host paths as the lab's own user.
+ * Lambda's variables the lab sets (LAMBDA_TASK_ROOT, PATH, NODE_PATH, LD_LIBRARY_PATH, the wrapper and bootstrap
+ * paths) point at the real directories instead, but absolute `/opt/...` or `/var/task/...` paths written inside
+ * code or scripts do NOT resolve, and /tmp is the host's. A process that calls setsid() can escape the kill of
+ * its process group, and only the group leader carries the death signal.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmod, chown, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { SandboxError } from "../environment/errors.ts";
+import { track, untrack } from "../environment/reaper.ts";
+import { labWorkRoot } from "../layers.ts";
 
 export type SandboxMode = "namespace" | "plain";
 
-/** Host directories that appear as /opt, /var/task and /tmp inside the environment. */
+/** Lambda runs function code as sbx_user1051: uid 993, gid 990. */
+export const SANDBOX_UID = 993;
+export const SANDBOX_GID = 990;
+
+/** Host directories that appear as /opt, /var/task, /tmp, /var/runtime and /var/lang/bin inside the environment. */
 export interface SandboxMounts {
   opt: string;
   task: string;
   tmp: string;
   /** The runtime interface client's package directory (Lambda's /var/runtime). */
   runtime: string;
+  /** The directory of the node binary (Lambda's /var/lang/bin). */
+  lang: string;
+}
+
+/** One environment's sandbox: spawn its processes, then destroy it (every process in it dies). */
+export interface Sandbox {
+  readonly mode: SandboxMode;
+  /** The paths as the processes see them. */
+  readonly paths: SandboxMounts;
+  /** Spawns `argv` as the leader of a new process group, with `cwd` as seen inside. stdout/stderr are pipes. */
+  spawn(argv: string[], env: Record<string, string>, cwd: string): ChildProcess;
+  /** Kills every process of the sandbox; resolves when its holder is gone. Idempotent. */
+  destroy(): Promise<void>;
 }
 
 let detected: SandboxMode | undefined;
@@ -35,10 +62,19 @@ let setprivAvailable: boolean | undefined;
 export function detectSandboxMode(): SandboxMode {
   if (detected) return detected;
   detected = "plain";
-  if (process.getuid?.() === 0 && existsSync("/usr/bin/unshare")) {
+  if (process.getuid?.() === 0 && existsSync("/usr/bin/unshare") && existsSync("/usr/bin/nsenter")) {
     const probe = spawnSync(
       "unshare",
-      ["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child=SIGKILL", "true"],
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "--pid",
+        "--fork",
+        "--kill-child=SIGKILL",
+        "--mount-proc",
+        "true",
+      ],
       { stdio: "ignore", timeout: 5000 },
     );
     if (probe.status === 0) detected = "namespace";
@@ -56,43 +92,60 @@ export function resolveSandboxMode(requested: "auto" | SandboxMode | undefined):
   return requested;
 }
 
-/** The paths a process sees for /opt, /var/task and /tmp in this mode. */
+/** The paths a process sees for /opt, /var/task, /tmp, /var/runtime and /var/lang/bin in this mode. */
 export function visiblePaths(mode: SandboxMode, mounts: SandboxMounts): SandboxMounts {
   return mode === "namespace"
-    ? { opt: "/opt", task: "/var/task", tmp: "/tmp", runtime: "/var/runtime" }
+    ? { opt: "/opt", task: "/var/task", tmp: "/tmp", runtime: "/var/runtime", lang: "/var/lang/bin" }
     : mounts;
 }
 
-function hasSetpriv(): boolean {
+function deathSig(): string[] {
   setprivAvailable ??= spawnSync("setpriv", ["--version"], { stdio: "ignore" }).status === 0;
-  return setprivAvailable;
+  return setprivAvailable ? ["setpriv", "--pdeathsig", "KILL", "--"] : [];
+}
+
+/** Starts the environment's sandbox (namespace mode: the holder, mounts done) or the plain stand-in. */
+export async function openSandbox(mode: SandboxMode, mounts: SandboxMounts): Promise<Sandbox> {
+  return mode === "namespace" ? openNamespace(mounts) : plainSandbox(mounts);
+}
+
+function plainSandbox(mounts: SandboxMounts): Sandbox {
+  return {
+    mode: "plain",
+    paths: mounts,
+    spawn: (argv, env, cwd) => spawnLeader([...deathSig(), ...argv], { ...env, PWD: cwd }, cwd),
+    destroy: async () => {},
+  };
 }
 
 // Mount order matters: /tmp last, because the sources may themselves live under the host's /tmp (a checkout in
-// /tmp, the lab's scratch dirs). Whatever a process needs from the host must be mounted before it: the runtime
-// client is, at /var/runtime as in Lambda.
-const MOUNT_SCRIPT =
-  'mount --bind "$1" /opt && mount --bind "$2" /var/task && mount --bind "$5" /var/runtime && mount --bind "$3" /tmp && cd "$4" && shift 5 && exec "$@"';
+// /tmp, the lab's scratch dirs). Whatever a process needs from the host must be mounted before it.
+const HOLDER_SCRIPT = [
+  "set -e",
+  'ro() { mount --bind "$1" "$2"; mount -o remount,bind,ro "$2"; }',
+  'ro "$1" /opt',
+  // The code dir's own mode must not matter (a mkdtemp dir is 0700): Lambda's /var/task is root's, 0755. A
+  // read-only overlay whose top layer is an empty 0755 dir gives exactly that; a plain bind if overlay fails.
+  'mount -t overlay overlay -o "ro,lowerdir=$6" /var/task 2>/dev/null || ro "$2" /var/task',
+  'ro "$4" /var/runtime',
+  'ro "$5" /var/lang/bin',
+  'mount --bind "$3" /tmp',
+  "echo ready",
+  "exec sleep infinity",
+].join("\n");
 
-/**
- * Spawns `argv` as the leader of a new process group (so the environment can stop, continue and kill the whole
- * group), with `cwd` as seen inside the sandbox. stdout and stderr are pipes.
- */
-export function spawnSandboxed(
-  mode: SandboxMode,
-  mounts: SandboxMounts,
-  argv: string[],
-  env: Record<string, string>,
-  cwd: string,
-): ChildProcess {
-  const deathSig = hasSetpriv() ? ["setpriv", "--pdeathsig", "KILL", "--"] : [];
-  let full: string[];
-  if (mode === "namespace") {
-    for (const mountPoint of ["/var/task", "/var/runtime"]) {
-      if (!existsSync(mountPoint)) mkdirSync(mountPoint, { recursive: true });
-    }
-    full = [
-      ...deathSig,
+const MOUNT_POINTS = ["/var/task", "/var/runtime", "/var/lang/bin"];
+
+async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
+  for (const mountPoint of MOUNT_POINTS) {
+    if (!existsSync(mountPoint)) mkdirSync(mountPoint, { recursive: true });
+  }
+  // Lambda's /tmp belongs to the function's user, mode 0700.
+  await chown(mounts.tmp, SANDBOX_UID, SANDBOX_GID);
+  await chmod(mounts.tmp, 0o700);
+  const holder = spawnLeader(
+    [
+      ...deathSig(),
       "unshare",
       "--mount",
       "--propagation",
@@ -100,26 +153,120 @@ export function spawnSandboxed(
       "--pid",
       "--fork",
       "--kill-child=SIGKILL",
+      "--mount-proc",
       "--",
       "/bin/sh",
       "-c",
-      MOUNT_SCRIPT,
+      HOLDER_SCRIPT,
       "sh",
       mounts.opt,
       mounts.task,
       mounts.tmp,
-      cwd,
       mounts.runtime,
-      ...argv,
-    ];
-  } else {
-    full = [...deathSig, ...argv];
-  }
-  const [cmd, ...args] = full;
-  return spawn(cmd!, args, {
-    cwd: mode === "namespace" ? "/" : cwd,
-    env,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+      mounts.lang,
+      `${overlayPath(await emptyRoot())}:${overlayPath(mounts.task)}`,
+    ],
+    { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    "/",
+  );
+  if (holder.pid) track(holder.pid);
+  const exited = new Promise<void>((resolve) => {
+    holder.once("exit", () => resolve());
+    holder.once("error", () => resolve());
+  }).then(() => {
+    if (holder.pid) untrack(holder.pid);
   });
+  const nsInit = await holderReady(holder, exited);
+  let destroyed: Promise<void> | undefined;
+  return {
+    mode: "namespace",
+    paths: visiblePaths("namespace", mounts),
+    spawn: (argv, env, cwd) =>
+      spawnLeader(
+        [
+          ...deathSig(),
+          "nsenter",
+          `--target=${nsInit}`,
+          "--mount",
+          "--pid",
+          `--wd=${cwd}`,
+          "--",
+          "setpriv",
+          `--reuid=${SANDBOX_UID}`,
+          `--regid=${SANDBOX_GID}`,
+          "--clear-groups",
+          "--inh-caps=-all",
+          "--bounding-set=-all",
+          "--no-new-privs",
+          "--",
+          ...argv,
+        ],
+        { ...env, PWD: cwd },
+        "/",
+      ),
+    destroy() {
+      destroyed ??= (async () => {
+        // SIGKILL of the namespace's init: the kernel kills every process in the namespace.
+        signal(nsInit, "SIGKILL");
+        await exited;
+      })();
+      return destroyed;
+    },
+  };
+}
+
+/** An empty, root-owned 0755 directory: the top layer of the /var/task overlay. */
+async function emptyRoot(): Promise<string> {
+  const dir = join(await labWorkRoot(), "var-task-root");
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+/** overlayfs separates lowerdir entries with ':' and options with ',': escape them in paths. */
+function overlayPath(p: string): string {
+  return p.replace(/([\\:,])/g, "\\$1");
+}
+
+/** Waits for the holder's "ready" (mounts done) and returns the host PID of the namespace's init. */
+async function holderReady(holder: ChildProcess, exited: Promise<void>): Promise<number> {
+  const stderr: string[] = [];
+  createInterface({ input: holder.stderr! }).on("line", (l) => stderr.push(l));
+  const ready = new Promise<boolean>((resolve) => {
+    createInterface({ input: holder.stdout! }).once("line", (l) => resolve(l === "ready"));
+    void exited.then(() => resolve(false));
+  });
+  if (!(await ready)) {
+    signal(-holder.pid!, "SIGKILL");
+    await exited;
+    throw new SandboxError(`sandbox: could not set up the environment's namespace: ${stderr.join(" ")}`);
+  }
+  const nsInit = firstChild(holder.pid!);
+  if (!nsInit) {
+    signal(-holder.pid!, "SIGKILL");
+    throw new SandboxError("sandbox: the namespace's init vanished");
+  }
+  return nsInit;
+}
+
+function spawnLeader(full: string[], env: Record<string, string>, cwd: string): ChildProcess {
+  const [cmd, ...args] = full;
+  return spawn(cmd!, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function firstChild(pid: number): number | undefined {
+  try {
+    const c = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
+    return c ? Number(c) : undefined;
+  } catch {
+    return undefined;
+  }
 }
