@@ -74,7 +74,10 @@ describe("faultline templates / experiments (through the FIS API)", () => {
     const preview = await cli("experiments", "preview", id, "--interval", "20");
     assert.equal(preview.code, 0, preview.stdout + preview.stderr);
     assert.match(preview.stdout, /ready1\s+true/);
-    assert.match(preview.stdout, /unready\s+false\s+-\s+function unready does not set AWS_LAMBDA_EXEC_WRAPPER.*has no faultline layer attached/);
+    assert.match(
+      preview.stdout,
+      /unready\s+false\s+-\s+function unready does not set AWS_LAMBDA_EXEC_WRAPPER.*has no faultline layer attached/,
+    );
     // moto gives no layer content: the version is reported unknown, and readiness does not guess.
     assert.match(preview.stdout, /ready1\s+true\s+faultline \(unknown\)\s/);
     assert.match(preview.stderr, /1 target\(s\) not ready/);

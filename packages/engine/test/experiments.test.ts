@@ -250,7 +250,11 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
   test("a target that is not ready is left out, named in the reason, log and resolved targets", async () => {
     const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
     const tpl = seedTemplate();
-    tpl.targets.fns = { resourceType: "aws:lambda:function", resourceArns: [arn("f1"), arn("bare")], selectionMode: "ALL" };
+    tpl.targets.fns = {
+      resourceType: "aws:lambda:function",
+      resourceArns: [arn("f1"), arn("bare")],
+      selectionMode: "ALL",
+    };
     tpl.actions.lat.parameters.duration = "PT1S";
     const { e, clock } = await engine();
     const x = await e.startExperiment({ experimentTemplateId: (await e.createExperimentTemplate(tpl)).id });
