@@ -824,7 +824,11 @@ export class Engine {
       // Not-ready targets are left out (FIS writes and stays silent); none ready, or requireAllTargetsReady, fails.
       const { ready, notReady } = partitionReady(fns);
       if (notReady.length > 0 && (ready.length === 0 || this.readiness.requireAllTargetsReady)) {
-        return this.failAction(run, name, `Targets are not ready for faultline: ${describeProblems(notReady)}`);
+        return this.failAction(
+          run,
+          name,
+          `Targets are not ready for faultline: ${describeProblems(notReady)}`,
+        );
       }
       if (notReady.length > 0) skipped = notReady;
       const fault = faultActionFromFisParameters(actionId, action.parameters ?? {});

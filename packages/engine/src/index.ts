@@ -9,7 +9,7 @@ export * from "./ids.ts";
 export * from "./logs.ts";
 export * from "./model.ts";
 export * from "./quotas.ts";
-export { DataDirInUseError, type FaultObjectRecord } from "./store.ts";
 export { AWS_FIS_WRAPPER, isAwsFisLayer } from "./readiness.ts";
+export { DataDirInUseError, type FaultObjectRecord } from "./store.ts";
 export * from "./targets.ts";
 export * from "./template.ts";

@@ -48,7 +48,10 @@ export interface EnvironmentVerdict {
 }
 
 /** The synchronous half: wrapper and configuration location, from the function's environment variables. */
-export function checkEnvironment(config: FunctionConfiguration, options: ReadinessOptions): EnvironmentVerdict {
+export function checkEnvironment(
+  config: FunctionConfiguration,
+  options: ReadinessOptions,
+): EnvironmentVerdict {
   const name = config.FunctionName ?? "(unnamed)";
   const env = config.Environment?.Variables ?? {};
   const problems: string[] = [];

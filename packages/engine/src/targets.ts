@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-resource-groups-tagging-api";
 import type { ConfigurationLocation } from "@faultline/protocol";
 import type { ExtensionVersionProbe } from "./extension-version.ts";
+import type { TemplateTarget } from "./model.ts";
 import {
   checkEnvironment,
   checkLayers,
@@ -18,7 +19,6 @@ import {
   type Readiness,
   type ReadinessOptions,
 } from "./readiness.ts";
-import type { TemplateTarget } from "./model.ts";
 
 export { DEFAULT_READINESS, type Readiness, type ReadinessOptions } from "./readiness.ts";
 
