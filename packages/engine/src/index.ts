@@ -5,6 +5,15 @@ export { Engine, type EngineOptions } from "./engine.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./extension-version.ts";
+export {
+  ENGINE_CALLS,
+  type EngineCall,
+  enginePolicy,
+  functionPolicy,
+  normalisePrefix,
+  type PolicyDocument,
+  type PolicyOptions,
+} from "./iam.ts";
 export * from "./ids.ts";
 export * from "./logs.ts";
 export * from "./model.ts";
