@@ -1,6 +1,6 @@
 /**
- * PublishLayerVersion, ListLayerVersions, DeleteLayerVersion and UpdateFunctionConfiguration, driven by the AWS CLI
- * v2 (/usr/bin/aws, found on PATH as `aws` v2 or at its Debian path) against real environments of the lab.
+ * PublishLayerVersion, ListLayerVersions, DeleteLayerVersion and UpdateFunctionConfiguration against real
+ * environments of the lab: the writes through the AWS CLI v2 (/usr/bin/aws), the rest through the AWS SDK.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -111,10 +111,7 @@ describe("lab: layer versions and UpdateFunctionConfiguration through the AWS CL
       new PublishLayerVersionCommand({ LayerName: "base", Content: { ZipFile: readFileSync(zip) } }),
     );
     assert.equal(third.Version, 3);
-    const listed = (await cli("list-layer-versions", "--layer-name", "base")).LayerVersions as {
-      Version: number;
-      Description: string;
-    }[];
+    const listed = (await lambda.send(new ListLayerVersionsCommand({ LayerName: "base" }))).LayerVersions!;
     assert.deepEqual(
       listed.map((v) => v.Version),
       [3, 2, 1],
@@ -157,7 +154,7 @@ describe("lab: layer versions and UpdateFunctionConfiguration through the AWS CL
     );
     assert.equal(updated.LastUpdateStatus, "InProgress");
     assert.notEqual(updated.RevisionId, config.RevisionId);
-    const now = await cli("get-function-configuration", "--function-name", "echo");
+    const now = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "echo" }));
     assert.equal(now.LastUpdateStatus, "Successful");
     assert.equal(now.State, "Active");
     assert.deepEqual((now.Environment as { Variables: object }).Variables, {
@@ -165,7 +162,7 @@ describe("lab: layer versions and UpdateFunctionConfiguration through the AWS CL
       KEEP: "me",
     });
     assert.deepEqual(
-      (now.Layers as { Arn: string }[]).map((l) => l.Arn),
+      now.Layers?.map((l) => l.Arn),
       [`${ARN}:base:2`],
     );
     assert.equal((await invoke({ echo: 3 })).env.GREETING, "bonjour");
