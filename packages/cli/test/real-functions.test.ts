@@ -61,6 +61,14 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
     return path;
   };
 
+  /** An older faultline layer under another name: known by its faultline/VERSION. */
+  const faultlineDir = (name: string) => {
+    const path = layerDir(name);
+    mkdirSync(join(path, "faultline"), { recursive: true });
+    writeFileSync(join(path, "faultline", "VERSION"), "0.0.9\n");
+    return path;
+  };
+
   before(async () => {
     const fn = (name: string, extra: Record<string, unknown>) => ({
       name,
@@ -81,6 +89,7 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
         fn("other", { tags: { team: "b" } }),
         fn("wrapped", { environment: { AWS_LAMBDA_EXEC_WRAPPER: "/opt/otel-instrument" } }),
         fn("full", { layers: ["l1", "l2", "l3", "l4", "l5"].map(layerDir) }),
+        fn("legacy", { layers: [layerDir("deps2"), faultlineDir("chaos-tools"), layerDir("after")] }),
       ],
     });
     lambda = new (await import("@aws-sdk/client-lambda")).LambdaClient({
@@ -154,6 +163,16 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
     const restored = await configOf(lambda, "web");
     assert.deepEqual(layersOf(restored), layersOf(before));
     assert.deepEqual(restored.Environment?.Variables, before.Environment?.Variables);
+  });
+
+  test("an older faultline layer published under another name is replaced where it stands, found by content", async () => {
+    const layers = layersOf(await configOf(lambda, "legacy"));
+    const ours = "arn:aws:lambda:us-east-1:123456789012:layer:faultline:2";
+    const enabled = await cli("enable", "legacy", "--bucket", "faults", "--layer", ours, ...at);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.deepEqual(layersOf(await configOf(lambda, "legacy")), [layers[0], ours, layers[2]]);
+    await cli("disable", "legacy", ...at);
+    assert.deepEqual(layersOf(await configOf(lambda, "legacy")), [layers[0], layers[2]]);
   });
 
   test("by tag; another exec wrapper is refused unless --force; the 5-layer limit is respected", async () => {

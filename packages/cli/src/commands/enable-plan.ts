@@ -45,7 +45,15 @@ export interface Plan {
 /** `arn:…:layer:name:3` → `arn:…:layer:name`. */
 const unversioned = (arn: string) => arn.replace(/:\d+$/, "");
 
-export function planEnable(config: FunctionConfiguration, s: EnableSettings): Plan {
+/**
+ * `isFaultline` says whether a layer version carries faultline (its content has faultline/VERSION): such a layer,
+ * whatever its name, is the one replaced, so a function never runs two faultline layers.
+ */
+export function planEnable(
+  config: FunctionConfiguration,
+  s: EnableSettings,
+  isFaultline: (arn: string) => boolean = () => false,
+): Plan {
   const functionName = config.FunctionName ?? "";
   const env = { ...(config.Environment?.Variables ?? {}) };
   const layers = (config.Layers ?? []).map((l) => l.Arn ?? "");
@@ -59,7 +67,7 @@ export function planEnable(config: FunctionConfiguration, s: EnableSettings): Pl
   }
   const changes: string[] = [];
   // The same layer (any version) is replaced where it stands, so the order of layers is kept.
-  const at = layers.findIndex((arn) => unversioned(arn) === unversioned(s.layerArn));
+  const at = layers.findIndex((arn) => unversioned(arn) === unversioned(s.layerArn) || isFaultline(arn));
   const nextLayers = [...layers];
   if (at >= 0) {
     if (layers[at] !== s.layerArn) changes.push(`layer ${layers[at]} → ${s.layerArn}`);
@@ -93,8 +101,16 @@ export function planEnable(config: FunctionConfiguration, s: EnableSettings): Pl
   };
 }
 
-/** `layerName` names faultline's layer (any version) for removal; other layers and variables stay. */
-export function planDisable(config: FunctionConfiguration, layerName: string, layerArn?: string): Plan {
+/**
+ * Removes faultline's layer — named `layerName` or `layerArn` (any version), or found by content — and the
+ * variables `enable` sets; other layers and variables stay.
+ */
+export function planDisable(
+  config: FunctionConfiguration,
+  layerName: string,
+  layerArn?: string,
+  isFaultline: (arn: string) => boolean = () => false,
+): Plan {
   const functionName = config.FunctionName ?? "";
   const env = { ...(config.Environment?.Variables ?? {}) };
   const wrapper = env.AWS_LAMBDA_EXEC_WRAPPER;
@@ -106,7 +122,9 @@ export function planDisable(config: FunctionConfiguration, layerName: string, la
     };
   }
   const isOurs = (arn: string) =>
-    (layerArn !== undefined && unversioned(arn) === unversioned(layerArn)) || arn.split(":")[6] === layerName;
+    (layerArn !== undefined && unversioned(arn) === unversioned(layerArn)) ||
+    arn.split(":")[6] === layerName ||
+    isFaultline(arn);
   const layers = (config.Layers ?? []).map((l) => l.Arn ?? "");
   const changes = layers.filter(isOurs).map((arn) => `layer - ${arn}`);
   for (const key of MANAGED) {

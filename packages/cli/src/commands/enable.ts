@@ -5,7 +5,9 @@
  * tag:GetResources. Each function is updated on its own; a refused one does not stop the others (exit 1).
  */
 import {
+  type FunctionConfiguration,
   GetFunctionConfigurationCommand,
+  GetLayerVersionByArnCommand,
   type LambdaClient,
   ListLayerVersionsCommand,
   UpdateFunctionConfigurationCommand,
@@ -13,6 +15,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { GetResourcesCommand } from "@aws-sdk/client-resource-groups-tagging-api";
 import type { Command } from "commander";
+import { unzipSync } from "fflate";
 import type { CliCommand, CliIO } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { type AwsOptions, aws, awsOptions, lambdaClient, parseTag, taggingClient } from "./aws.ts";
@@ -73,7 +76,10 @@ export const enable: CliCommand = {
           variables: pollVariables(o),
           force: o.force ?? false,
         };
-        await apply(lambda, await targets(names, o), o, io, (config) => planEnable(config, settings));
+        const probe = layerProbe(lambda);
+        await apply(lambda, await targets(names, o), o, io, async (config) =>
+          planEnable(config, settings, await probe(config)),
+        );
       } finally {
         lambda.destroy();
       }
@@ -92,7 +98,10 @@ export const disable: CliCommand = {
     targetOptions(command).action(async (names: string[], o: TargetOptions) => {
       const lambda = lambdaClient(o);
       try {
-        await apply(lambda, await targets(names, o), o, io, (config) => planDisable(config, o.name, o.layer));
+        const probe = layerProbe(lambda);
+        await apply(lambda, await targets(names, o), o, io, async (config) =>
+          planDisable(config, o.name, o.layer, await probe(config)),
+        );
       } finally {
         lambda.destroy();
       }
@@ -165,11 +174,11 @@ async function apply(
   functions: string[],
   o: TargetOptions,
   io: CliIO,
-  plan: (config: Awaited<ReturnType<typeof read>>) => Plan,
+  plan: (config: FunctionConfiguration) => Promise<Plan>,
 ): Promise<void> {
   let refused = 0;
   for (const fn of functions) {
-    const p = plan(await read(lambda, fn));
+    const p = await plan(await read(lambda, fn));
     if (p.refused) {
       refused++;
       io.stderr(`faultline: ${p.refused}\n`);
@@ -201,4 +210,43 @@ function read(lambda: LambdaClient, fn: string) {
   return aws(`GetFunctionConfiguration ${fn}`, () =>
     lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn })),
   );
+}
+
+/**
+ * Which of a function's layers carry faultline, by content (faultline/VERSION inside, as the engine checks):
+ * GetLayerVersionByArn, then the zip. Each layer version is read once; one that cannot be read counts as not
+ * faultline's (it is then kept, never removed by guess).
+ */
+function layerProbe(
+  lambda: LambdaClient,
+): (config: FunctionConfiguration) => Promise<(arn: string) => boolean> {
+  const seen = new Map<string, Promise<boolean>>();
+  const read = async (arn: string): Promise<boolean> => {
+    try {
+      const layer = await lambda.send(new GetLayerVersionByArnCommand({ Arn: arn }));
+      const location = layer.Content?.Location;
+      if (!location) return false;
+      const res = await fetch(location, { signal: AbortSignal.timeout(30_000) });
+      if (!res.ok) return false;
+      const files = unzipSync(new Uint8Array(await res.arrayBuffer()), {
+        filter: (f) => f.name === "faultline/VERSION",
+      });
+      return files["faultline/VERSION"] !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  return async (config) => {
+    const arns = (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : []));
+    const found = new Set<string>();
+    for (const arn of arns) {
+      let hit = seen.get(arn);
+      if (!hit) {
+        hit = read(arn);
+        seen.set(arn, hit);
+      }
+      if (await hit) found.add(arn);
+    }
+    return (arn) => found.has(arn);
+  };
 }
