@@ -176,10 +176,12 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
   });
 
   test("by tag; another exec wrapper is refused unless --force; the 5-layer limit is respected", async () => {
+    // --tag takes one key=value each time, so names may follow it, as people type them.
     const tagged = await cli(
       "enable",
       "--tag",
       "team=a",
+      "web",
       "--bucket",
       "faults",
       "--layer",

@@ -17,7 +17,7 @@ export interface AwsOptions {
 export function awsOptions(command: Command): Command {
   return command
     .option("--region <region>", "AWS region (default: the SDK's: $AWS_REGION, ~/.aws/config)")
-    .option("--endpoint-url <url>", "Lambda endpoint instead of AWS's (the lab, moto)");
+    .option("--endpoint-url <url>", "Lambda (and tagging API) endpoint instead of AWS's: the lab, moto");
 }
 
 export function lambdaClient(o: AwsOptions): LambdaClient {

@@ -42,8 +42,10 @@ function targetOptions(command: Command): Command {
   return awsOptions(
     command
       .option(
-        "--tag <key=value...>",
-        "also every function with these tags (all must match; tag:GetResources)",
+        "--tag <key=value>",
+        "also every function with this tag; repeat for more (all must match; tag:GetResources)",
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
       )
       .option("--name <layer>", "the faultline layer's name", "faultline")
       .option("--dry-run", "print the changes, change nothing"),
