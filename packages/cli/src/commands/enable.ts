@@ -78,7 +78,7 @@ export const enable: CliCommand = {
           variables: pollVariables(o),
           force: o.force ?? false,
         };
-        const probe = layerProbe(lambda);
+        const probe = layerProbe(lambda, (arn) => sameLayer(arn, layerArn));
         await apply(lambda, await targets(names, o), o, io, async (config) =>
           planEnable(config, settings, await probe(config)),
         );
@@ -100,7 +100,10 @@ export const disable: CliCommand = {
     targetOptions(command).action(async (names: string[], o: TargetOptions) => {
       const lambda = lambdaClient(o);
       try {
-        const probe = layerProbe(lambda);
+        const probe = layerProbe(
+          lambda,
+          (arn) => arn.split(":")[6] === o.name || (o.layer !== undefined && sameLayer(arn, o.layer)),
+        );
         await apply(lambda, await targets(names, o), o, io, async (config) =>
           planDisable(config, o.name, o.layer, await probe(config)),
         );
@@ -216,11 +219,12 @@ function read(lambda: LambdaClient, fn: string) {
 
 /**
  * Which of a function's layers carry faultline, by content (faultline/VERSION inside, as the engine checks):
- * GetLayerVersionByArn, then the zip. Each layer version is read once; one that cannot be read counts as not
+ * GetLayerVersionByArn, then the zip. Each layer version is read once; one that cannot be read (in 10 s) counts as not
  * faultline's (it is then kept, never removed by guess).
  */
 function layerProbe(
   lambda: LambdaClient,
+  known: (arn: string) => boolean,
 ): (config: FunctionConfiguration) => Promise<(arn: string) => boolean> {
   const seen = new Map<string, Promise<boolean>>();
   const read = async (arn: string): Promise<boolean> => {
@@ -228,7 +232,7 @@ function layerProbe(
       const layer = await lambda.send(new GetLayerVersionByArnCommand({ Arn: arn }));
       const location = layer.Content?.Location;
       if (!location) return false;
-      const res = await fetch(location, { signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(location, { signal: AbortSignal.timeout(10_000) });
       if (!res.ok) return false;
       const files = unzipSync(new Uint8Array(await res.arrayBuffer()), {
         filter: (f) => f.name === "faultline/VERSION",
@@ -239,7 +243,8 @@ function layerProbe(
     }
   };
   return async (config) => {
-    const arns = (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : []));
+    // Layers already known to be faultline's (by --name / --layer) are not downloaded.
+    const arns = (config.Layers ?? []).flatMap((l) => (l.Arn && !known(l.Arn) ? [l.Arn] : []));
     const found = new Set<string>();
     for (const arn of arns) {
       let hit = seen.get(arn);
@@ -252,3 +257,6 @@ function layerProbe(
     return (arn) => found.has(arn);
   };
 }
+
+/** The same layer, any version. */
+const sameLayer = (a: string, b: string) => a.replace(/:\d+$/, "") === b.replace(/:\d+$/, "");
