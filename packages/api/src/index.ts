@@ -1,3 +1,10 @@
+export {
+  ENGINE_CALLS,
+  enginePolicy,
+  functionPolicy,
+  type PolicyDocument,
+  type PolicyOptions,
+} from "@faultline/engine";
 export * from "./errors.ts";
 export { type ApiResponse, renderError } from "./render.ts";
 export { matchRoute, ROUTES, type Route } from "./routes.ts";

@@ -194,6 +194,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
     assert.deepEqual(Object.keys(ready.byName), ["orders"]);
     assert.equal(ready.byName.orders!.ready, "true");
     assert.equal(ready.byName.orders!.extensionVersion, FAULTLINE_VERSION);
+    assert.equal(ready.byName.orders!.extension, `faultline ${FAULTLINE_VERSION}`);
 
     const preview = await targetsOf({ stale: "yes" }, "skip-all");
     assert.deepEqual(Object.keys(preview.byName).sort(), ["impostor", "legacy"]);
@@ -206,7 +207,8 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
       ),
     );
     assert.equal(preview.byName.impostor!.ready, "false");
-    assert.match(preview.byName.impostor!.problems!, /has no faultline\/VERSION/);
+    // Named like faultline's layer, but without faultline/VERSION: readiness goes by content, not by name.
+    assert.match(preview.byName.impostor!.problems!, /none of its layers .* contains faultline\/VERSION/);
 
     // Started for real, the same targets fail the action with those words, and nothing is written.
     const started = await targetsOf({ stale: "yes" });

@@ -74,9 +74,12 @@ describe("faultline templates / experiments (through the FIS API)", () => {
     const preview = await cli("experiments", "preview", id, "--interval", "20");
     assert.equal(preview.code, 0, preview.stdout + preview.stderr);
     assert.match(preview.stdout, /ready1\s+true/);
-    assert.match(preview.stdout, /unready\s+false\s+-\s+function unready has no faultline layer/);
+    assert.match(
+      preview.stdout,
+      /unready\s+false\s+-\s+function unready does not set AWS_LAMBDA_EXEC_WRAPPER.*has no faultline layer attached/,
+    );
     // moto gives no layer content: the version is reported unknown, and readiness does not guess.
-    assert.match(preview.stdout, /ready1\s+true\s+unknown\s/);
+    assert.match(preview.stdout, /ready1\s+true\s+faultline \(unknown\)\s/);
     assert.match(preview.stderr, /1 target\(s\) not ready/);
     assert.deepEqual(await moto.keys("faults"), []);
 
@@ -159,7 +162,7 @@ describe("faultline serve", () => {
       const preview = await runCli(fis, "experiments", "preview", id, "--interval", "20");
       assert.match(
         preview.stdout,
-        /ready1\s+false\s+\S+\s+function ready1 reads faults from bucket faults, not the expected chaos-configs/,
+        /ready1\s+false\s+faultline \(unknown\)\s+function ready1 reads faults from bucket faults, not the expected chaos-configs/,
       );
       child.kill("SIGTERM");
       const [code] = await exited;
@@ -175,8 +178,9 @@ describe("faultline serve", () => {
 
 describe("faultline up", () => {
   test("lab + engine + API: one JSON line with lambda, s3, cloudwatch, fis; preview resolves a lab function as ready", async () => {
-    // A stand-in layer: readiness reads only its faultline/VERSION (nothing is invoked).
-    const layer = join(dir, "faultline-layer");
+    // A stand-in layer: readiness reads only its faultline/VERSION (nothing is invoked). Named `layer`, as
+    // `faultline layer build --out layer.zip` would name it: readiness goes by content, never by name.
+    const layer = join(dir, "layer");
     mkdirSync(join(layer, "faultline"), { recursive: true });
     writeFileSync(join(layer, "faultline", "VERSION"), `${FAULTLINE_VERSION}\n`);
     const config = join(dir, "lab.json");
@@ -228,7 +232,7 @@ describe("faultline up", () => {
       assert.equal(preview.code, 0, preview.out);
       assert.match(
         preview.out,
-        new RegExp(`fns\\s+web\\s+true\\s+${FAULTLINE_VERSION.replaceAll(".", "\\.")}`),
+        new RegExp(`fns\\s+web\\s+true\\s+faultline ${FAULTLINE_VERSION.replaceAll(".", "\\.")}`),
       );
       child.kill("SIGTERM");
       const [code] = await exited;

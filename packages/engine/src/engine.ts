@@ -40,7 +40,9 @@ import { QUOTAS } from "./quotas.ts";
 import { type FaultObjectRecord, Store } from "./store.ts";
 import {
   DEFAULT_READINESS,
+  describeProblems,
   mapLimit,
+  partitionReady,
   type ReadinessOptions,
   type ResolvedFunction,
   resolveTarget,
@@ -757,6 +759,7 @@ export class Engine {
           functionName: fn.name,
           ...(fn.qualifier ? { qualifier: fn.qualifier } : {}),
           ready: String(fn.readiness.ready),
+          ...(fn.extension ? { extension: fn.extension } : {}),
           ...(fn.extensionVersion ? { extensionVersion: fn.extensionVersion } : {}),
           ...(fn.readiness.problems.length > 0 ? { problems: fn.readiness.problems.join("; ") } : {}),
         },
@@ -809,6 +812,7 @@ export class Engine {
     const action = run.exp.actions[name]!;
     const durationMs = actionDurationMs(action);
     const actionId = action.actionId;
+    let skipped: ResolvedFunction[] = [];
     if (isLambdaActionId(actionId)) {
       const targetName = action.targets?.[LAMBDA_TARGET_KEY] ?? "";
       const fns = run.functions.get(targetName) ?? [];
@@ -817,15 +821,19 @@ export class Engine {
         this.scheduleReady(run);
         return;
       }
-      const notReady = fns.filter((fn) => !fn.readiness.ready || !fn.location);
-      if (notReady.length > 0) {
-        const why = notReady.flatMap((fn) => fn.readiness.problems).slice(0, 5);
-        const more = notReady.length > 5 ? ` (and ${notReady.length - 5} more functions)` : "";
-        return this.failAction(run, name, `Targets are not ready for faultline: ${why.join("; ")}${more}`);
+      // Not-ready targets are left out (FIS writes and stays silent); none ready, or requireAllTargetsReady, fails.
+      const { ready, notReady } = partitionReady(fns);
+      if (notReady.length > 0 && (ready.length === 0 || this.readiness.requireAllTargetsReady)) {
+        return this.failAction(
+          run,
+          name,
+          `Targets are not ready for faultline: ${describeProblems(notReady)}`,
+        );
       }
+      if (notReady.length > 0) skipped = notReady;
       const fault = faultActionFromFisParameters(actionId, action.parameters ?? {});
       const start = this.clock.now();
-      const records: (FaultObjectRecord & { body: string })[] = fns.map((fn) => {
+      const records: (FaultObjectRecord & { body: string })[] = ready.map((fn) => {
         const config: FaultConfig = {
           version: 1,
           experimentId: run.exp.id,
@@ -861,12 +869,14 @@ export class Engine {
         return this.failAction(run, name, `Could not write fault objects to S3: ${(error as Error).message}`);
       }
     }
-    this.setActionState(run, name, "running", REASONS.actionRunning);
+    const leftOut = skipped.length > 0 ? `; not ready, left out: ${describeProblems(skipped)}` : "";
+    this.setActionState(run, name, "running", `${REASONS.actionRunning.slice(0, -1)}${leftOut}.`);
     this.log(run, "action-start", {
       action_name: name,
       action_id: actionId,
       action_params: action.parameters ?? {},
       action_targets: action.targets ?? {},
+      ...(skipped.length > 0 ? { not_ready_targets: skipped.map((fn) => fn.arn) } : {}),
     });
     this.timer(run, durationMs, () => this.endAction(run, name));
   }

@@ -5,6 +5,7 @@
  */
 import { GetLayerVersionByArnCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { unzipSync } from "fflate";
+import semver from "semver";
 
 export const VERSION_FILE = "faultline/VERSION";
 
@@ -60,19 +61,15 @@ export class ExtensionVersionProbe {
   }
 }
 
-/** Orders dotted numeric versions; a pre-release (`1.2.0-rc.1`) sorts before its release. */
+/**
+ * Orders versions by Semantic Versioning precedence (`1.0.0-rc.2` < `1.0.0-rc.10` < `1.0.0`). A version that is
+ * not semver sorts before every one that is: an unreadable version file is treated as an old extension.
+ */
 export function compareVersions(a: string, b: string): number {
-  const [coreA = "", preA] = a.split("-", 2);
-  const [coreB = "", preB] = b.split("-", 2);
-  const partsA = coreA.split(".").map(Number);
-  const partsB = coreB.split(".").map(Number);
-  for (let i = 0; i < Math.max(partsA.length, partsB.length); i++) {
-    const diff = (partsA[i] ?? 0) - (partsB[i] ?? 0);
-    if (Number.isNaN(diff)) return a < b ? -1 : a > b ? 1 : 0;
-    if (diff !== 0) return Math.sign(diff);
-  }
-  if (preA === preB) return 0;
-  if (preA === undefined) return 1;
-  if (preB === undefined) return -1;
-  return preA < preB ? -1 : 1;
+  const va = semver.parse(a.trim(), { loose: true });
+  const vb = semver.parse(b.trim(), { loose: true });
+  if (va && vb) return semver.compare(va, vb);
+  if (va) return 1;
+  if (vb) return -1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -5,10 +5,20 @@ export { Engine, type EngineOptions } from "./engine.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./extension-version.ts";
+export {
+  ENGINE_CALLS,
+  type EngineCall,
+  enginePolicy,
+  functionPolicy,
+  normalisePrefix,
+  type PolicyDocument,
+  type PolicyOptions,
+} from "./iam.ts";
 export * from "./ids.ts";
 export * from "./logs.ts";
 export * from "./model.ts";
 export * from "./quotas.ts";
+export { AWS_FIS_WRAPPER, isAwsFisLayer } from "./readiness.ts";
 export { DataDirInUseError, type FaultObjectRecord } from "./store.ts";
 export * from "./targets.ts";
 export * from "./template.ts";

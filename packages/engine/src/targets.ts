@@ -9,13 +9,18 @@ import {
   GetResourcesCommand,
   type ResourceGroupsTaggingAPIClient,
 } from "@aws-sdk/client-resource-groups-tagging-api";
-import {
-  type ConfigurationLocation,
-  FAULTLINE_VERSION,
-  parseConfigurationLocation,
-} from "@faultline/protocol";
-import { compareVersions, type ExtensionVersionProbe, VERSION_FILE } from "./extension-version.ts";
+import type { ConfigurationLocation } from "@faultline/protocol";
+import type { ExtensionVersionProbe } from "./extension-version.ts";
 import type { TemplateTarget } from "./model.ts";
+import {
+  checkEnvironment,
+  checkLayers,
+  type EnvironmentVerdict,
+  type Readiness,
+  type ReadinessOptions,
+} from "./readiness.ts";
+
+export { DEFAULT_READINESS, type Readiness, type ReadinessOptions } from "./readiness.ts";
 
 /** One function chosen for a target, with what the engine needs to inject into it. */
 export interface ResolvedFunction {
@@ -27,81 +32,16 @@ export interface ResolvedFunction {
   readiness: Readiness;
   /** Its layers' version ARNs, as GetFunction/ListFunctions report them. */
   layerArns?: string[];
+  /** Which extension its layers carry: `faultline 0.1.0`, `aws-fis-extension-x86_64:9`… */
+  extension?: string;
   /** The faultline extension version in its layer, or `unknown (…)` when it could not be read. */
   extensionVersion?: string;
+  /** The extension its wrapper asks for (from the environment check). */
+  expects?: EnvironmentVerdict["expects"];
 }
-
-export interface Readiness {
-  ready: boolean;
-  /** Plain-language problems; any one makes `ready` false. */
-  problems: string[];
-}
-
-export interface ReadinessOptions {
-  /** The exec wrapper the faultline layer ships. */
-  wrapper: string;
-  /** A layer ARN matching this is taken for the faultline layer. */
-  layerPattern: RegExp;
-  /** When set, a configuration location in another bucket is a problem. */
-  expectedBucket?: string;
-}
-
-export const DEFAULT_READINESS: ReadinessOptions = {
-  wrapper: "/opt/faultline/bootstrap",
-  layerPattern: /faultline/i,
-};
 
 export class TargetResolutionError extends Error {
   override readonly name = "TargetResolutionError";
-}
-
-/**
- * Checks, in words, whether faults written for this function will be injected: the commonest FIS failure
- * is an experiment that "succeeds" while nothing happens.
- */
-export function checkReadiness(
-  config: FunctionConfiguration,
-  options: ReadinessOptions,
-): { readiness: Readiness; location?: ConfigurationLocation } {
-  const name = config.FunctionName ?? "(unnamed)";
-  const env = config.Environment?.Variables ?? {};
-  const problems: string[] = [];
-  const layers = (config.Layers ?? []).map((l) => l.Arn ?? "");
-  if (!layers.some((arn) => options.layerPattern.test(arn))) {
-    problems.push(
-      `function ${name} has no faultline layer attached (layers: ${layers.join(", ") || "none"})`,
-    );
-  }
-  const wrapper = env.AWS_LAMBDA_EXEC_WRAPPER;
-  if (wrapper !== options.wrapper) {
-    problems.push(
-      wrapper === undefined
-        ? `function ${name} does not set AWS_LAMBDA_EXEC_WRAPPER=${options.wrapper}`
-        : `function ${name} sets AWS_LAMBDA_EXEC_WRAPPER=${wrapper}, expected ${options.wrapper}`,
-    );
-  }
-  let location: ConfigurationLocation | undefined;
-  const raw = env.AWS_FIS_CONFIGURATION_LOCATION;
-  if (raw === undefined) {
-    problems.push(
-      `function ${name} has no AWS_FIS_CONFIGURATION_LOCATION: the faultline extension is not configured, so there is nowhere to write its faults`,
-    );
-  } else {
-    try {
-      location = parseConfigurationLocation(raw);
-      if (options.expectedBucket && location.bucket !== options.expectedBucket) {
-        problems.push(
-          `function ${name} reads faults from bucket ${location.bucket}, not the expected ${options.expectedBucket}`,
-        );
-      }
-    } catch (error) {
-      problems.push(
-        `function ${name} has an unusable AWS_FIS_CONFIGURATION_LOCATION: ${(error as Error).message}`,
-      );
-    }
-  }
-  const readiness = { ready: problems.length === 0, problems };
-  return location ? { readiness, location } : { readiness };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -173,7 +113,14 @@ export async function resolveTarget(
   options: ResolveOptions,
 ): Promise<ResolvedFunction[]> {
   const resolved = await resolveFunctions(target, options);
-  if (options.versions) await checkExtensionVersions(resolved, options.versions, options.readiness);
+  // Sequential: functions share layers, and the probe reads each layer version once.
+  for (const fn of resolved) {
+    const verdict = await checkLayers(fn.name, fn.layerArns ?? [], fn.expects, options.versions);
+    fn.readiness.problems.push(...verdict.problems);
+    fn.readiness.ready = fn.readiness.problems.length === 0;
+    if (verdict.extension) fn.extension = verdict.extension;
+    if (verdict.extensionVersion) fn.extensionVersion = verdict.extensionVersion;
+  }
   return resolved;
 }
 
@@ -184,8 +131,9 @@ async function resolveFunctions(
   const { lambda } = options;
   const qualifier = target.parameters?.functionQualifier;
   const toResolved = (config: FunctionConfiguration): ResolvedFunction => {
-    const { readiness, location } = checkReadiness(config, options.readiness);
+    const { readiness, location, expects } = checkEnvironment(config, options.readiness);
     const fn: ResolvedFunction = { arn: config.FunctionArn!, name: config.FunctionName!, readiness };
+    if (expects) fn.expects = expects;
     const layerArns = (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : []));
     if (layerArns.length > 0) fn.layerArns = layerArns;
     if (qualifier) fn.qualifier = qualifier;
@@ -275,34 +223,18 @@ async function taggedArns(
   return arns;
 }
 
-/**
- * Adds a readiness problem for each function whose faultline layer carries an extension older than this engine
- * (or no version file at all). A layer that cannot be read leaves readiness alone: it is reported, not guessed.
- */
-async function checkExtensionVersions(
-  functions: ResolvedFunction[],
-  probe: ExtensionVersionProbe,
-  readiness: ReadinessOptions,
-): Promise<void> {
-  for (const fn of functions) {
-    for (const arn of fn.layerArns ?? []) {
-      if (!readiness.layerPattern.test(arn)) continue;
-      const finding = await probe.probe(arn);
-      if (finding.kind === "version") {
-        fn.extensionVersion = finding.version;
-        if (compareVersions(finding.version, FAULTLINE_VERSION) < 0) {
-          fn.readiness.problems.push(
-            `function ${fn.name} runs faultline extension ${finding.version} (layer ${arn}), older than this engine's ${FAULTLINE_VERSION}: rebuild the layer with \`faultline layer build\` and publish it`,
-          );
-        }
-      } else if (finding.kind === "no-version-file") {
-        fn.readiness.problems.push(
-          `function ${fn.name}'s layer ${arn} has no ${VERSION_FILE}: it is not a layer \`faultline layer build\` made, so no faultline extension will read the faults`,
-        );
-      } else {
-        fn.extensionVersion = `unknown (${finding.reason})`;
-      }
-    }
-    fn.readiness.ready = fn.readiness.problems.length === 0;
-  }
+/** The functions an action injects into, and the ones it leaves out (not ready, or nowhere to write). */
+export function partitionReady(fns: ResolvedFunction[]): {
+  ready: ResolvedFunction[];
+  notReady: ResolvedFunction[];
+} {
+  const ready = fns.filter((fn) => fn.readiness.ready && fn.location);
+  return { ready, notReady: fns.filter((fn) => !ready.includes(fn)) };
+}
+
+/** The first problems of `fns`, in one sentence-sized string. */
+export function describeProblems(fns: ResolvedFunction[], limit = 5): string {
+  const why = fns.flatMap((fn) => fn.readiness.problems).slice(0, limit);
+  const more = fns.length > limit ? ` (and ${fns.length - limit} more functions)` : "";
+  return `${why.join("; ")}${more}`;
 }

@@ -245,6 +245,59 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
     await e.close();
   });
 
+  // FIS writes a fault object for every target and stays silent; faultline injects into the ready ones and
+  // names the others (docs/engine.md "Readiness"), or fails the action when told to require every target.
+  test("a target that is not ready is left out, named in the reason, log and resolved targets", async () => {
+    const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
+    const tpl = seedTemplate();
+    tpl.targets.fns = {
+      resourceType: "aws:lambda:function",
+      resourceArns: [arn("f1"), arn("bare")],
+      selectionMode: "ALL",
+    };
+    tpl.actions.lat.parameters.duration = "PT1S";
+    const { e, clock } = await engine();
+    const x = await e.startExperiment({ experimentTemplateId: (await e.createExperimentTemplate(tpl)).id });
+    await e.idle(x.id);
+    assert.deepEqual(await moto.keys(BUCKET), [`FisConfigs/f1/${x.id}/lat.json`]);
+    const running = e.getExperiment(x.id).actions.lat!.state;
+    assert.equal(running.status, "running");
+    assert.match(running.reason, /not ready, left out: function bare does not set AWS_LAMBDA_EXEC_WRAPPER/);
+    const start = readFileSync(e.logPath(x.id)!, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((r) => r.log_type === "action-start");
+    assert.deepEqual(start.details.not_ready_targets, [arn("bare")]);
+    const ready = Object.fromEntries(
+      e
+        .listExperimentResolvedTargets(x.id)
+        .resolvedTargets.map((t) => [t.targetInformation.functionName, t.targetInformation.ready]),
+    );
+    assert.deepEqual(ready, { f1: "true", bare: "false" });
+    clock.advance(1000);
+    assert.equal((await e.settled(x.id)).state.status, "completed");
+    assert.deepEqual(await moto.keys(BUCKET), []);
+    await e.close();
+
+    const strict = await Engine.open({
+      dataDir: join(dir, `e${n++}`),
+      lambda: moto.lambda(),
+      s3: moto.s3(),
+      clock: new ManualClock(),
+      readiness: { requireAllTargetsReady: true },
+      log: () => {},
+    });
+    const y = await strict.startExperiment({
+      experimentTemplateId: (await strict.createExperimentTemplate(tpl)).id,
+    });
+    const failed = await strict.settled(y.id);
+    assert.equal(failed.actions.lat!.state.status, "failed");
+    assert.match(failed.actions.lat!.state.reason, /not ready for faultline: function bare/);
+    assert.deepEqual(await moto.keys(BUCKET), []);
+    await strict.close();
+  });
+
   test("empty target resolution: fail by default, skip when asked", async () => {
     const { e } = await engine();
     const tpl = seedTemplate();

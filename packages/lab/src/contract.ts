@@ -20,6 +20,8 @@ export interface FunctionSpec {
   codeDir: string;
   /** Absolute paths of layer directories or .zip files, merged into /opt in this order. */
   layers: string[];
+  /** The layer version ARNs FunctionConfiguration.Layers reports, one per `layers` entry (default: by file name). */
+  layerArns?: string[];
   /** The function's own environment variables. */
   environment: Record<string, string>;
   tags: Record<string, string>;

@@ -115,7 +115,9 @@ export interface PoolStats {
 }
 
 export class FunctionPool {
-  readonly spec: FunctionSpec;
+  #spec: FunctionSpec;
+  /** Busy environments started with an earlier configuration: retired when their invocation ends. */
+  readonly #stale = new Set<ExecutionEnvironment>();
   readonly #options: PoolOptions;
   readonly #timers: Timers;
   /** Warm environments, most recently used last. */
@@ -129,10 +131,27 @@ export class FunctionPool {
   #stopped = false;
 
   constructor(options: PoolOptions) {
-    this.spec = options.spec;
+    this.#spec = options.spec;
     this.#options = options;
     this.#timers = options.timers ?? realTimers;
     options.account?.addEvictor(() => this.#evictIdle());
+  }
+
+  get spec(): FunctionSpec {
+    return this.#spec;
+  }
+
+  /**
+   * A new configuration (UpdateFunctionConfiguration): later invocations get new environments with it; warm ones
+   * are shut down now, busy ones when their invocation ends.
+   */
+  reconfigure(spec: FunctionSpec): void {
+    this.#spec = spec;
+    for (const env of this.#idle.splice(0)) {
+      this.#clearIdleTimer(env);
+      void env.shutdown("spindown");
+    }
+    for (const env of this.#busy) this.#stale.add(env);
   }
 
   /** Synchronous invocation. Throws TooManyRequestsError when reserved concurrency is exhausted. */
@@ -259,7 +278,7 @@ export class FunctionPool {
       // A dying environment is skipped; an environment re-initialising after a reset is still usable.
       if (env.state !== "dead" && env.state !== "shutting-down") return env;
     }
-    const env = this.#options.factory.create(this.spec, this.#options.services, this.#options.logSink);
+    const env = this.#options.factory.create(this.#spec, this.#options.services, this.#options.logSink);
     this.#created += 1;
     this.#all.add(env);
     env.onDead(() => this.#discard(env));
@@ -278,7 +297,7 @@ export class FunctionPool {
 
   #release(env: ExecutionEnvironment): void {
     if (this.#busy.delete(env)) this.#account?.release();
-    if (this.#stopped) {
+    if (this.#stopped || this.#stale.delete(env)) {
       void env.shutdown("spindown");
     } else if (this.#all.has(env) && env.state !== "dead" && env.state !== "shutting-down") {
       this.#idle.push(env);
@@ -297,6 +316,7 @@ export class FunctionPool {
 
   #discard(env: ExecutionEnvironment): void {
     if (this.#all.delete(env)) this.#account?.environmentGone();
+    this.#stale.delete(env);
     this.#clearIdleTimer(env);
     const at = this.#idle.indexOf(env);
     if (at >= 0) this.#idle.splice(at, 1);

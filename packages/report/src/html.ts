@@ -92,12 +92,12 @@ ${r.timeline
 ${
   r.resolvedTargets.length === 0
     ? `<p class="note">No resolved targets recorded.</p>`
-    : `<table id="targets"><thead><tr><th>Target</th><th>Resource type</th><th>Resource</th></tr></thead><tbody>${r.resolvedTargets
+    : `<table id="targets"><thead><tr><th>Target</th><th>Resource type</th><th>Resource</th><th>Extension</th><th>Ready</th></tr></thead><tbody>${r.resolvedTargets
         .map(
           (t) =>
             `<tr><td>${esc(t.targetName)}</td><td>${esc(t.resourceType)}</td><td><code>${esc(
               t.targetInformation.arn ?? JSON.stringify(t.targetInformation),
-            )}</code></td></tr>`,
+            )}</code></td><td>${esc(t.targetInformation.extension ?? "—")}</td><td>${readiness(t.targetInformation)}</td></tr>`,
         )
         .join("")}</tbody></table>`
 }</section>
@@ -246,3 +246,10 @@ footer{margin-top:24px;font-size:11px;color:#8d99a8}
 code{font-size:12px}
 @media print{body{padding:0}section,figure{break-inside:avoid}}
 `;
+
+/** A target the engine left out of its actions says so, with the engine's reasons. */
+function readiness(info: Record<string, string>): string {
+  if (info.ready === "true") return "yes";
+  if (info.ready === "false") return `<strong>no, left out</strong>: ${esc(info.problems ?? "")}`;
+  return "—";
+}

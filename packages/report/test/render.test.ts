@@ -139,6 +139,35 @@ describe("report rendered from the lab's CloudWatch API through @aws-sdk/client-
     assert.equal(doc.querySelector("#halt"), null);
   });
 
+  test("targets the engine left out (not ready) are marked in the report with the engine's reasons", async () => {
+    const unready = {
+      resourceType: "aws:lambda:function",
+      targetName: "fns",
+      targetInformation: {
+        arn: "arn:aws:lambda:us-east-1:123456789012:function:bare",
+        ready: "false",
+        problems: "function bare has no faultline layer attached (layers: none)",
+      },
+    };
+    const ready = {
+      ...resolvedTargets[0]!,
+      targetInformation: {
+        ...resolvedTargets[0]!.targetInformation,
+        ready: "true",
+        extension: "faultline 0.1.0",
+      },
+    };
+    const doc = parse(renderHtml(await build(completedExperiment, { resolvedTargets: [ready, unready] })));
+    const rows = doc
+      .querySelectorAll("#targets tbody tr")
+      .map((r) => r.querySelectorAll("td").map((td) => td.text));
+    assert.deepEqual(rows[0]!.slice(3), ["faultline 0.1.0", "yes"]);
+    assert.deepEqual(rows[1]!.slice(3), [
+      "—",
+      "no, left out: function bare has no faultline layer attached (layers: none)",
+    ]);
+  });
+
   test("a stopped experiment's report shows the stop, its reason and the stop-condition event", async () => {
     const alarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-errors";
     const stopped = {

@@ -52,8 +52,9 @@ export function renderTargets(targets: ResolvedTarget[]): string {
       t.targetName ?? "",
       info.functionName ?? info.arn ?? "",
       info.ready ?? "",
-      // "unknown (why)" would swamp the table: the why is in `experiments get --json`.
-      (info.extensionVersion ?? "").replace(/^unknown \(.*\)$/, "unknown") || "-",
+      // Which extension the target runs: faultline 0.1.0, faultline (unknown), aws-fis-extension-x86_64:9…
+      // (why a version is unknown is in `experiments get --json`).
+      info.extension ?? "-",
       info.problems ?? "",
     ]);
   }

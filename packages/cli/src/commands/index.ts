@@ -1,11 +1,15 @@
 /**
  * The CLI's command table, read top to bottom. To add a command: write `commands/<name>.ts` exporting a CliCommand
- * and add it here. `lab up` and `layer build` launch local things; every other command talks to the API only.
+ * and add it here. `lab up` and `layer build` launch local things; `layer publish`, `enable` and `disable` talk to
+ * Lambda through the AWS SDK; every other command talks to the FIS API only.
  */
 import type { CliCommand } from "../command.ts";
+import { disable, enable } from "./enable.ts";
 import { experiments } from "./experiments.ts";
+import { iamPolicy } from "./iam-policy.ts";
 import { labUp } from "./lab-up.ts";
 import { layerBuild } from "./layer.ts";
+import { layerPublish } from "./layer-publish.ts";
 import { report } from "./report.ts";
 import { serve } from "./serve.ts";
 import { templates } from "./templates.ts";
@@ -14,6 +18,10 @@ import { up } from "./up.ts";
 export const commands: CliCommand[] = [
   labUp, // faultline lab up --config <file> [--json]
   layerBuild, // faultline layer build [--out <zip>] [--standalone]
+  layerPublish, // faultline layer publish [--name faultline] [--zip <file>] [--region …] [--endpoint-url …]
+  enable, // faultline enable <function…> --bucket B [--prefix P] [--layer ARN] [--tag k=v] [--dry-run] [--force]
+  disable, // faultline disable <function…> [--tag k=v] [--dry-run]
+  iamPolicy, // faultline iam-policy function|engine --bucket B [--prefix P] [--report-bucket R]
   up, // faultline up --config <lab.json> [--json]: lab + engine + FIS API
   serve, // faultline serve [--port] [--lambda-endpoint …] [--s3-endpoint …] [--cloudwatch-endpoint …]
   templates, // faultline templates create|list|get|update|delete

@@ -16,6 +16,7 @@ interface ServeCliOptions {
   taggingEndpoint?: string;
   expectedBucket?: string;
   extensionVersionCheck: boolean;
+  requireAllTargetsReady?: boolean;
   accessKeyId?: string[];
   verifySignatures?: boolean;
   json?: boolean;
@@ -45,6 +46,10 @@ export const serve: CliCommand = {
       .option(
         "--no-extension-version-check",
         "readiness: do not read the faultline layer's version (needs lambda:GetLayerVersion)",
+      )
+      .option(
+        "--require-all-targets-ready",
+        "readiness: fail an action when any target is not ready (default: leave those out and inject into the rest)",
       )
       .option("--access-key-id <id...>", "only serve requests signed with these access key ids")
       .option(
@@ -79,7 +84,10 @@ export const serve: CliCommand = {
             ...(o.cloudwatchEndpoint ? { cloudwatch: o.cloudwatchEndpoint } : {}),
             ...(o.taggingEndpoint ? { tagging: o.taggingEndpoint } : {}),
           },
-          ...(o.expectedBucket ? { readiness: { expectedBucket: o.expectedBucket } } : {}),
+          readiness: {
+            ...(o.expectedBucket ? { expectedBucket: o.expectedBucket } : {}),
+            ...(o.requireAllTargetsReady ? { requireAllTargetsReady: true } : {}),
+          },
           ...(o.extensionVersionCheck ? {} : { checkExtensionVersion: false }),
           auth: {
             ...(o.accessKeyId ? { accessKeyIds: o.accessKeyId } : {}),

@@ -4,6 +4,7 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { FunctionSpec } from "../contract.ts";
 import { logGroupName } from "../logs.ts";
+import { controlState, type LambdaApiContext } from "./context.ts";
 
 interface CodeInfo {
   size: number;
@@ -44,6 +45,11 @@ export function lambdaTimestamp(date: Date): string {
   return date.toISOString().replace("Z", "+0000");
 }
 
+/** The ARN of the `index`th layer of `spec`: the one it was attached by, else version 1 named after the file. */
+export function layerArnAt(spec: FunctionSpec, index: number): string {
+  return spec.layerArns?.[index] ?? layerArn(spec, spec.layers[index] ?? "");
+}
+
 export function layerArn(spec: FunctionSpec, layerPath: string): string {
   const name =
     basename(layerPath)
@@ -53,7 +59,18 @@ export function layerArn(spec: FunctionSpec, layerPath: string): string {
   return `arn:aws:lambda:${spec.region}:${spec.accountId}:layer:${name}:1`;
 }
 
-export function functionConfiguration(spec: FunctionSpec, lastModified: Date): Record<string, unknown> {
+/** The configuration of the function named `name` as GetFunctionConfiguration reports it now. */
+export function configurationOf(ctx: LambdaApiContext, name: string): Record<string, unknown> {
+  const spec = ctx.pools.get(name)!.spec;
+  const update = controlState(ctx).updates.get(name);
+  return functionConfiguration(spec, update?.lastModified ?? ctx.startedAt, update?.revisionId);
+}
+
+export function functionConfiguration(
+  spec: FunctionSpec,
+  lastModified: Date,
+  revisionId?: string,
+): Record<string, unknown> {
   const code = codeInfo(spec.codeDir);
   return {
     FunctionName: spec.name,
@@ -70,8 +87,8 @@ export function functionConfiguration(spec: FunctionSpec, lastModified: Date): R
     Version: "$LATEST",
     Environment: { Variables: spec.environment },
     TracingConfig: { Mode: "PassThrough" },
-    RevisionId: code.sha256.slice(0, 36),
-    Layers: spec.layers.map((path) => ({ Arn: layerArn(spec, path), CodeSize: codeInfo(path).size })),
+    RevisionId: revisionId ?? code.sha256.slice(0, 36),
+    Layers: spec.layers.map((path, i) => ({ Arn: layerArnAt(spec, i), CodeSize: codeInfo(path).size })),
     State: "Active",
     LastUpdateStatus: "Successful",
     PackageType: "Zip",

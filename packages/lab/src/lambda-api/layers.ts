@@ -1,34 +1,52 @@
 /**
- * The lab's layer versions: every layer a function lists (a directory or a .zip) is published as version 1 of a
- * layer named after its file, the ARN FunctionConfiguration.Layers reports. Content is served back as a zip so
- * that callers (the engine's readiness check reads faultline/VERSION) see what Lambda's presigned URL gives.
+ * The lab's layer versions: every layer a function's config lists (a directory or a .zip) is version 1 of a
+ * layer named after its file, the ARN FunctionConfiguration.Layers reports; PublishLayerVersion adds versions
+ * (2, 3… after a config layer of the same name). Content is served back as a zip so that callers (the engine's
+ * readiness check reads faultline/VERSION) see what Lambda's presigned URL gives.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type Zippable, zipSync } from "fflate";
-import { codeInfo, layerArn } from "./configuration.ts";
-import type { LambdaApiContext } from "./context.ts";
+import { codeInfo, layerArnAt } from "./configuration.ts";
+import { controlState, type LambdaApiContext, type PublishedLayer } from "./context.ts";
 
-export interface LabLayer {
-  /** arn:aws:lambda:<region>:<account>:layer:<name>:1 */
-  versionArn: string;
-  name: string;
-  version: number;
-  path: string;
+export interface LabLayer extends Omit<PublishedLayer, "createdAt"> {
+  /** Absent for a layer from the lab's config: it was "published" when the lab started. */
+  createdAt?: Date;
 }
 
-/** Every layer some function uses, by version ARN. The first path wins when two share a name. */
+/**
+ * Every layer version the lab knows, by version ARN: those some function's config uses (the first path wins when
+ * two share a name) and the published ones, less the deleted ones.
+ */
 export function labLayers(ctx: LambdaApiContext): Map<string, LabLayer> {
+  const state = controlState(ctx);
   const layers = new Map<string, LabLayer>();
   for (const pool of ctx.pools.values()) {
-    for (const path of pool.spec.layers) {
-      const versionArn = layerArn(pool.spec, path);
-      if (layers.has(versionArn)) continue;
+    pool.spec.layers.forEach((path, i) => {
+      const versionArn = layerArnAt(pool.spec, i);
+      if (layers.has(versionArn) || state.deleted.has(versionArn)) return;
       const parts = versionArn.split(":");
       layers.set(versionArn, { versionArn, name: parts[6]!, version: Number(parts[7]), path });
+    });
+  }
+  for (const versions of state.published.values()) {
+    for (const layer of versions) {
+      if (!state.deleted.has(layer.versionArn)) layers.set(layer.versionArn, layer);
     }
   }
   return layers;
+}
+
+/** The highest version number `name` has had, deleted ones included (Lambda never reuses a number). */
+export function latestVersion(ctx: LambdaApiContext, name: string): number {
+  const state = controlState(ctx);
+  let latest = 0;
+  for (const arn of [...labLayers(ctx).keys(), ...state.deleted]) {
+    const parts = arn.split(":");
+    if (parts[6] === name) latest = Math.max(latest, Number(parts[7]));
+  }
+  return latest;
 }
 
 export function layerVersionBody(
@@ -41,11 +59,12 @@ export function layerVersionBody(
     Content: { Location: contentUrl, CodeSha256: info.sha256, CodeSize: info.size },
     LayerArn: layer.versionArn.replace(/:\d+$/, ""),
     LayerVersionArn: layer.versionArn,
-    Description: `lab layer from ${layer.path}`,
-    CreatedDate: createdAt.toISOString().replace("Z", "+0000"),
+    Description: layer.description ?? (layer.createdAt ? "" : `lab layer from ${layer.path}`),
+    CreatedDate: (layer.createdAt ?? createdAt).toISOString().replace("Z", "+0000"),
     Version: layer.version,
-    CompatibleRuntimes: [],
-    CompatibleArchitectures: [],
+    CompatibleRuntimes: layer.compatibleRuntimes ?? [],
+    CompatibleArchitectures: layer.compatibleArchitectures ?? [],
+    ...(layer.licenseInfo ? { LicenseInfo: layer.licenseInfo } : {}),
   };
 }
 

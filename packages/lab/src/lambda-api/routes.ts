@@ -9,12 +9,14 @@ import { getLayerContent } from "./handlers/get-layer-content.ts";
 import { getLayerVersion, getLayerVersionByArn } from "./handlers/get-layer-version.ts";
 import { invoke } from "./handlers/invoke.ts";
 import { invokeWithResponseStream } from "./handlers/invoke-with-response-stream.ts";
+import { deleteLayerVersion, listLayerVersions, publishLayerVersion } from "./handlers/layer-versions.ts";
 import { listFunctions } from "./handlers/list-functions.ts";
 import { listTags } from "./handlers/list-tags.ts";
 import { tagging } from "./handlers/tagging.ts";
+import { updateFunctionConfiguration } from "./handlers/update-function-configuration.ts";
 
 export interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   /** `:param` matches one path segment (URL-decoded); a trailing slash is optional. */
   path: string;
   operation: string;
@@ -35,6 +37,12 @@ export const routes: Route[] = [
     path: "/2015-03-31/functions/:name/configuration",
     operation: "GetFunctionConfiguration",
     handler: getFunctionConfiguration,
+  },
+  {
+    method: "PUT",
+    path: "/2015-03-31/functions/:name/configuration",
+    operation: "UpdateFunctionConfiguration",
+    handler: updateFunctionConfiguration,
   },
   { method: "GET", path: "/2015-03-31/functions/:name", operation: "GetFunction", handler: getFunction },
   {
@@ -61,6 +69,24 @@ export const routes: Route[] = [
     path: "/2018-10-31/layers/:layer/versions/:version",
     operation: "GetLayerVersion",
     handler: getLayerVersion,
+  },
+  {
+    method: "POST",
+    path: "/2018-10-31/layers/:layer/versions",
+    operation: "PublishLayerVersion",
+    handler: publishLayerVersion,
+  },
+  {
+    method: "GET",
+    path: "/2018-10-31/layers/:layer/versions",
+    operation: "ListLayerVersions",
+    handler: listLayerVersions,
+  },
+  {
+    method: "DELETE",
+    path: "/2018-10-31/layers/:layer/versions/:version",
+    operation: "DeleteLayerVersion",
+    handler: deleteLayerVersion,
   },
   // Not Lambda's: the download behind a layer version's Content.Location.
   {

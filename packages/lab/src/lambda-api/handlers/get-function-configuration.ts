@@ -1,5 +1,5 @@
 /** GetFunctionConfiguration: GET /2015-03-31/functions/{FunctionName}/configuration?Qualifier. */
-import { functionConfiguration } from "../configuration.ts";
+import { configurationOf } from "../configuration.ts";
 import type { Handler } from "../context.ts";
 import { labIdentity } from "../context.ts";
 import { sendJson } from "../http.ts";
@@ -7,5 +7,5 @@ import { resolveFunctionName } from "../names.ts";
 
 export const getFunctionConfiguration: Handler = (_req, res, params, url, ctx) => {
   const target = resolveFunctionName(params.name ?? "", url.searchParams.get("Qualifier"), labIdentity(ctx));
-  sendJson(res, 200, functionConfiguration(ctx.pools.get(target.name)!.spec, ctx.startedAt));
+  sendJson(res, 200, configurationOf(ctx, target.name));
 };

@@ -1,6 +1,6 @@
 /** ListFunctions: GET /2015-03-31/functions/?Marker&MaxItems — sorted by name, Marker is an opaque offset. */
 import { InvalidParameterValueError } from "../../errors.ts";
-import { functionConfiguration } from "../configuration.ts";
+import { configurationOf } from "../configuration.ts";
 import type { Handler } from "../context.ts";
 import { sendJson } from "../http.ts";
 
@@ -17,7 +17,7 @@ export const listFunctions: Handler = (_req, res, _params, url, ctx) => {
   const names = [...ctx.pools.keys()].sort();
   const page = names.slice(start, start + Math.min(maxItems, MAX_ITEMS));
   const body: Record<string, unknown> = {
-    Functions: page.map((name) => functionConfiguration(ctx.pools.get(name)!.spec, ctx.startedAt)),
+    Functions: page.map((name) => configurationOf(ctx, name)),
   };
   const next = start + page.length;
   if (next < names.length) body.NextMarker = Buffer.from(`offset:${next}`).toString("base64");
