@@ -750,6 +750,7 @@ export class Engine {
   }
 
   private timer(run: Run, ms: number, step: () => Promise<void>): void {
+    if (run.halting) return;
     const cancel = this.clock.setTimer(ms, () => {
       run.timers.delete(cancel);
       this.enqueue(run, step);

@@ -193,4 +193,33 @@ describe("stop removes the faults whatever S3 does", () => {
       }
     },
   );
+
+  test(
+    "an experiment stopped just before a crash ends stopped after the restart, its faults removed",
+    BOUND,
+    async () => {
+      const dataDir = join(dir, "crashed");
+      const first = await engine({ dataDir, callTimeoutMs: 60_000, shutdownTimeoutMs: 100 });
+      const t = await first.e.createExperimentTemplate(seedTemplate());
+      const x = await first.e.startExperiment({ experimentTemplateId: t.id });
+      await first.e.idle(x.id);
+      // The crash comes while the stop's deletes are in flight: S3 swallows them.
+      proxy.rule = (r) => (isDelete(r) ? "hang" : "pass");
+      const deleting = proxy.nextStall(isDelete);
+      first.e.stopExperiment(x.id);
+      await deleting;
+      proxy.rule = () => "pass";
+      // The first engine is abandoned here, as if killed; the next one opens its data directory.
+      const second = await Engine.open({ dataDir, lambda: moto.lambda(), s3: moto.s3(), log: () => {} });
+      try {
+        const done = await second.settled(x.id);
+        assert.deepEqual(done.state, { status: "stopped", reason: "Experiment stopped by user." });
+        assert.equal(done.actions.lat!.state.status, "stopped");
+        assert.deepEqual(await moto.keys(BUCKET), []);
+      } finally {
+        await second.close();
+        await first.e.close(); // only to end its hung delete
+      }
+    },
+  );
 });
