@@ -6,10 +6,14 @@ import type { CliIO } from "./command.ts";
  */
 export const STOP_GRACE_MS = 10_000;
 
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 export interface StopOnSignalOptions {
   graceMs?: number;
   /** How the process ends when stopping overruns the grace period or a second signal comes. */
   exit?: (code: number) => void;
+  /** Where the signals come from (tests emit them on their own emitter). */
+  signals?: Pick<NodeJS.EventEmitter, "on">;
 }
 
 /**
@@ -19,17 +23,23 @@ export interface StopOnSignalOptions {
 export function untilStopSignal(
   stop: () => Promise<void>,
   io: CliIO,
-  { graceMs = STOP_GRACE_MS, exit = (code) => process.exit(code) }: StopOnSignalOptions = {},
+  {
+    graceMs = STOP_GRACE_MS,
+    exit = (code) => process.exit(code),
+    signals = process,
+  }: StopOnSignalOptions = {},
 ): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
+    let overrun: NodeJS.Timeout | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
+        clearTimeout(overrun);
         io.stderr(`${signal} again: exiting now\n`);
         return exit(1);
       }
       stopping = true;
-      const overrun = setTimeout(() => {
+      overrun = setTimeout(() => {
         io.stderr(`stopping took longer than ${graceMs} ms: exiting now\n`);
         exit(1);
       }, graceMs);
@@ -40,6 +50,6 @@ export function untilStopSignal(
           resolve();
         });
     };
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+    for (const signal of SIGNALS) signals.on(signal, onSignal);
   });
 }

@@ -3,7 +3,7 @@
 // does (full: a real ENOSPC on a small tmpfs).
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
+import { EventEmitter, once } from "node:events";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +22,7 @@ import { serveFaultline } from "@faultline/api";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { isPut, type StalledRequest, StallingS3 } from "../../engine/test/stalling-s3.ts";
-import { STOP_GRACE_MS } from "../src/shutdown.ts";
+import { STOP_GRACE_MS, untilStopSignal } from "../src/shutdown.ts";
 import { runCli } from "./run-cli.ts";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -52,6 +52,8 @@ after(async () => {
 });
 
 const onG2Put = (r: StalledRequest) => isPut(r) && r.path.includes("/g2/");
+/** The fault objects of one experiment in S3 (earlier tests' leftovers do not count). */
+const faultKeys = async (id: string) => (await moto.keys("faults")).filter((k) => k.includes(`/${id}/`));
 
 function fis(endpoint: string): FisClient {
   return new FisClient({ region: "us-east-1", endpoint, credentials });
@@ -131,13 +133,13 @@ describe("stop removes the faults whatever S3 does", () => {
       ]);
       try {
         const stalled = proxy.nextStall(onG2Put);
-        await startSeed(url);
+        const id = await startSeed(url);
         await stalled;
-        assert.equal((await moto.keys("faults")).length, 2);
+        assert.equal((await faultKeys(id)).length, 2);
         const { ms, code } = await terminate(child, SIGTERM_BOUND_MS);
         assert.ok(ms !== undefined, `faultline serve was still running ${SIGTERM_BOUND_MS} ms after SIGTERM`);
         assert.equal(code, 0);
-        assert.deepEqual(await moto.keys("faults"), []);
+        assert.deepEqual(await faultKeys(id), []);
       } finally {
         proxy.rule = () => "pass";
         if (child.exitCode === null) child.kill("SIGKILL");
@@ -162,7 +164,7 @@ describe("stop removes the faults whatever S3 does", () => {
       assert.match(stop.stdout, new RegExp(`${id}\\s+stopping`));
       const done = await f.engine.settled(id);
       assert.equal(done.state.status, "stopped");
-      assert.deepEqual(await moto.keys("faults"), []);
+      assert.deepEqual(await faultKeys(id), []);
       assert.equal((await runCli(f.url, "experiments", "stop", "--all")).stdout, "no active experiments\n");
     } finally {
       proxy.rule = () => "pass";
@@ -216,14 +218,14 @@ describe("stop removes the faults whatever the data directory's disk does", () =
       try {
         const id = await startSeed(url);
         await waitForStatus(url, id, "running");
-        assert.equal((await moto.keys("faults")).length, 2);
+        assert.equal((await faultKeys(id)).length, 2);
         // The engine's mount is visible through its /proc root only.
         assert.equal(fillDisk(`/proc/${child.pid}/root${dataDir}/filler`), "ENOSPC");
         const stop = await runCli(url, "experiments", "stop", id);
         assert.equal(stop.code, 0, stop.stderr);
         assert.match(stop.stdout, new RegExp(`${id}\\s+stopping`));
         await waitForStatus(url, id, "stopped");
-        assert.deepEqual(await moto.keys("faults"), []);
+        assert.deepEqual(await faultKeys(id), []);
         const again = await runCli(url, "experiments", "stop", id);
         assert.equal(again.code, 0, again.stderr);
         assert.match(again.stdout, new RegExp(`${id}\\s+stopped`));
@@ -235,4 +237,27 @@ describe("stop removes the faults whatever the data directory's disk does", () =
       }
     },
   );
+});
+
+describe("the signal handling of serve and up", () => {
+  test("a stop that overruns its grace period, or a second signal, exits at once with code 1 and says so", async () => {
+    for (const second of [false, true]) {
+      const signals = new EventEmitter();
+      let err = "";
+      const exited = new Promise<number>((resolve) => {
+        void untilStopSignal(
+          () => new Promise(() => {}), // a stop that never finishes
+          { stdout: () => {}, stderr: (t) => (err += t) },
+          { graceMs: second ? 60_000 : 20, exit: resolve, signals },
+        );
+      });
+      signals.emit("SIGTERM", "SIGTERM");
+      if (second) signals.emit("SIGINT", "SIGINT");
+      assert.equal(await exited, 1);
+      assert.match(
+        err,
+        second ? /SIGINT again: exiting now/ : /stopping took longer than 20 ms: exiting now/,
+      );
+    }
+  });
 });

@@ -28,30 +28,32 @@ export function boundedClient<C extends SendingClient>(
     command: { constructor: { name: string } },
     options?: { abortSignal?: AbortSignal },
   ) => {
-    const deadline = new AbortController();
-    const operation = command.constructor.name.replace(/Command$/, "");
-    const timer = setTimeout(() => deadline.abort(new AwsCallTimeoutError(operation, timeoutMs)), timeoutMs);
-    const given = options?.abortSignal ? [options.abortSignal as AbortSignal] : [];
-    const signal = AbortSignal.any([deadline.signal, ...signals, ...given]);
+    const sources = options?.abortSignal ? [...signals, options.abortSignal as AbortSignal] : signals;
     // Cancelled already (a stop came first): nothing is sent.
-    if (signal.aborted) {
-      clearTimeout(timer);
-      throw signal.reason;
-    }
+    const cancelled = sources.find((s) => s.aborted);
+    if (cancelled) throw cancelled.reason;
+    // One controller per call, fed by the deadline and the sources; listeners are removed after the call, so
+    // long-lived signals (the engine's, a run's) collect nothing.
+    const call = new AbortController();
+    const operation = command.constructor.name.replace(/Command$/, "");
+    const timer = setTimeout(() => call.abort(new AwsCallTimeoutError(operation, timeoutMs)), timeoutMs);
+    const relays = sources.map((source) => {
+      const relay = () => call.abort(source.reason);
+      source.addEventListener("abort", relay, { once: true });
+      return () => source.removeEventListener("abort", relay);
+    });
     // Raced as well, so the bound holds even for a client whose handler ignores abort signals.
-    let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
+      call.signal.addEventListener("abort", () => reject(call.signal.reason), { once: true });
     });
     try {
-      return await Promise.race([client.send(command, { ...options, abortSignal: signal }), aborted]);
+      return await Promise.race([client.send(command, { ...options, abortSignal: call.signal }), aborted]);
     } catch (error) {
-      if (signal.aborted && signal.reason instanceof Error) throw signal.reason;
+      if (call.signal.aborted && call.signal.reason instanceof Error) throw call.signal.reason;
       throw error;
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      for (const remove of relays) remove();
     }
   };
   return new Proxy(client, {

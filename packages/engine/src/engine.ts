@@ -1097,6 +1097,7 @@ export class Engine {
         return this.requestHalt(run, "stopped", REASONS.stopCondition);
       }
     } catch (error) {
+      if (run.halting) return; // the read was cancelled by the halt
       const message = (error as Error).message;
       this.say(`experiment ${run.exp.id}: cannot read stop condition alarms: ${message}`);
       // A safety lever that cannot be read is treated as pulled, after a few tries.
