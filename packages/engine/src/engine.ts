@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
@@ -135,7 +136,7 @@ function newRun(exp: Experiment, template: ExperimentTemplate): Run {
     functions: new Map(),
     timers: new Set(),
     queue: Promise.resolve(),
-    abort: new AbortController(),
+    abort: manyListenersController(),
     writes: new Set(),
     logLines: [],
   };
@@ -185,7 +186,7 @@ export class Engine {
   private readonly reportBuilds = new Map<string, Promise<ExperimentReport>>();
   private readonly say: (message: string) => void;
   /** Aborted when close() runs out of time: every AWS call and delete retry of the engine ends. */
-  private readonly shutdown = new AbortController();
+  private readonly shutdown = manyListenersController();
   private readonly callTimeoutMs: number;
   private readonly shutdownTimeoutMs: number;
   /** The caller's clients, every call bounded (see aws-calls.ts). */
@@ -1323,6 +1324,13 @@ export class Engine {
 }
 
 const noop = () => {};
+
+/** An AbortController whose signal every concurrent AWS call listens to (`concurrency` of them, and more). */
+function manyListenersController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 const objectId = (r: { bucket: string; key: string }) => `${r.bucket}/${r.key}`;
 /** Bucket names have no "/", so the first one separates bucket and key. */
 function splitObjectId(id: string): [string, string] {
