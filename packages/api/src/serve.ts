@@ -48,6 +48,10 @@ export async function serveFaultline(options: ServeOptions): Promise<Faultline> 
   const common = {
     region,
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    // Each attempt bounded (connect 3 s, then 5 s without a byte), 3 attempts; the engine also bounds every
+    // whole call (callTimeoutMs) and cancels a stopping experiment's calls, so nothing waits on a silent AWS.
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 3000, socketTimeout: 5000 },
   };
   const e = options.endpoints ?? {};
   const lambda = new LambdaClient({ ...common, ...(e.lambda ? { endpoint: e.lambda } : {}) });

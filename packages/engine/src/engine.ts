@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
@@ -12,10 +13,12 @@ import {
   serializeFaultConfig,
 } from "@faultline/protocol";
 import { CloudWatchMetricSource, generateExperimentReport } from "@faultline/report";
+import { boundedClient, DEFAULT_CALL_TIMEOUT_MS } from "./aws-calls.ts";
 import { ACTIONS, TARGET_RESOURCE_TYPES } from "./catalog.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { parseDurationMs } from "./duration.ts";
 import {
+  CallCancelledError,
   ConflictException,
   ResourceNotFoundException,
   ServiceQuotaExceededException,
@@ -37,7 +40,7 @@ import {
 } from "./model.ts";
 import { paginate } from "./paging.ts";
 import { QUOTAS } from "./quotas.ts";
-import { type FaultObjectRecord, Store } from "./store.ts";
+import { type FaultObjectRecord, type HaltRequest, Store } from "./store.ts";
 import {
   DEFAULT_READINESS,
   describeProblems,
@@ -92,19 +95,53 @@ export interface EngineOptions {
   reportPdf?: "auto" | boolean;
   /** Operational messages (cleanup failures and the like). Default: console.error. */
   log?: (message: string) => void;
+  /**
+   * Deadline of every AWS call the engine makes, the SDK's own retries included. Default 10000 ms. A stop does not
+   * wait for it: it cancels its experiment's calls at once.
+   */
+  callTimeoutMs?: number;
+  /**
+   * How long close() keeps removing fault objects before it gives up; what is left stays recorded and the next
+   * engine on the data directory removes it. Default 8000 ms.
+   */
+  shutdownTimeoutMs?: number;
 }
+
+/** Backoff between rounds of deletes that S3 refused: 1 s, doubling, at most 30 s (on the engine's clock). */
+const DELETE_RETRY = { firstMs: 1000, maxMs: 30_000 };
+/** Per-object delete failures logged in one round; the round's summary line counts the rest. */
+const DELETE_ERRORS_LOGGED = 3;
 
 interface Run {
   exp: Experiment;
   template: ExperimentTemplate;
   functions: Map<string, ResolvedFunction[]>;
   timers: Set<() => void>;
-  /** Every mutation of a run goes through this queue, so a stop never races a write. */
+  /** The run's steps, one after another. A halt does not queue behind them: it cancels them. */
   queue: Promise<void>;
+  /** Aborted when the run halts: every AWS call of its steps carries it, so nothing in flight outlives a stop. */
+  abort: AbortController;
+  /** Fault-object uploads in flight; a halt lets them settle (they are cancelled) before it deletes. */
+  writes: Set<Promise<unknown>>;
   alarmReadFailures?: number;
   /** This experiment's log lines, for delivery to logConfiguration.s3Configuration at the end. */
   logLines: string[];
-  halting?: { status: "stopped" | "failed"; reason: string };
+  halting?: HaltRequest;
+  /** The halt in progress (or done); cleared if it failed, so the next stop starts it anew. */
+  halted?: Promise<void>;
+}
+
+function newRun(exp: Experiment, template: ExperimentTemplate): Run {
+  return {
+    exp,
+    template,
+    functions: new Map(),
+    timers: new Set(),
+    queue: Promise.resolve(),
+    abort: manyListenersController(),
+    writes: new Set(),
+    logLines: [],
+  };
 }
 
 const REASONS = {
@@ -150,6 +187,24 @@ export class Engine {
   private readonly reportTimers = new Map<string, () => void>();
   private readonly reportBuilds = new Map<string, Promise<ExperimentReport>>();
   private readonly say: (message: string) => void;
+  /** Aborted when close() runs out of time: every AWS call and delete retry of the engine ends. */
+  private readonly shutdown = manyListenersController();
+  private readonly callTimeoutMs: number;
+  private readonly shutdownTimeoutMs: number;
+  /** The caller's clients, every call bounded (see aws-calls.ts). */
+  private readonly lambda: LambdaClient;
+  private readonly s3: S3Client;
+  private readonly tagging: ResourceGroupsTaggingAPIClient | undefined;
+  private cloudwatchClient: CloudWatchClient | undefined;
+  /** Delete retry loops waiting for their next round; woken early by a repeated stop or a shutdown. */
+  private readonly retryWaiters = new Set<() => void>();
+  /** The sweep of fault objects left by experiments that already ended (a failed round at open). */
+  private sweeping: Promise<boolean> | undefined;
+  /** Experiments whose latest state could not be written (full disk): served from memory, written later. */
+  private readonly unsaved = new Map<string, Experiment>();
+  /** Fault objects deleted from S3 whose record could not be removed yet (full disk), as `bucket/key`. */
+  private readonly deletedUnrecorded = new Set<string>();
+  private closing: Promise<void> | undefined;
   private closed = false;
 
   private constructor(private readonly options: EngineOptions) {
@@ -162,8 +217,14 @@ export class Engine {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.readiness = { ...DEFAULT_READINESS, ...options.readiness };
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 8000;
+    this.lambda = this.bounded(options.lambda);
+    this.s3 = this.bounded(options.s3);
+    this.tagging = options.tagging ? this.bounded(options.tagging) : undefined;
+    this.shutdown.signal.addEventListener("abort", () => this.retryNow());
     this.versions =
-      options.checkExtensionVersion === false ? undefined : new ExtensionVersionProbe(options.lambda);
+      options.checkExtensionVersion === false ? undefined : new ExtensionVersionProbe(this.lambda);
     this.concurrency = options.concurrency ?? 16;
     this.pollMs = options.stopConditionPollMs ?? 5000;
     this.alarmFailureLimit = options.stopConditionFailureLimit ?? 3;
@@ -289,29 +350,22 @@ export class Engine {
       targetAccountConfigurationsCount: 0,
     };
     this.store.putExperiment(exp, req.clientToken);
-    const run: Run = {
-      exp,
-      template,
-      functions: new Map(),
-      timers: new Set(),
-      queue: Promise.resolve(),
-      logLines: [],
-    };
+    const run = newRun(exp, template);
     this.runs.set(id, run);
     this.enqueue(run, () => this.initiate(run));
     return structuredClone(exp);
   }
 
   getExperiment(id: string): Experiment {
-    const run = this.runs.get(id);
-    if (run) return structuredClone(run.exp);
+    const live = this.runs.get(id)?.exp ?? this.unsaved.get(id);
+    if (live) return structuredClone(live);
     const e = this.store.getExperiment(id);
     if (!e) throw new ResourceNotFoundException(`Experiment ${id} not found.`);
     return e;
   }
 
   listExperiments(page: { maxResults?: number; nextToken?: string; experimentTemplateId?: string } = {}) {
-    const all = this.store.listExperiments(page.experimentTemplateId);
+    const all = this.store.listExperiments(page.experimentTemplateId).map((e) => this.unsaved.get(e.id) ?? e);
     const { items, nextToken } = paginate(all, page);
     return {
       experiments: items.map((e) => ({
@@ -336,20 +390,35 @@ export class Engine {
     return { resolvedTargets: items, ...(nextToken ? { nextToken } : {}) };
   }
 
-  /** StopExperiment: returns at once in `stopping`; faults are removed before the state turns `stopped`. */
+  /**
+   * StopExperiment: returns at once in `stopping`, without waiting for anything the experiment was doing (its
+   * AWS calls are cancelled); it turns `stopped` once every fault object is deleted. Idempotent: asked again,
+   * it retries the deletes now instead of at the next backoff step.
+   */
   stopExperiment(id: string, reason: string = REASONS.userStopped): Experiment {
+    this.saveUnsaved();
     const run = this.runs.get(id);
-    if (!run) return this.getExperiment(id);
+    if (!run) {
+      const ended = this.getExperiment(id);
+      if (this.recorded(id).length > 0) void this.sweep();
+      this.retryNow();
+      return ended;
+    }
     this.requestHalt(run, "stopped", reason);
+    this.retryNow();
     return structuredClone(run.exp);
   }
 
-  /** The kill switch: stops every running experiment and removes every fault object the engine wrote. */
+  /**
+   * The kill switch: stops every experiment and resolves once every fault object the engine wrote is deleted
+   * (retrying with backoff while S3 refuses; during close(), until the shutdown budget runs out).
+   */
   async stopAll(reason = "Experiment stopped by the faultline kill switch."): Promise<{ stopped: string[] }> {
     const runs = [...this.runs.values()];
     for (const run of runs) this.requestHalt(run, "stopped", reason);
-    await Promise.all(runs.map((r) => r.queue));
-    await this.removeRecorded(this.store.faultObjects());
+    this.retryNow();
+    await Promise.all(runs.map((r) => r.halted));
+    await this.sweep();
     return { stopped: runs.map((r) => r.exp.id) };
   }
 
@@ -362,6 +431,7 @@ export class Engine {
         seen = run.queue;
         await seen;
       }
+      await run.halted;
     }
   }
 
@@ -500,7 +570,7 @@ export class Engine {
     const job = { experimentId: id, status: "running", dueMs: this.clock.now() };
     this.store.putReportJob(job);
     this.setReport(id, { state: { status: "running", reason: REASONS.reportRunning }, s3Reports: [] });
-    const s3 = this.options.s3;
+    const s3 = this.s3;
     const result = await generateExperimentReport({
       // An experiment that failed before running has no startTime; its window then starts at its creation.
       experiment: { ...exp, startTime: exp.startTime ?? exp.creationTime },
@@ -540,17 +610,55 @@ export class Engine {
   }
 
   private cloudwatch(): CloudWatchClient {
-    return this.options.cloudwatch ?? new CloudWatchClient({ region: this.account.region });
+    this.cloudwatchClient ??= this.bounded(
+      this.options.cloudwatch ?? new CloudWatchClient({ region: this.account.region }),
+    );
+    return this.cloudwatchClient;
   }
 
-  /** Graceful shutdown: stops every experiment (removing its faults), then closes the database. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.stopAll("Experiment stopped: the faultline engine shut down.");
-    // Pending reports stay pending in the store; the next engine on this data directory builds them.
-    for (const cancel of this.reportTimers.values()) cancel();
-    this.reportTimers.clear();
-    await Promise.allSettled([...this.reportBuilds.values()]);
+  /** A view of an SDK client whose calls end within the call timeout, at shutdown, or when `signals` abort. */
+  private bounded<C extends { send(command: never, options?: never): Promise<unknown> }>(
+    client: C,
+    ...signals: AbortSignal[]
+  ): C {
+    return boundedClient(client, this.callTimeoutMs, this.shutdown.signal, ...signals);
+  }
+
+  /**
+   * Graceful shutdown, bounded by shutdownTimeoutMs: stops every experiment and removes its faults; what S3 has
+   * not confirmed by then stays recorded (the experiment `stopping`) and the next engine on this data directory
+   * finishes it. Then closes the database.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    const outOfTime = () => this.shutdown.abort(new CallCancelledError("the engine is shutting down"));
+    const budget = setTimeout(outOfTime, this.shutdownTimeoutMs);
+    const ended = new Promise<void>((resolve) =>
+      this.shutdown.signal.addEventListener("abort", () => resolve()),
+    );
+    try {
+      await this.stopAll("Experiment stopped: the faultline engine shut down.");
+      // Pending reports stay pending in the store; the next engine on this data directory builds them.
+      for (const cancel of this.reportTimers.values()) cancel();
+      this.reportTimers.clear();
+      await Promise.race([Promise.allSettled([...this.reportBuilds.values()]), ended]);
+    } finally {
+      clearTimeout(budget);
+      outOfTime();
+    }
+    // The halts cut short by the budget return at once now; let them, before the database goes.
+    await Promise.allSettled([...[...this.runs.values()].map((r) => r.halted), this.sweeping]);
+    this.saveUnsaved();
+    const left = this.recorded();
+    if (left.length > 0) {
+      this.say(
+        `${left.length} fault objects are still recorded (S3 did not confirm their deletion in time); the next engine on this data directory deletes them, and each stops applying at its endTime regardless`,
+      );
+    }
     this.closed = true;
     this.store.close();
   }
@@ -638,12 +746,14 @@ export class Engine {
 
   private enqueue(run: Run, step: () => Promise<void>): void {
     run.queue = run.queue.then(step).catch((error: unknown) => {
+      if (run.halting) return; // a step cancelled by the halt
       this.say(`experiment ${run.exp.id}: ${(error as Error).stack ?? error}`);
-      return this.halt(run, "failed", `Internal error: ${(error as Error).message}`);
+      this.requestHalt(run, "failed", `Internal error: ${(error as Error).message}`);
     });
   }
 
   private timer(run: Run, ms: number, step: () => Promise<void>): void {
+    if (run.halting) return;
     const cancel = this.clock.setTimer(ms, () => {
       run.timers.delete(cancel);
       this.enqueue(run, step);
@@ -651,19 +761,86 @@ export class Engine {
     run.timers.add(cancel);
   }
 
-  private requestHalt(run: Run, status: "stopped" | "failed", reason: string): void {
-    if (run.halting || TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
-    run.halting = { status, reason };
-    if (status === "stopped") this.setExperimentState(run, "stopping", REASONS.stopping);
-    this.enqueue(run, () => this.halt(run, status, reason));
+  /**
+   * Halts the run (the first request says how it ends): cancels its in-flight AWS calls and starts the cleanup
+   * at once, outside the run's queue. Asked again while a halt that failed is not running, starts it anew.
+   */
+  private requestHalt(run: Run, status: HaltRequest["status"], reason: string): void {
+    if (TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
+    if (!run.halting) {
+      const request = { status, reason };
+      run.halting = request;
+      run.abort.abort(new CallCancelledError(`experiment ${run.exp.id} is halting: ${reason}`));
+      // Kept so that a restart in the middle of the cleanup ends the experiment the same way.
+      this.bestEffort(`record how experiment ${run.exp.id} ends`, () =>
+        this.store.recordHaltRequest(run.exp.id, request),
+      );
+      if (status === "stopped" && run.exp.state.status !== "stopping") {
+        this.setExperimentState(run, "stopping", REASONS.stopping);
+      }
+    }
+    run.halted ??= this.halt(run).catch((error: unknown) => {
+      this.say(
+        `experiment ${run.exp.id}: the cleanup failed (${(error as Error).stack ?? error}); the next StopExperiment starts it again`,
+      );
+      run.halted = undefined;
+    });
+  }
+
+  /** A write on the way to removing faults: a failure (a full disk) is logged and never stops the cleanup. */
+  private bestEffort(what: string, write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.say(`cannot ${what}: ${(error as Error).message}; carrying on`);
+    }
+  }
+
+  /**
+   * Writes the run's experiment before the engine acts on the change. While the run halts, a failed write (a full
+   * disk) is logged and the experiment is served from memory, so the cleanup goes on; otherwise the change is
+   * undone and the error ends the run (fail safe).
+   */
+  private save(run: Run, undo: () => void): void {
+    try {
+      this.store.putExperiment(run.exp);
+      this.unsaved.delete(run.exp.id);
+    } catch (error) {
+      if (!run.halting) {
+        undo();
+        throw error;
+      }
+      this.unsaved.set(run.exp.id, run.exp);
+      this.say(
+        `experiment ${run.exp.id}: cannot record its state (${(error as Error).message}); kept in memory, the cleanup goes on`,
+      );
+    }
+  }
+
+  /** Writes what a full disk kept in memory (states, forgotten fault objects), as far as it now can. */
+  private saveUnsaved(): void {
+    for (const [id, exp] of this.unsaved) {
+      try {
+        this.store.putExperiment(exp);
+        this.unsaved.delete(id);
+      } catch {}
+    }
+    for (const id of this.deletedUnrecorded) {
+      const [bucket, key] = splitObjectId(id);
+      try {
+        this.store.forgetFaultObject(bucket, key);
+        this.deletedUnrecorded.delete(id);
+      } catch {}
+    }
   }
 
   private setExperimentState(run: Run, status: ExperimentStatus, reason: string): void {
     const old = run.exp.state;
+    const { startTime, endTime } = run.exp;
     run.exp.state = { status, reason };
     if (status === "running" && !run.exp.startTime) run.exp.startTime = new Date(this.clock.now());
     if (TERMINAL_EXPERIMENT.has(status)) run.exp.endTime = new Date(this.clock.now());
-    this.store.putExperiment(run.exp);
+    this.save(run, () => Object.assign(run.exp, { state: old, startTime, endTime }));
     this.events.emit("experiment", {
       version: "0",
       id: `${run.exp.id}-${status}`,
@@ -684,17 +861,21 @@ export class Engine {
 
   private setActionState(run: Run, name: string, status: ActionStatus, reason: string): void {
     const action = run.exp.actions[name]!;
+    const { state, startTime, endTime } = action;
     action.state = { status, reason };
     if ((status === "running" || status === "initiating") && !action.startTime) {
       action.startTime = new Date(this.clock.now());
     }
     if (TERMINAL_ACTION.has(status)) action.endTime = new Date(this.clock.now());
-    this.store.putExperiment(run.exp);
+    this.save(run, () => Object.assign(action, { state, startTime, endTime }));
     this.events.emit("action", { experimentId: run.exp.id, actionName: name, status, reason });
   }
 
   private log(run: Run, type: LogType, details: Record<string, unknown>): void {
-    run.logLines.push(JSON.stringify(this.logs.write(run.exp.id, type, this.clock.now(), details)));
+    const write = () =>
+      run.logLines.push(JSON.stringify(this.logs.write(run.exp.id, type, this.clock.now(), details)));
+    if (run.halting) this.bestEffort(`write the ${type} log record of experiment ${run.exp.id}`, write);
+    else write();
   }
 
   private async initiate(run: Run): Promise<void> {
@@ -713,7 +894,7 @@ export class Engine {
       try {
         firing = await this.alarmsInAlarm(alarms);
       } catch (error) {
-        return this.halt(
+        return this.requestHalt(
           run,
           "failed",
           `Could not read the stop condition alarms: ${(error as Error).message}`,
@@ -721,7 +902,7 @@ export class Engine {
       }
       if (firing.length > 0) {
         this.recordStopCondition(run, firing, "ALARM", "in ALARM before the start");
-        return this.halt(
+        return this.requestHalt(
           run,
           "failed",
           `${REASONS.stopCondition}: ${firing.join(", ")} in ALARM before start`,
@@ -734,8 +915,8 @@ export class Engine {
       let fns: ResolvedFunction[];
       try {
         fns = await resolveTarget(target, {
-          lambda: this.options.lambda,
-          ...(this.options.tagging ? { tagging: this.options.tagging } : {}),
+          lambda: this.bounded(this.options.lambda, run.abort.signal),
+          ...(this.options.tagging ? { tagging: this.bounded(this.options.tagging, run.abort.signal) } : {}),
           ...(this.versions ? { versions: this.versions } : {}),
           random: this.random,
           readiness: this.readiness,
@@ -743,7 +924,8 @@ export class Engine {
           log: this.say,
         });
       } catch (error) {
-        return this.halt(
+        if (run.halting) return;
+        return this.requestHalt(
           run,
           "failed",
           `Target resolution failed for ${targetName}: ${(error as Error).message}`,
@@ -772,7 +954,7 @@ export class Engine {
         const byArn = (target.resourceArns?.length ?? 0) > 0;
         if (run.exp.experimentOptions.emptyTargetResolutionMode === "fail" || byArn) {
           this.store.putResolvedTargets(run.exp.id, resolved);
-          return this.halt(
+          return this.requestHalt(
             run,
             "failed",
             `Target resolution returned an empty set for target ${targetName}.`,
@@ -803,7 +985,9 @@ export class Engine {
       this.enqueue(run, () => this.startAction(run, name));
     }
     if (Object.values(actions).every((a) => TERMINAL_ACTION.has(a.state.status))) {
-      this.enqueue(run, () => this.finish(run, "completed", REASONS.completed));
+      this.enqueue(run, async () => {
+        if (!run.halting) await this.finish(run, "completed", REASONS.completed);
+      });
     }
   }
 
@@ -853,9 +1037,10 @@ export class Engine {
       });
       // Recorded before writing: after a crash, reconciliation deletes whatever may have reached S3.
       this.store.recordFaultObjects(records);
+      const s3 = this.bounded(this.options.s3, run.abort.signal);
       try {
         await mapLimit(records, this.concurrency, async (r) => {
-          await this.options.s3.send(
+          const put = s3.send(
             new PutObjectCommand({
               Bucket: r.bucket,
               Key: r.key,
@@ -863,11 +1048,18 @@ export class Engine {
               ContentType: "application/json",
             }),
           );
+          const settled = put.then(noop, noop);
+          run.writes.add(settled);
+          void settled.then(() => run.writes.delete(settled));
+          await put;
           this.events.emit("fault-object", { ...pick(r), change: "written" });
         });
       } catch (error) {
+        // Cancelled by a halt, which deletes whatever may have been written.
+        if (run.halting) return;
         return this.failAction(run, name, `Could not write fault objects to S3: ${(error as Error).message}`);
       }
+      if (run.halting) return;
     }
     const leftOut = skipped.length > 0 ? `; not ready, left out: ${describeProblems(skipped)}` : "";
     this.setActionState(run, name, "running", `${REASONS.actionRunning.slice(0, -1)}${leftOut}.`);
@@ -883,9 +1075,10 @@ export class Engine {
 
   private async endAction(run: Run, name: string): Promise<void> {
     if (run.halting) return;
-    const failed = await this.removeRecorded(
-      this.store.faultObjects({ experimentId: run.exp.id, actionName: name }),
+    const { failed } = await this.removeRecorded(
+      this.recorded(run.exp.id).filter((r) => r.actionName === name),
     );
+    if (run.halting) return;
     if (failed > 0) {
       return this.failAction(
         run,
@@ -899,9 +1092,10 @@ export class Engine {
   }
 
   private async failAction(run: Run, name: string, reason: string): Promise<void> {
+    if (run.halting) return;
     this.setActionState(run, name, "failed", reason);
     this.log(run, "action-error", { action_name: name, action_state: { status: "failed", reason } });
-    await this.halt(run, "failed", `Action ${name} failed: ${reason}`);
+    this.requestHalt(run, "failed", `Action ${name} failed: ${reason}`);
   }
 
   private async pollAlarms(run: Run, alarms: string[]): Promise<void> {
@@ -911,16 +1105,17 @@ export class Engine {
       run.alarmReadFailures = 0;
       if (firing.length > 0) {
         this.recordStopCondition(run, firing, "ALARM", REASONS.stopCondition);
-        return this.halt(run, "stopped", REASONS.stopCondition);
+        return this.requestHalt(run, "stopped", REASONS.stopCondition);
       }
     } catch (error) {
+      if (run.halting) return; // the read was cancelled by the halt
       const message = (error as Error).message;
       this.say(`experiment ${run.exp.id}: cannot read stop condition alarms: ${message}`);
       // A safety lever that cannot be read is treated as pulled, after a few tries.
       run.alarmReadFailures = (run.alarmReadFailures ?? 0) + 1;
       if (run.alarmReadFailures >= this.alarmFailureLimit) {
         this.recordStopCondition(run, alarms, "UNREADABLE", message);
-        return this.halt(
+        return this.requestHalt(
           run,
           "stopped",
           `${REASONS.stopCondition}: the alarms could not be read ${run.alarmReadFailures} times in a row (${message})`,
@@ -946,13 +1141,17 @@ export class Engine {
     return found.filter((a) => a.StateValue === "ALARM").map((a) => a.AlarmArn ?? a.AlarmName ?? "?");
   }
 
-  /** Ends the run: cancels timers, removes every fault object, settles every action, records the end. */
-  private async halt(run: Run, status: "stopped" | "failed", reason: string): Promise<void> {
-    if (TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
-    run.halting ??= { status, reason };
+  /**
+   * Ends a halting run: cancels its timers, lets its cancelled uploads settle, deletes its fault objects until
+   * they are gone, settles every action, records the end. Cut short only by a shutdown: the experiment then stays
+   * `stopping` with its objects recorded, and the next engine on the data directory finishes the job.
+   */
+  private async halt(run: Run): Promise<void> {
     for (const cancel of run.timers) cancel();
     run.timers.clear();
-    await this.removeRecorded(this.store.faultObjects({ experimentId: run.exp.id }));
+    await Promise.allSettled(run.writes);
+    const gone = await this.removeUntilGone(`experiment ${run.exp.id}`, () => this.recorded(run.exp.id));
+    if (!gone) return;
     for (const [name, a] of Object.entries(run.exp.actions)) {
       if (a.state.status === "running" || a.state.status === "initiating") {
         this.setActionState(run, name, "stopped", REASONS.actionStopped);
@@ -960,7 +1159,8 @@ export class Engine {
         this.setActionState(run, name, "cancelled", REASONS.actionCancelled);
       }
     }
-    await this.finish(run, run.halting.status, run.halting.reason);
+    const { status, reason } = run.halting!;
+    await this.finish(run, status, reason);
   }
 
   private async finish(run: Run, status: ExperimentStatus, reason: string): Promise<void> {
@@ -969,10 +1169,15 @@ export class Engine {
     run.timers.clear();
     const reportAfterMs = this.planReport(run.exp, status);
     this.setExperimentState(run, status, reason);
-    this.log(run, "experiment-end", { experiment_state: run.exp.state });
+    // The end is recorded (or kept in memory): what follows is bookkeeping that must not undo it.
+    this.bestEffort(`log the end of experiment ${run.exp.id}`, () =>
+      this.log(run, "experiment-end", { experiment_state: run.exp.state }),
+    );
     this.runs.delete(run.exp.id);
     // Armed before any await, so a caller that saw the terminal state can move a manual clock past it.
-    this.scheduleReport(run.exp, reportAfterMs);
+    this.bestEffort(`schedule the report of experiment ${run.exp.id}`, () =>
+      this.scheduleReport(run.exp, reportAfterMs),
+    );
     await this.deliverLog(run);
   }
 
@@ -987,7 +1192,7 @@ export class Engine {
     const prefix = target.prefix ? `${target.prefix.replace(/\/+$/, "")}/` : "";
     const key = `${prefix}AWSLogs/${acct}/fis/${region}/${run.exp.id}/${y}/${m}/${d}/${acct}_awsfislogs_${region}_${run.exp.id}_${stamp}Z_${run.exp.id.slice(3, 11)}.log`;
     try {
-      await this.options.s3.send(
+      await this.s3.send(
         new PutObjectCommand({ Bucket: target.bucketName, Key: key, Body: `${run.logLines.join("\n")}\n` }),
       );
     } catch (error) {
@@ -997,50 +1202,111 @@ export class Engine {
     }
   }
 
-  /** Deletes recorded fault objects; returns how many could not be deleted (they stay recorded for a retry). */
-  private async removeRecorded(records: FaultObjectRecord[]): Promise<number> {
-    let failed = 0;
-    await mapLimit(records, this.concurrency, async (r) => {
-      try {
-        await this.options.s3.send(new DeleteObjectCommand({ Bucket: r.bucket, Key: r.key }));
-        this.store.forgetFaultObject(r.bucket, r.key);
-        this.events.emit("fault-object", { ...pick(r), change: "deleted" });
-      } catch (error) {
-        failed++;
-        this.say(`cannot delete s3://${r.bucket}/${r.key}: ${(error as Error).message}`);
-      }
-    });
-    return failed;
+  /** Recorded fault objects (of one experiment, or all) not yet known to be deleted. */
+  private recorded(experimentId?: string): FaultObjectRecord[] {
+    const all = this.store.faultObjects(experimentId ? { experimentId } : {});
+    return this.deletedUnrecorded.size === 0
+      ? all
+      : all.filter((r) => !this.deletedUnrecorded.has(objectId(r)));
   }
 
-  /** After a crash: every experiment that was live is failed, every fault object it may have written removed. */
-  private async reconcile(): Promise<void> {
-    const failed = await this.removeRecorded(this.store.faultObjects());
-    if (failed > 0) this.say(`${failed} fault objects could not be removed at start; they stay recorded`);
-    for (const exp of this.store.activeExperiments()) {
-      const run: Run = {
-        exp,
-        template: this.store.getTemplate(exp.experimentTemplateId) ?? ({} as ExperimentTemplate),
-        functions: new Map(),
-        timers: new Set(),
-        queue: Promise.resolve(),
-        logLines: [],
-      };
-      for (const [name, a] of Object.entries(exp.actions)) {
-        if (!TERMINAL_ACTION.has(a.state.status)) {
-          this.setActionState(
-            run,
-            name,
-            a.state.status === "pending" ? "cancelled" : "failed",
-            REASONS.restart,
-          );
-        }
-      }
-      const reportAfterMs = this.planReport(run.exp, "failed");
-      this.setExperimentState(run, "failed", REASONS.restart);
-      this.log(run, "experiment-end", { experiment_state: exp.state });
-      this.scheduleReport(run.exp, reportAfterMs);
+  /**
+   * Deletes fault objects until none of `left()` remains: each round's calls bounded by the call timeout, then a
+   * pause on the engine's clock (DELETE_RETRY: 1 s doubling to 30 s) that a repeated StopExperiment cuts short.
+   * Every failed round is logged. False only when the engine shuts down first (the objects stay recorded).
+   */
+  private async removeUntilGone(what: string, left: () => FaultObjectRecord[]): Promise<boolean> {
+    let pauseMs = DELETE_RETRY.firstMs;
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) return false;
+      const records = left();
+      if (records.length === 0) return true;
+      if (this.shutdown.signal.aborted) return false;
+      const { failed, firstError } = await this.removeRecorded(records);
+      if (failed === 0) continue; // objects recorded meanwhile are picked up by the next look
+      if (this.shutdown.signal.aborted) return false;
+      this.say(
+        `${what}: ${failed} fault objects not deleted yet (attempt ${attempt}); retrying in ${pauseMs} ms (${firstError})`,
+      );
+      await this.retryPause(pauseMs);
+      pauseMs = Math.min(pauseMs * 2, DELETE_RETRY.maxMs);
     }
+  }
+
+  private retryPause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        cancel();
+        this.retryWaiters.delete(wake);
+        resolve();
+      };
+      const cancel = this.clock.setTimer(ms, wake);
+      this.retryWaiters.add(wake);
+    });
+  }
+
+  /** Delete retry loops go now rather than at their next backoff step. */
+  private retryNow(): void {
+    for (const wake of [...this.retryWaiters]) wake();
+  }
+
+  /** Removes the fault objects of experiments that have no live run (left by a failed round at open). */
+  private sweep(): Promise<boolean> {
+    this.sweeping ??= this.removeUntilGone("cleanup", () =>
+      this.recorded().filter((r) => !this.runs.has(r.experimentId)),
+    ).finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  /**
+   * One round of deletes. A deleted object's record is removed; if that write fails (a full disk), the object is
+   * remembered as deleted so no round repeats it. Returns how many deletes failed and the first error.
+   */
+  private async removeRecorded(
+    records: FaultObjectRecord[],
+  ): Promise<{ failed: number; firstError?: string }> {
+    let failed = 0;
+    let firstError: string | undefined;
+    await mapLimit(records, this.concurrency, async (r) => {
+      try {
+        await this.s3.send(new DeleteObjectCommand({ Bucket: r.bucket, Key: r.key }));
+      } catch (error) {
+        const message = (error as Error).message;
+        firstError ??= message;
+        if (++failed <= DELETE_ERRORS_LOGGED) this.say(`cannot delete s3://${r.bucket}/${r.key}: ${message}`);
+        return;
+      }
+      this.events.emit("fault-object", { ...pick(r), change: "deleted" });
+      try {
+        this.store.forgetFaultObject(r.bucket, r.key);
+        this.deletedUnrecorded.delete(objectId(r));
+      } catch (error) {
+        this.deletedUnrecorded.add(objectId(r));
+        this.say(`deleted s3://${r.bucket}/${r.key} but cannot record it: ${(error as Error).message}`);
+      }
+    });
+    return { failed, ...(firstError ? { firstError } : {}) };
+  }
+
+  /**
+   * On open, after a crash or a shutdown cut short: every experiment that was live is halted again — as its
+   * recorded halt request says (a stop before the crash still ends `stopped`), else `failed` — and every
+   * recorded fault object is deleted. Open waits for one round of deletes; what S3 refuses is retried in the
+   * background, and those experiments end once their objects are gone.
+   */
+  private async reconcile(): Promise<void> {
+    const { failed } = await this.removeRecorded(this.recorded());
+    if (failed > 0) this.say(`${failed} fault objects could not be removed at start; retrying`);
+    for (const exp of this.store.activeExperiments()) {
+      const run = newRun(exp, this.store.getTemplate(exp.experimentTemplateId) ?? ({} as ExperimentTemplate));
+      this.runs.set(exp.id, run);
+      const request = this.store.haltRequest(exp.id) ?? this.interrupted(run);
+      this.requestHalt(run, request.status, request.reason);
+      if (this.recorded(exp.id).length === 0) await run.halted;
+    }
+    if (this.recorded().length > 0) void this.sweep();
     // Reports that were pending or being built: armed again (due now if their window has passed).
     for (const job of this.store.unfinishedReportJobs()) {
       if (this.reportTimers.has(job.experimentId)) continue;
@@ -1052,6 +1318,34 @@ export class Engine {
       this.armReport(job.experimentId, job.dueMs);
     }
   }
+
+  /** How a live experiment without a recorded halt request ends after a restart. */
+  private interrupted(run: Run): HaltRequest {
+    // StopExperiment was answered (`stopping` is written first) but the engine went down before it finished.
+    if (run.exp.state.status === "stopping") return { status: "stopped", reason: REASONS.userStopped };
+    for (const [name, a] of Object.entries(run.exp.actions)) {
+      if (!TERMINAL_ACTION.has(a.state.status)) {
+        const status = a.state.status === "pending" ? "cancelled" : "failed";
+        this.setActionState(run, name, status, REASONS.restart);
+      }
+    }
+    return { status: "failed", reason: REASONS.restart };
+  }
+}
+
+const noop = () => {};
+
+/** An AbortController whose signal every concurrent AWS call listens to (`concurrency` of them, and more). */
+function manyListenersController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+const objectId = (r: { bucket: string; key: string }) => `${r.bucket}/${r.key}`;
+/** Bucket names have no "/", so the first one separates bucket and key. */
+function splitObjectId(id: string): [string, string] {
+  const slash = id.indexOf("/");
+  return [id.slice(0, slash), id.slice(slash + 1)];
 }
 
 function pick(r: FaultObjectRecord): FaultObjectRecord {

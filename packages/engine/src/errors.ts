@@ -45,3 +45,19 @@ export class InternalServerException extends FisError {
   readonly code = "InternalServerException";
   readonly status = 500;
 }
+
+/** An AWS call that got no answer within the engine's deadline (the SDK's own retries included). */
+export class AwsCallTimeoutError extends Error {
+  override readonly name = "AwsCallTimeoutError";
+  constructor(
+    readonly operation: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${operation} did not answer within ${timeoutMs} ms`);
+  }
+}
+
+/** Why an experiment's in-flight AWS calls were cancelled: it is being stopped, or the engine shuts down. */
+export class CallCancelledError extends Error {
+  override readonly name = "CallCancelledError";
+}

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -18,6 +19,12 @@ export interface FaultObjectRecord {
   key: string;
   experimentId: string;
   actionName: string;
+}
+
+/** How a halted experiment ends: `stopped` (stop request, stop condition, shutdown) or `failed`. */
+export interface HaltRequest {
+  status: "stopped" | "failed";
+  reason: string;
 }
 
 const TIME_FIELDS = new Set(["creationTime", "lastUpdateTime", "startTime", "endTime"]);
@@ -60,6 +67,8 @@ export class Store {
         experiment_id TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS reports (
         experiment_id TEXT PRIMARY KEY, status TEXT NOT NULL, due INTEGER NOT NULL, html TEXT, pdf TEXT);
+      CREATE TABLE IF NOT EXISTS halt_requests (
+        experiment_id TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT NOT NULL);
     `);
   }
 
@@ -222,6 +231,18 @@ export class Store {
     return rows.map(toJob);
   }
 
+  // halt requests: how a halted experiment is to end, kept so a restart mid-stop ends it that way too
+  recordHaltRequest(experimentId: string, request: HaltRequest): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO halt_requests (experiment_id, status, reason) VALUES (?, ?, ?)")
+      .run(experimentId, request.status, request.reason);
+  }
+  haltRequest(experimentId: string): HaltRequest | undefined {
+    return this.db
+      .prepare("SELECT status, reason FROM halt_requests WHERE experiment_id = ?")
+      .get(experimentId) as HaltRequest | undefined;
+  }
+
   // fault objects
   recordFaultObjects(records: FaultObjectRecord[]): void {
     const insert = this.db.prepare(
@@ -272,17 +293,32 @@ export class DataDirInUseError extends Error {
 
 /**
  * One engine per data directory: a second one would "reconcile" the first one's live experiments away.
- * A lock left by a dead process (kill -9) is taken over; so is our own (an engine reopened in-process).
+ * `engine.pid` holds the owner's pid and that process's start time, so a pid that an unrelated process took
+ * over after a crash is recognised as stale (a live pid alone proves nothing). A lock left by a dead process
+ * is taken over; so is our own (an engine reopened in-process).
  */
 function lockDataDir(path: string): void {
-  let holder: number | undefined;
+  let text = "";
   try {
-    holder = Number(readFileSync(path, "utf8").trim()) || undefined;
+    text = readFileSync(path, "utf8");
   } catch {}
-  if (holder !== undefined && holder !== process.pid && alive(holder)) {
-    throw new DataDirInUseError(`${path}: the data directory is in use by engine process ${holder}`);
+  const [pidText = "", started] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && holdsLock(pid, started)) {
+    throw new DataDirInUseError(`${path}: the data directory is in use by engine process ${pid}`);
   }
-  writeFileSync(path, `${process.pid}\n`);
+  writeFileSync(path, `${process.pid} ${processStartTime(process.pid) ?? ""}\n`);
+}
+
+/** Whether the process named by a lock file is the engine that wrote it. */
+function holdsLock(pid: number, recordedStart: string | undefined): boolean {
+  if (!alive(pid)) return false;
+  const start = processStartTime(pid);
+  // Without a way to read start times, a live pid is taken at its word (the safe side).
+  if (start === undefined) return true;
+  if (recordedStart) return recordedStart === start;
+  // A lock from before start times were recorded: only a node process can be an engine.
+  return /node|faultline/.test(commandLine(pid) ?? "node");
 }
 
 function alive(pid: number): boolean {
@@ -291,5 +327,28 @@ function alive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A process's start time: clock ticks since boot on Linux, `ps`'s lstart elsewhere; undefined if unknown. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    // Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count after its ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {}
+  try {
+    const out = execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8" }).trim();
+    return out ? out.replace(/\s+/g, "_") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return undefined;
   }
 }

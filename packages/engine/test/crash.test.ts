@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { once } from "node:events";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -74,6 +75,25 @@ test("a second engine process on a live engine's data directory is refused", asy
   const engine = await Engine.open({ dataDir, lambda: moto.lambda(), s3: moto.s3(), log: () => {} });
   await engine.close();
   assert.deepEqual(await moto.keys("faults"), []);
+});
+
+test("a stale engine.pid naming a live process that is not the engine does not block start", async () => {
+  // Any live process will do as the pid's new owner after a crash: here a `sleep`.
+  const other = spawn("sleep", ["60"], { stdio: "ignore" });
+  const exited = once(other, "exit");
+  try {
+    for (const lock of [`${other.pid}\n`, `${other.pid} 1\n`]) {
+      const dataDir = join(dir, `stale-${lock.length}`);
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(join(dataDir, "engine.pid"), lock);
+      const engine = await Engine.open({ dataDir, lambda: moto.lambda(), s3: moto.s3(), log: () => {} });
+      assert.match(readFileSync(join(dataDir, "engine.pid"), "utf8"), new RegExp(`^${process.pid} \\S+`));
+      await engine.close();
+    }
+  } finally {
+    other.kill("SIGKILL");
+    await exited;
+  }
 });
 
 test("kill -9 at random points, then restart: no fault object left, experiments reconciled", async () => {

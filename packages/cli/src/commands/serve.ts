@@ -1,9 +1,10 @@
 /**
  * `faultline serve`: the engine + FIS API in the foreground, against real AWS or any endpoints given.
- * Ctrl-C stops every experiment (removing its faults) before exiting.
+ * Ctrl-C (or SIGTERM) stops every experiment (removing its faults) before exiting, within 10 s whatever AWS does.
  */
 import type { CliCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
+import { untilStopSignal } from "../shutdown.ts";
 
 interface ServeCliOptions {
   dataDir: string;
@@ -100,15 +101,7 @@ export const serve: CliCommand = {
             ? `${JSON.stringify({ fis: f.url })}\n`
             : `faultline engine + FIS API at ${f.url}\nCtrl-C to stop.\n`,
         );
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            f.close().then(resolve, (error: unknown) => {
-              io.stderr(`error while stopping: ${(error as Error).message}\n`);
-              resolve();
-            });
-          };
-          for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(s, stop);
-        });
+        await untilStopSignal(() => f.close(), io);
       });
   },
 };
