@@ -38,13 +38,13 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
   before(async () => {
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
     const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
-    const fn = (name: string, handler = "index.handler", env: Record<string, string> = {}) => ({
+    const fn = (name: string, handler = "index.handler", env: Record<string, string> = {}, timeout = 10) => ({
       name,
       runtime: "nodejs20.x" as const,
       handler,
       code: FIXTURE_DIR,
       layers: [layer.zipPath],
-      timeout: 10,
+      timeout,
       environment: {
         AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
         AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/fis/",
@@ -57,6 +57,8 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
       buckets: ["faults"],
       functions: [
         fn("delayed", "index.handler", { AWS_FIS_EXTENSION_METRICS: "all" }),
+        fn("timing-out", "index.handler", {}, 1),
+        fn("crashing"),
         fn("failing"),
         fn("failing-late"),
         fn("http"),
@@ -157,6 +159,27 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
     assert.equal(emf[0]?.FaultId, "aws:lambda:invocation-add-delay");
   });
 
+  it("a delay longer than the function's timeout is a real timeout", async () => {
+    await putFault("timing-out", { ...delay(1500), actionName: "lat" });
+    const out = await invokeUntil(
+      "timing-out",
+      () => ({}),
+      (o) => o.FunctionError !== undefined,
+    );
+    assert.match(payloadOf(out), /timed out/i);
+  });
+
+  it("a runtime crash mid-invocation is a function error, and the next invocation works", async () => {
+    assert.equal((await invoke("crashing", { crash: true })).FunctionError, "Unhandled");
+    const out = await invoke("crashing", { n: 7 });
+    assert.deepEqual(JSON.parse(payloadOf(out)), { ok: true, n: 7 });
+    assert.equal(
+      messages("crashing").filter((m) => m.includes(IN_PROCESS)).length,
+      2,
+      "hooked again after the reset",
+    );
+  });
+
   it("invocation-error with preventExecution: FunctionError, and the handler provably did not run", async () => {
     await putFault("failing", { ...error(true), actionName: "err" });
     await invokeUntil(
@@ -199,14 +222,18 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
   });
 
   it("a streamed response passes through untouched, chunk for chunk", async () => {
-    assert.deepEqual(await stream("streaming", 4), { text: "first chunk;second chunk n=4", errorCode: undefined });
+    assert.deepEqual(await stream("streaming", 4), {
+      text: "first chunk;second chunk n=4",
+      errorCode: undefined,
+    });
   });
 
   it("a streamed response replaced by invocation-error (preventExecution false): the caller gets the error", async () => {
     await putFault("streaming-failing", { ...error(false), actionName: "err" });
     const deadline = performance.now() + 5000;
     let last = await stream("streaming-failing", 1);
-    while (last.errorCode === undefined && performance.now() < deadline) last = await stream("streaming-failing", 1);
+    while (last.errorCode === undefined && performance.now() < deadline)
+      last = await stream("streaming-failing", 1);
     assert.equal(last.errorCode, "FaultInjectionError");
     assert.ok(!last.text.includes("second chunk"), `the handler's stream was not delivered: ${last.text}`);
     // The environment is still healthy afterwards: the next streamed invocation completes (same fault).
