@@ -20,6 +20,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { FaultPoller, Logger, S3ObjectStore, systemClock } from "../../packages/extension/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
+import { benchModes, type ModesResult } from "./extension-modes.ts";
 import { ExtensionsApi } from "../../packages/lab/src/extensions-api/index.ts";
 import { type RuntimeApiServer, startRuntimeApi } from "../../packages/lab/src/runtime-api/index.ts";
 
@@ -48,6 +49,8 @@ export interface ExtensionBenchResult {
   };
   s3RequestsPerPoll: { steady: number; twoChangedObjects: number };
   bundleBytes: number;
+  /** No layer / external / in-process side by side (issue 12): scripts/bench/extension-modes.ts. */
+  modes: ModesResult;
 }
 
 export async function benchExtension(
@@ -93,6 +96,7 @@ export async function benchExtension(
       `S3 requests per poll: ${s3RequestsPerPoll.steady} steady, ${s3RequestsPerPoll.twoChangedObjects} with two new objects`,
     );
     log(`bundle faultline/extension.cjs ${layer.bundleBytes} bytes; layer zip ${layer.zipBytes} bytes`);
+    const modes = await benchModes(log);
     return {
       loopbackRttP50Ms,
       direct,
@@ -102,6 +106,7 @@ export async function benchExtension(
       startup,
       s3RequestsPerPoll,
       bundleBytes: layer.bundleBytes,
+      modes,
     };
   } finally {
     for (const child of children) await kill(child);

@@ -148,6 +148,9 @@ export class S3ObjectStore implements ObjectStore {
             );
           },
         );
+        // A poll never keeps its process alive: in-process, the runtime waits for an empty event loop
+        // (callbackWaitsForEmptyEventLoop) before it answers, and must not wait for S3.
+        req.on("socket", (socket) => socket.unref());
         req.on("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
         req.on("error", (error: NodeJS.ErrnoException) => {
           // A kept-alive socket may have died while the environment was frozen: one retry, on a fresh socket.
