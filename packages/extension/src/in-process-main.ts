@@ -6,5 +6,7 @@ try {
   installInProcess({ env: process.env });
 } catch (error) {
   // Never take the function down: without the hook every invocation simply passes through.
-  console.error(`FAULTLINE EXTENSION - in-process mode failed to start, passing through: ${(error as Error).stack}`);
+  console.error(
+    `FAULTLINE EXTENSION - in-process mode failed to start, passing through: ${(error as Error).stack}`,
+  );
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -30,6 +30,8 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
     effects.add(req.url ?? "");
     res.end();
   });
+  // An S3 that accepts connections and never answers: every poll hangs until its own timeout (5 s).
+  const silentS3 = net.createServer(() => {});
   let lab: Lab;
   let lambda: LambdaClient;
   let s3: S3Client;
@@ -37,6 +39,7 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
 
   before(async () => {
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => silentS3.listen(0, "127.0.0.1", resolve));
     const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
     const fn = (name: string, handler = "index.handler", env: Record<string, string> = {}, timeout = 10) => ({
       name,
@@ -73,6 +76,15 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
           AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1: "true",
         }),
         fn("forced-external", "index.handler", { FAULTLINE_MODE: "external" }),
+        fn(
+          "callback-hanging-s3",
+          "index.callback",
+          {
+            AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(silentS3.address() as AddressInfo).port}`,
+            AWS_FIS_POLL_MAX_WAIT_MILLISECONDS: "0",
+          },
+          3,
+        ),
       ],
     });
     lambda = new LambdaClient({
@@ -95,6 +107,7 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
     await lab?.stop();
     rmSync(dir, { recursive: true, force: true });
     probe.close();
+    silentS3.close();
   });
 
   const invoke = (FunctionName: string, payload: unknown) =>
@@ -238,6 +251,16 @@ describe("in-process mode under the lab (built layer zip, aws-lambda-ric 3.x, cl
     assert.ok(!last.text.includes("second chunk"), `the handler's stream was not delivered: ${last.text}`);
     // The environment is still healthy afterwards: the next streamed invocation completes (same fault).
     assert.equal((await stream("streaming-failing", 2)).errorCode, "FaultInjectionError");
+  });
+
+  it("a poll in flight never holds a callback handler's answer (it waits for an empty event loop)", async () => {
+    // The poll started at init hangs for 5 s; the function's timeout is 3 s. Were the poll's socket holding the
+    // event loop, the runtime would answer only after it: a timeout.
+    for (let i = 0; i < 2; i++) {
+      const out = await invoke("callback-hanging-s3", { n: i });
+      assert.equal(out.FunctionError, undefined, payloadOf(out));
+      assert.deepEqual(JSON.parse(payloadOf(out)), { ok: true, n: i });
+    }
   });
 
   it("an init error reaches the caller as without the layer (the preload never masks it)", async () => {

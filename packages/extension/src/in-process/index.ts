@@ -61,7 +61,9 @@ export function installInProcess(o: InProcessOptions): InProcess {
 
   if (env.AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1 === "true") {
     // That client fetches events over node:http, not through the native calls the hook wraps.
-    disable("the runtime client's alternative HTTP client is on (AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1)");
+    disable(
+      "the runtime client's alternative HTTP client is on (AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1)",
+    );
   } else if (settings.extensionsApi !== undefined) {
     streamed = interceptStreamedResults({
       runtimeApi: settings.extensionsApi,
@@ -89,7 +91,8 @@ export function installInProcess(o: InProcessOptions): InProcess {
     }
     state = "hooked";
     log.info(`extension enabled ${FAULTLINE_VERSION} (in-process)`);
-    for (const problem of problems) log.error(`invalid setting, passing every invocation through: ${problem}`);
+    for (const problem of problems)
+      log.error(`invalid setting, passing every invocation through: ${problem}`);
     faults = createFaultSource({ settings, problems, log, clock, random: o.random ?? Math.random });
     post = (id, outcome) => {
       try {

@@ -90,7 +90,11 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
       try {
         verdict = await decide(event);
       } catch (error) {
-        o.log.once("ERROR", "hook:decide", `in-process hook failed, passing through: ${(error as Error).message}`);
+        o.log.once(
+          "ERROR",
+          "hook:decide",
+          `in-process hook failed, passing through: ${(error as Error).message}`,
+        );
       }
       if (verdict === "deliver") return event;
     }
