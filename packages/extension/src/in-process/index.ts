@@ -101,6 +101,9 @@ export function installInProcess(o: InProcessOptions): InProcess {
         log.error(`could not post the injected result: ${(error as Error).message}`, id);
       }
     };
+    // No poll during the runtime's init: on this one thread it would delay the handler's loading (signing,
+    // sockets). The first invocation finds the view stale and polls, held at most AWS_FIS_POLL_MAX_WAIT_MILLISECONDS
+    // as in the external mode; the poller then keeps its own (unref'd) timer.
     hookNativeClient(nativeClient, {
       plan: faults.plan,
       onInjected: faults.onInjected,
@@ -109,9 +112,6 @@ export function installInProcess(o: InProcessOptions): InProcess {
       replacements,
       beforeReplacement: streamed?.ready,
     });
-    // The first poll starts now, while the runtime loads the handler; the first invocation joins it (bounded).
-    void faults.poller?.poll();
-    faults.poller?.start();
   }
 
   return {
