@@ -25,6 +25,8 @@ type Mode = (typeof MODES)[number];
 export interface ModeFigures {
   p50Ms: number;
   coldStartMs: number;
+  /** The first invoke after the cold start: in-process, it holds the first poll (the proxy polls during init). */
+  firstInvokeMs: number;
   privateKb: number;
 }
 export interface ModesResult {
@@ -67,10 +69,15 @@ export async function benchModes(
     execFileSync("unzip", ["-q", layer.zipPath, "-d", opt]);
     const samples: Record<Mode, ModeFigures[]> = { none: [], external: [], "in-process": [] };
     const cold: Record<Mode, number[]> = { none: [], external: [], "in-process": [] };
+    const firstInvoke: Record<Mode, number[]> = { none: [], external: [], "in-process": [] };
     const run = (mode: Mode, count: number) => oneEnvironment({ mode, opt, dir, s3Endpoint, invokes: count });
     // Cold starts alone (no invokes), many short alternating rounds: the figure most sensitive to load.
     for (let round = 0; round < coldRounds; round++) {
-      for (const mode of MODES) cold[mode].push((await run(mode, 0)).coldStartMs);
+      for (const mode of MODES) {
+        const figures = await run(mode, 0);
+        cold[mode].push(figures.coldStartMs);
+        firstInvoke[mode].push(figures.firstInvokeMs);
+      }
     }
     for (let round = 0; round < rounds; round++) {
       for (const mode of MODES) {
@@ -127,6 +134,7 @@ export async function benchModes(
       log(
         `${name.padEnd(10)} added p50 ${m.addedP50Ms.toFixed(3)} ms (${(m.p50Ms / none.p50Ms).toFixed(2)}× no layer), ` +
           `cold start +${m.addedColdStartMs.toFixed(1)} ms (${(m.coldStartMs / none.coldStartMs).toFixed(2)}×), ` +
+          `first invoke ${m.firstInvokeMs.toFixed(1)} ms (no layer ${none.firstInvokeMs.toFixed(1)}), ` +
           `private memory +${m.addedPrivateKb} kB (${(m.privateKb / none.privateKb).toFixed(2)}×)`,
       );
     }
@@ -195,10 +203,7 @@ async function oneEnvironment(o: {
     await extensions.whenAllReady();
     const coldStartMs = performance.now() - started;
     const payload = Buffer.from('{"n":1}');
-    const samples: number[] = [];
-    const warmup = o.invokes > 0 ? 100 : 0;
-    for (let i = 0; i < o.invokes + warmup; i++) {
-      const t = process.hrtime.bigint();
+    const invokeOnce = async () => {
       const out = await api.invoke({
         requestId: randomUUID(),
         payload,
@@ -207,11 +212,20 @@ async function oneEnvironment(o: {
         acceptStreaming: false,
       });
       if (out.kind !== "response") throw new Error(`${o.mode}: unexpected ${out.kind}`);
+    };
+    const t0 = performance.now();
+    await invokeOnce();
+    const firstInvokeMs = performance.now() - t0;
+    const samples: number[] = [];
+    const warmup = o.invokes > 0 ? 100 : 0;
+    for (let i = 0; i < o.invokes + warmup; i++) {
+      const t = process.hrtime.bigint();
+      await invokeOnce();
       if (i >= warmup) samples.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
-    if (o.invokes === 0) return { p50Ms: Number.NaN, coldStartMs, privateKb: Number.NaN };
+    if (o.invokes === 0) return { p50Ms: Number.NaN, coldStartMs, firstInvokeMs, privateKb: Number.NaN };
     const privateKb = children.reduce((sum, child) => sum + privateMemoryKb(child.pid), 0);
-    return { p50Ms: percentile(samples, 50), coldStartMs, privateKb };
+    return { p50Ms: percentile(samples, 50), coldStartMs, firstInvokeMs, privateKb };
   } finally {
     for (const child of children) await kill(child);
     await api.close();
@@ -232,6 +246,10 @@ function median(list: ModeFigures[]): ModeFigures {
     ),
     coldStartMs: percentile(
       list.map((m) => m.coldStartMs),
+      50,
+    ),
+    firstInvokeMs: percentile(
+      list.map((m) => m.firstInvokeMs),
       50,
     ),
     privateKb: percentile(
