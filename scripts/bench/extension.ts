@@ -20,9 +20,9 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { FaultPoller, Logger, S3ObjectStore, systemClock } from "../../packages/extension/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
-import { benchModes, type ModesResult } from "./extension-modes.ts";
 import { ExtensionsApi } from "../../packages/lab/src/extensions-api/index.ts";
 import { type RuntimeApiServer, startRuntimeApi } from "../../packages/lab/src/runtime-api/index.ts";
+import { benchModes, type ModesResult } from "./extension-modes.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RIC = join(ROOT, "node_modules/aws-lambda-ric/bin/index.mjs");
