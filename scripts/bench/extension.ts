@@ -22,6 +22,7 @@ import { FaultPoller, Logger, S3ObjectStore, systemClock } from "../../packages/
 import { buildLayer } from "../../packages/extension/src/layer.ts";
 import { ExtensionsApi } from "../../packages/lab/src/extensions-api/index.ts";
 import { type RuntimeApiServer, startRuntimeApi } from "../../packages/lab/src/runtime-api/index.ts";
+import { benchModes, type ModesResult } from "./extension-modes.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RIC = join(ROOT, "node_modules/aws-lambda-ric/bin/index.mjs");
@@ -57,6 +58,8 @@ export interface ExtensionBenchResult {
   /** target: growthKb ≤ 3 MB; `floor`: the same figures for a minimal pass-through proxy, same run. */
   memory: MemoryGrowth & { floor: MemoryGrowth };
   bundleBytes: number;
+  /** No layer / external / in-process side by side (issue 12): scripts/bench/extension-modes.ts. */
+  modes: ModesResult;
 }
 
 export async function benchExtension(
@@ -105,6 +108,7 @@ export async function benchExtension(
       `S3 requests per poll: ${s3RequestsPerPoll.steady} steady, ${s3RequestsPerPoll.twoChangedObjects} with two new objects`,
     );
     log(`bundle faultline/extension.cjs ${layer.bundleBytes} bytes; layer zip ${layer.zipBytes} bytes`);
+    const modes = await benchModes(log);
     return {
       loopbackRttP50Ms,
       direct,
@@ -115,6 +119,7 @@ export async function benchExtension(
       s3RequestsPerPoll,
       memory,
       bundleBytes: layer.bundleBytes,
+      modes,
     };
   } finally {
     for (const child of children) await kill(child);

@@ -1,19 +1,16 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { FAULTLINE_VERSION, functionPrefix } from "@faultline/protocol";
+import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { type Clock, type RandomSource, systemClock } from "./clock.ts";
 import { ExtensionsApiClient } from "./extensions-api.ts";
-import { type Plan, planInvocation } from "./injector.ts";
+import { createFaultSource } from "./fault-source.ts";
 import { Logger } from "./log.ts";
-import { FaultPoller } from "./poller.ts";
+import type { FaultPoller } from "./poller.ts";
 import { type RuntimeApiProxy, startProxy } from "./proxy.ts";
-import { S3ObjectStore } from "./s3.ts";
 import { DEFAULT_LISTENER_PORT, readSettings, type Settings } from "./settings.ts";
 
 /** The name Lambda knows the extension by: the launcher's file name under /opt/extensions. */
 export const EXTENSION_NAME = "faultline";
-const PASS_THROUGH: Plan = Object.freeze({});
-const NOTHING_LIVE: readonly never[] = Object.freeze([]);
 
 /** The initial configuration check during init never holds init longer than this. */
 export const INIT_POLL_BUDGET_MS = 1500;
@@ -60,48 +57,8 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
   log.info(`extension enabled ${FAULTLINE_VERSION}`);
   for (const problem of problems) log.error(`invalid setting, passing every invocation through: ${problem}`);
 
-  let poller: FaultPoller | undefined;
-  let store: S3ObjectStore | undefined;
-  if (problems.length === 0 && settings.location !== undefined) {
-    store = new S3ObjectStore(settings.location.bucket, settings.s3);
-    poller = new FaultPoller({
-      store,
-      prefix: functionPrefix(settings.location, settings.functionName),
-      functionName: settings.functionName,
-      clock,
-      log,
-      slowPollMs: settings.slowPollMs,
-      hotPollMs: settings.hotPollMs,
-    });
-  } else if (problems.length === 0) {
-    log.warn("AWS_FIS_CONFIGURATION_LOCATION is not set: passing every invocation through");
-  }
-
-  const identity = { functionVersion: settings.functionVersion, invokedFunctionArn: "" };
-  /** Runs on every invocation: no promise, object or array unless a fault is live or a poll is due. */
-  function decide(invokedFunctionArn: string): Plan {
-    const faults = poller?.faults() ?? NOTHING_LIVE;
-    if (faults.length === 0) return PASS_THROUGH;
-    identity.invokedFunctionArn = invokedFunctionArn;
-    return planInvocation(faults, clock.now(), identity, random);
-  }
-  function plan(invokedFunctionArn: string): Plan | Promise<Plan> {
-    if (poller === undefined || !(poller.polling || poller.isStale())) return decide(invokedFunctionArn);
-    return poller.refreshIfStale(settings.pollMaxWaitMs).then(() => decide(invokedFunctionArn));
-  }
-  function onInjected(p: Plan, requestId: string, part: "delay" | "outcome"): void {
-    const dimensions = { FaultId: "", Invocation: settings.functionName };
-    if (part === "delay" && p.delay) {
-      log.info(`adding ${p.delay.milliseconds} milliseconds of latency to function invocation`, requestId);
-      log.metric("FaultInjected", 1, "Count", { ...dimensions, FaultId: p.delay.fault.actionId });
-    } else if (part === "outcome" && p.outcome) {
-      log.info(
-        `modifying the function response (${p.outcome.fault.actionId}, preventExecution ${p.outcome.preventExecution})`,
-        requestId,
-      );
-      log.metric("FaultInjected", 1, "Count", { ...dimensions, FaultId: p.outcome.fault.actionId });
-    }
-  }
+  const faults = createFaultSource({ settings, problems, log, clock, random });
+  const { poller, plan, onInjected } = faults;
 
   let proxy: RuntimeApiProxy | undefined;
   if (settings.upstream === undefined) {
@@ -133,8 +90,7 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
   async function stop(): Promise<void> {
     if (stopped) return done;
     stopped = true;
-    poller?.stop();
-    store?.close();
+    faults.close();
     api?.close();
     await proxy?.close();
     resolveDone();

@@ -21,13 +21,17 @@ export interface BuiltLayer {
   zipBytes: number;
   /** Size of faultline/extension.cjs. */
   bundleBytes: number;
+  /** Size of faultline/in-process.cjs (the in-process mode's preload). */
+  inProcessBundleBytes: number;
 }
 
 /**
  * Writes the layer zip:
  *   extensions/faultline   launcher (0755)
  *   faultline/bootstrap    exec wrapper (0755)
- *   faultline/extension.cjs the bundled extension
+ *   faultline/extension.cjs the bundled extension (external mode: the Runtime API proxy)
+ *   faultline/in-process.cjs the in-process mode's preload (Node runtimes)
+ *   faultline/lifecycle    the in-process mode's Extensions API side (bash, 0755)
  *   faultline/VERSION      FAULTLINE_VERSION, checked by the engine
  *   faultline/node         (--standalone only) a node binary
  * Zipped with the `zip` CLI, which records unix permissions.
@@ -39,7 +43,9 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Built
     mkdirSync(join(stage, "extensions"));
     mkdirSync(join(stage, "faultline"));
     const bundle = join(stage, "faultline", "extension.cjs");
-    await bundleExtension(bundle);
+    const inProcess = join(stage, "faultline", "in-process.cjs");
+    await Promise.all([bundleExtension(bundle), bundleExtension(inProcess, "in-process-main.ts")]);
+    copyExecutable(join(PACKAGE_DIR, "layer", "lifecycle"), join(stage, "faultline", "lifecycle"));
     copyExecutable(join(PACKAGE_DIR, "layer", "launcher"), join(stage, "extensions", "faultline"));
     copyExecutable(join(PACKAGE_DIR, "layer", "bootstrap"), join(stage, "faultline", "bootstrap"));
     writeFileSync(join(stage, "faultline", "VERSION"), `${FAULTLINE_VERSION}\n`);
@@ -48,17 +54,22 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Built
     rmSync(zipPath, { force: true });
     // -X: no extra attributes (reproducible); -r: recurse; -q: quiet. Permissions are kept by default.
     await promisify(execFile)("zip", ["-X", "-r", "-q", zipPath, "extensions", "faultline"], { cwd: stage });
-    return { zipPath, zipBytes: statSync(zipPath).size, bundleBytes: statSync(bundle).size };
+    return {
+      zipPath,
+      zipBytes: statSync(zipPath).size,
+      bundleBytes: statSync(bundle).size,
+      inProcessBundleBytes: statSync(inProcess).size,
+    };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
 }
 
 /** esbuild → one minified CJS file with @faultline/protocol and aws4 inside; node built-ins stay external. */
-export async function bundleExtension(outfile: string): Promise<void> {
+export async function bundleExtension(outfile: string, entry = "main.ts"): Promise<void> {
   const esbuild = await import("esbuild");
   await esbuild.build({
-    entryPoints: [join(PACKAGE_DIR, "src", "main.ts")],
+    entryPoints: [join(PACKAGE_DIR, "src", entry)],
     outfile,
     bundle: true,
     platform: "node",

@@ -206,6 +206,9 @@ export class S3ObjectStore implements ObjectStore {
     const { timeoutMs } = this.#limits;
     return new Promise<Answer>((resolve, reject) => {
       const req = transport.request(options);
+      // A poll never keeps its process alive: in-process, the runtime waits for an empty event loop
+      // (callbackWaitsForEmptyEventLoop) before it answers, and must not wait for S3.
+      req.on("socket", (socket) => socket.unref());
       let settled = false;
       const finish = (error: Error | undefined, answer?: Answer) => {
         if (settled) return;

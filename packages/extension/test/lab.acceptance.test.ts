@@ -49,6 +49,8 @@ describe("extension acceptance under the lab (built layer zip, client-lambda)", 
       environment: {
         ...extra.env,
         AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
+        // The proxy, which every non-Node runtime uses (Node's in-process mode: lab.in-process.acceptance).
+        FAULTLINE_MODE: "external",
         AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/fis/",
         AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "1",
         FAULTLINE_HOT_POLL_INTERVAL_SECONDS: "1",

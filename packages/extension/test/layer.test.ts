@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -30,6 +30,8 @@ describe("the built layer zip, unmodified: launcher, exec wrapper, bundled exten
     assert.match(listing, /-rwxr-xr-x .* extensions\/faultline\n/);
     assert.match(listing, /-rwxr-xr-x .* faultline\/bootstrap\n/);
     assert.match(listing, / faultline\/extension\.cjs\n/);
+    assert.match(listing, / faultline\/in-process\.cjs\n/);
+    assert.match(listing, /-rwxr-xr-x .* faultline\/lifecycle\n/);
     assert.equal(readFileSync(join(opt, "faultline/VERSION"), "utf8").trim(), FAULTLINE_VERSION);
     assert.ok(zip.bundleBytes < 100_000, `bundle ${zip.bundleBytes} bytes`);
   });
@@ -46,6 +48,18 @@ describe("the built layer zip, unmodified: launcher, exec wrapper, bundled exten
       env: { AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9001", FAULTLINE_PORT_FILE: join(dir, "missing") },
     });
     assert.equal(out.toString().trim(), "127.0.0.1:9001");
+  });
+
+  it("the wrapper preloads the in-process hook when the launcher chose in-process, keeping NODE_OPTIONS", () => {
+    const modeFile = join(dir, "mode");
+    writeFileSync(modeFile, "in-process\n");
+    const out = execFileSync(join(opt, "faultline/bootstrap"), ["sh", "-c", "echo $NODE_OPTIONS"], {
+      env: { NODE_OPTIONS: "--max-old-space-size=100", FAULTLINE_PORT_FILE: modeFile },
+    });
+    assert.equal(
+      out.toString().trim(),
+      `--require "${join(opt, "faultline/in-process.cjs")}" --max-old-space-size=100`,
+    );
   });
 
   it("registers, injects through the wrapper-pointed runtime, and exits promptly on SHUTDOWN", async () => {

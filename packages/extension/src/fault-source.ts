@@ -1,0 +1,84 @@
+import { functionPrefix } from "@faultline/protocol";
+import type { Clock, RandomSource } from "./clock.ts";
+import { type Plan, planInvocation } from "./injector.ts";
+import type { Logger } from "./log.ts";
+import { FaultPoller } from "./poller.ts";
+import { S3ObjectStore } from "./s3.ts";
+import type { Settings } from "./settings.ts";
+
+/**
+ * The fault decisions both modes share (the external proxy and the in-process hook): the poller over S3, the
+ * injector, and the log lines and metrics of an injection. Absent location or invalid settings → no poller,
+ * and every plan is empty (pass-through).
+ */
+export interface FaultSource {
+  readonly poller: FaultPoller | undefined;
+  /**
+   * Decides one invocation, refreshing a stale view for at most `pollMaxWaitMs` first. Synchronous, and
+   * allocation-free, when no fault is live and no poll is due: it runs on every invocation.
+   */
+  plan(invokedFunctionArn: string): Plan | Promise<Plan>;
+  /** Logs (and counts, with metrics on) one injected part of a plan. */
+  onInjected(plan: Plan, requestId: string, part: "delay" | "outcome"): void;
+  close(): void;
+}
+
+const PASS_THROUGH: Plan = Object.freeze({});
+const NOTHING_LIVE: readonly never[] = Object.freeze([]);
+
+export function createFaultSource(o: {
+  settings: Settings;
+  problems: readonly string[];
+  log: Logger;
+  clock: Clock;
+  random: RandomSource;
+}): FaultSource {
+  const { settings, log, clock, random } = o;
+  let poller: FaultPoller | undefined;
+  let store: S3ObjectStore | undefined;
+  if (o.problems.length === 0 && settings.location !== undefined) {
+    store = new S3ObjectStore(settings.location.bucket, settings.s3);
+    poller = new FaultPoller({
+      store,
+      prefix: functionPrefix(settings.location, settings.functionName),
+      functionName: settings.functionName,
+      clock,
+      log,
+      slowPollMs: settings.slowPollMs,
+      hotPollMs: settings.hotPollMs,
+    });
+  } else if (o.problems.length === 0) {
+    log.warn("AWS_FIS_CONFIGURATION_LOCATION is not set: passing every invocation through");
+  }
+  const identity = { functionVersion: settings.functionVersion, invokedFunctionArn: "" };
+  function decide(invokedFunctionArn: string): Plan {
+    const faults = poller?.faults() ?? NOTHING_LIVE;
+    if (faults.length === 0) return PASS_THROUGH;
+    identity.invokedFunctionArn = invokedFunctionArn;
+    return planInvocation(faults, clock.now(), identity, random);
+  }
+  return {
+    poller,
+    plan(invokedFunctionArn) {
+      if (poller === undefined || !(poller.polling || poller.isStale())) return decide(invokedFunctionArn);
+      return poller.refreshIfStale(settings.pollMaxWaitMs).then(() => decide(invokedFunctionArn));
+    },
+    onInjected(p, requestId, part) {
+      const dimensions = { FaultId: "", Invocation: settings.functionName };
+      if (part === "delay" && p.delay) {
+        log.info(`adding ${p.delay.milliseconds} milliseconds of latency to function invocation`, requestId);
+        log.metric("FaultInjected", 1, "Count", { ...dimensions, FaultId: p.delay.fault.actionId });
+      } else if (part === "outcome" && p.outcome) {
+        log.info(
+          `modifying the function response (${p.outcome.fault.actionId}, preventExecution ${p.outcome.preventExecution})`,
+          requestId,
+        );
+        log.metric("FaultInjected", 1, "Count", { ...dimensions, FaultId: p.outcome.fault.actionId });
+      }
+    },
+    close() {
+      poller?.stop();
+      store?.close();
+    },
+  };
+}
