@@ -1,5 +1,14 @@
 import { execFile } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +17,9 @@ import { FAULTLINE_VERSION } from "@faultline/protocol";
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_LAYER_ZIP = join(PACKAGE_DIR, "dist", "faultline-layer.zip");
+/** In the checkout the extension is bundled from src/main.ts; an installed package ships it pre-bundled here. */
+const SOURCE_ENTRY = join(PACKAGE_DIR, "src", "main.ts");
+const PREBUILT_BUNDLE = join(PACKAGE_DIR, "dist", "extension.cjs");
 
 export interface BuildLayerOptions {
   /** Where to write the zip (default packages/extension/dist/faultline-layer.zip). */
@@ -39,7 +51,8 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Built
     mkdirSync(join(stage, "extensions"));
     mkdirSync(join(stage, "faultline"));
     const bundle = join(stage, "faultline", "extension.cjs");
-    await bundleExtension(bundle);
+    if (existsSync(SOURCE_ENTRY)) await bundleExtension(bundle);
+    else copyFileSync(PREBUILT_BUNDLE, bundle);
     copyExecutable(join(PACKAGE_DIR, "layer", "launcher"), join(stage, "extensions", "faultline"));
     copyExecutable(join(PACKAGE_DIR, "layer", "bootstrap"), join(stage, "faultline", "bootstrap"));
     writeFileSync(join(stage, "faultline", "VERSION"), `${FAULTLINE_VERSION}\n`);
@@ -54,11 +67,14 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Built
   }
 }
 
-/** esbuild → one minified CJS file with @faultline/protocol and aws4 inside; node built-ins stay external. */
+/**
+ * esbuild → one minified CJS file with @faultline/protocol and aws4 inside; node built-ins stay external.
+ * Checkout only (esbuild is a dev dependency): scripts/build-packages.mjs runs it for the published package.
+ */
 export async function bundleExtension(outfile: string): Promise<void> {
   const esbuild = await import("esbuild");
   await esbuild.build({
-    entryPoints: [join(PACKAGE_DIR, "src", "main.ts")],
+    entryPoints: [SOURCE_ENTRY],
     outfile,
     bundle: true,
     platform: "node",

@@ -120,7 +120,7 @@ export async function startLab(source: LabConfigSource, options: StartLabOptions
         AWS_DEFAULT_REGION: config.region,
         // Marks every process of this lab, so stray ones can be found (scripts/run-tests.mjs checks).
         FAULTLINE_LAB_OWNER: String(process.pid),
-      ...(process.env.FAULTLINE_TEST_RUN ? { FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN } : {}),
+        ...(process.env.FAULTLINE_TEST_RUN ? { FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN } : {}),
         ...options.environment,
       },
     };

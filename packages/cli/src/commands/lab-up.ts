@@ -7,6 +7,7 @@ import type { Lab, LabConfig } from "@faultline/lab";
 import type { CliCommand, CliIO } from "../command.ts";
 import { group } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
+import { untilStopRequested } from "../lifetime.ts";
 
 interface LabUpOptions {
   config: string;
@@ -77,27 +78,21 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
   await stopped;
 }
 
-/** Resolves once the lab has stopped after SIGINT/SIGTERM/SIGHUP; a second signal exits at once. */
-function stopOnSignals(lab: Lab, io: CliIO): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        io.stderr(`${signal} again: exiting now\n`);
-        process.exit(130);
-      }
-      stopping = true;
-      lab.stop().then(resolve, (error: unknown) => {
-        io.stderr(`error while stopping the lab: ${(error as Error).message}\n`);
-        resolve();
-      });
-    };
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
-    // A crash of the CLI still takes the lab's environments down (they also die with us: pdeathsig).
+/**
+ * Resolves once the lab has stopped after SIGINT/SIGTERM/SIGHUP or the parent's exit (see lifetime.ts); a
+ * second signal exits at once.
+ */
+async function stopOnSignals(lab: Lab, io: CliIO): Promise<void> {
+  // A crash of the CLI still takes the lab's environments down (they also die with us: pdeathsig).
+  const crashed = new Promise<void>((resolve) =>
     process.once("uncaughtException", (error) => {
       io.stderr(`faultline: ${error.stack ?? error.message}\n`);
       process.exitCode = 1;
-      onSignal("SIGTERM");
-    });
+      resolve();
+    }),
+  );
+  await Promise.race([untilStopRequested(io), crashed]);
+  await lab.stop().catch((error: unknown) => {
+    io.stderr(`error while stopping the lab: ${(error as Error).message}\n`);
   });
 }

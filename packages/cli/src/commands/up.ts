@@ -2,12 +2,13 @@
  * `faultline up --config <lab.json> [--json]`: the lab, the engine and the FIS API together for local work.
  * With --json, stdout is exactly one line {"lambda","s3","cloudwatch","fis"} once everything is ready. The FIS port comes
  * from the lab config's `ports.fis` (0 = any free port). Ctrl-C stops experiments (removing their faults),
- * then the API, then the lab.
+ * then the API, then the lab; so does SIGTERM/SIGHUP, or the exit of the process that started it (`npx`).
  */
 import type { serveFaultline } from "@faultline/api";
 import type { loadLabConfig } from "@faultline/lab";
 import type { CliCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
+import { untilStopRequested } from "../lifetime.ts";
 
 interface UpOptions {
   config: string;
@@ -83,20 +84,18 @@ export const up: CliCommand = {
                 "",
               ].join("\n"),
         );
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            f.close()
-              .catch((error: unknown) =>
-                io.stderr(`error while stopping the engine: ${(error as Error).message}\n`),
-              )
-              .then(() => lab.stop())
-              .catch((error: unknown) =>
-                io.stderr(`error while stopping the lab: ${(error as Error).message}\n`),
-              )
-              .then(resolve);
-          };
-          for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(s, stop);
-        });
+        // Signals and the parent's exit (npx) end it: experiments stop (removing their faults), then the lab.
+        await untilStopRequested(io);
+        await f
+          .close()
+          .catch((error: unknown) =>
+            io.stderr(`error while stopping the engine: ${(error as Error).message}\n`),
+          );
+        await lab
+          .stop()
+          .catch((error: unknown) =>
+            io.stderr(`error while stopping the lab: ${(error as Error).message}\n`),
+          );
       });
   },
 };
