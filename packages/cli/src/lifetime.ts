@@ -13,6 +13,8 @@ import type { CliIO } from "./command.ts";
 export type StopReason = NodeJS.Signals | "parent exited";
 
 export interface LifetimeOptions {
+  /** Stop when the parent exits (default true); false for `nohup` / `setsid`-style starts meant to outlive it. */
+  exitWithParent?: boolean;
   /** How often the parent is checked (default 500 ms). */
   parentPollMs?: number;
   /** After the stop request, exit anyway if stopping takes longer than this (default 30 s). */
@@ -20,13 +22,14 @@ export interface LifetimeOptions {
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/** Read when the CLI loads: a parent that dies while the lab is still starting is noticed too. */
+const PARENT = process.ppid;
 
 /**
  * Resolves with the reason once the command should stop (the first signal, or the parent gone). Call once the
  * command is running; the caller then stops what it started and returns.
  */
 export function untilStopRequested(io: CliIO, options: LifetimeOptions = {}): Promise<StopReason> {
-  const parent = process.ppid;
   return new Promise((resolve) => {
     let requested = false;
     const request = (reason: StopReason) => {
@@ -48,8 +51,9 @@ export function untilStopRequested(io: CliIO, options: LifetimeOptions = {}): Pr
     };
     for (const signal of SIGNALS) process.on(signal, request);
     // Started by init itself (a container's entry point): there is no parent to outlive.
+    const watchParent = options.exitWithParent !== false && PARENT !== 1;
     const watch = setInterval(() => {
-      if (parent !== 1 && process.ppid !== parent) request("parent exited");
+      if (watchParent && process.ppid !== PARENT) request("parent exited");
     }, options.parentPollMs ?? 500);
     watch.unref();
   });

@@ -14,6 +14,7 @@ interface LabUpOptions {
   json?: boolean;
   logs?: boolean;
   host?: string;
+  exitWithParent?: boolean;
 }
 
 export const labUp: CliCommand = {
@@ -26,6 +27,7 @@ export const labUp: CliCommand = {
       .option("--json", "print one JSON line with the endpoints when ready, nothing else on stdout")
       .option("--logs", "with --json: also print function logs (to stderr)")
       .option("--host <address>", "interface to listen on", "127.0.0.1")
+      .option("--no-exit-with-parent", "keep running when the process that started it exits (nohup, setsid)")
       .action((options: LabUpOptions) => runLabUp(options, io));
   },
 };
@@ -52,7 +54,7 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
     }
     throw error;
   }
-  const stopped = stopOnSignals(lab, io);
+  const stopped = stopOnSignals(lab, io, options.exitWithParent !== false);
   if (options.json) {
     io.stdout(
       `${JSON.stringify({ lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch })}\n`,
@@ -82,7 +84,7 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
  * Resolves once the lab has stopped after SIGINT/SIGTERM/SIGHUP or the parent's exit (see lifetime.ts); a
  * second signal exits at once.
  */
-async function stopOnSignals(lab: Lab, io: CliIO): Promise<void> {
+async function stopOnSignals(lab: Lab, io: CliIO, exitWithParent: boolean): Promise<void> {
   // A crash of the CLI still takes the lab's environments down (they also die with us: pdeathsig).
   const crashed = new Promise<void>((resolve) =>
     process.once("uncaughtException", (error) => {
@@ -91,7 +93,7 @@ async function stopOnSignals(lab: Lab, io: CliIO): Promise<void> {
       resolve();
     }),
   );
-  await Promise.race([untilStopRequested(io), crashed]);
+  await Promise.race([untilStopRequested(io, { exitWithParent }), crashed]);
   await lab.stop().catch((error: unknown) => {
     io.stderr(`error while stopping the lab: ${(error as Error).message}\n`);
   });

@@ -14,6 +14,7 @@ interface UpOptions {
   config: string;
   dataDir: string;
   json?: boolean;
+  exitWithParent: boolean;
 }
 
 export const up: CliCommand = {
@@ -31,6 +32,7 @@ export const up: CliCommand = {
         "--json",
         "print one JSON line {lambda, s3, cloudwatch, fis} when ready, nothing else on stdout",
       )
+      .option("--no-exit-with-parent", "keep running when the process that started it exits (nohup, setsid)")
       .action(async (o: UpOptions) => {
         // Imported on use: `faultline --help` and the API-client commands never load the lab or the engine.
         const { LabConfigError, loadLabConfig, S3_CREDENTIALS, startLab } = await import("@faultline/lab");
@@ -85,7 +87,7 @@ export const up: CliCommand = {
               ].join("\n"),
         );
         // Signals and the parent's exit (npx) end it: experiments stop (removing their faults), then the lab.
-        await untilStopRequested(io);
+        await untilStopRequested(io, { exitWithParent: o.exitWithParent });
         await f
           .close()
           .catch((error: unknown) =>
