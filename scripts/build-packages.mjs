@@ -43,7 +43,6 @@ if (!values["skip-tsc"]) {
     },
   );
 }
-const tarballs = [];
 for (const pkg of PUBLISHED) {
   const out = join(BUILD, "packages", pkg);
   rmSync(out, { recursive: true, force: true });
@@ -56,10 +55,9 @@ for (const pkg of PUBLISHED) {
   const readme = join(root, "packages", pkg, "README.md");
   cpSync(existsSync(readme) ? readme : join(root, "README.md"), join(out, "README.md"));
   writeFileSync(join(out, "package.json"), `${JSON.stringify(publishedManifest(pkg), null, 2)}\n`);
-  if (values.pack) tarballs.push(pack(out));
 }
 console.log(`built ${PUBLISHED.length} packages, version ${version}, in ${join(BUILD, "packages")}`);
-for (const t of tarballs) console.log(t);
+if (values.pack) for (const t of pack(PUBLISHED.map((pkg) => join(BUILD, "packages", pkg)))) console.log(t);
 
 /** The version every package carries: the protocol's FAULTLINE_VERSION, which the layer and the engine check. */
 function faultlineVersion() {
@@ -137,15 +135,16 @@ async function bundleExtension(outfile) {
   );
 }
 
-/** npm pack → build/tarballs/<name>-<version>.tgz; returns its path. */
-function pack(dir) {
+/** One `npm pack` of every folder → build/tarballs/<name>-<version>.tgz; returns their paths. */
+function pack(dirs) {
   const dest = join(BUILD, "tarballs");
+  rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
-  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", dest], {
-    cwd: dir,
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", dest, ...dirs], {
+    cwd: BUILD,
     encoding: "utf8",
   });
-  return join(dest, JSON.parse(out)[0].filename);
+  return JSON.parse(out).map((t) => join(dest, t.filename));
 }
 
 function readJson(path) {

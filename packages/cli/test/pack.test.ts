@@ -111,7 +111,9 @@ function copyBuiltAddons(name: string): boolean {
 }
 
 after(() => {
+  const start = performance.now();
   if (dir) rmSync(dir, { recursive: true, force: true });
+  cost["rm -r the install folder"] = Math.round(performance.now() - start);
   console.log(`# pack test cost (ms): ${JSON.stringify(cost)}`);
   for (const p of PACKAGES) {
     const file = join(TARBALLS, `faultline-${p}-${FAULTLINE_VERSION}.tgz`);
@@ -160,6 +162,45 @@ describe("the packed tarballs, installed outside the repository", () => {
     // The declarations resolve among themselves: relative imports name .js files that are there.
     const dts = readFileSync(join(dir, "node_modules", "@faultline", "cli", "dist", "index.d.ts"), "utf8");
     assert.match(dts, /from "\.\/main\.js"/);
+  });
+
+  test("the declarations type-check a consumer (NodeNext, strict) without the sources", async () => {
+    writeFileSync(
+      join(dir, "consumer.mts"),
+      [
+        'import { main, VERSION } from "@faultline/cli";',
+        'import { buildLayer } from "@faultline/extension/layer";',
+        'import { type LabConfig, startLab } from "@faultline/lab";',
+        'import { FAULTLINE_VERSION } from "@faultline/protocol";',
+        "export const checks: [Promise<number>, string, typeof buildLayer, typeof startLab, LabConfig | undefined] =",
+        "  [main(['--version']), VERSION + FAULTLINE_VERSION, buildLayer, startLab, undefined];",
+        "",
+      ].join("\n"),
+    );
+    const tsc = join(REPO, "node_modules", "typescript", "bin", "tsc");
+    // --skipLibCheck: checking every AWS SDK declaration costs ~40 s; the consumer's own uses are still checked,
+    // and no declaration may import a .ts file (what tsc leaves in them unless the build rewrites it).
+    for (const p of PACKAGES) {
+      const dist = join(dir, "node_modules", "@faultline", p, "dist");
+      for (const f of readdirSync(dist, { recursive: true }) as string[]) {
+        if (f.endsWith(".d.ts"))
+          assert.doesNotMatch(readFileSync(join(dist, f), "utf8"), /from "\.[^"]*\.ts"/, f);
+      }
+    }
+    const args = [
+      "--noEmit",
+      "--strict",
+      "--skipLibCheck",
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+    ];
+    const types = ["--types", "node", "--typeRoots", join(REPO, "node_modules", "@types")];
+    const result = await run(process.execPath, [tsc, ...args, ...types, "consumer.mts"], { cwd: dir }).catch(
+      (error: { stdout: string }) => error,
+    );
+    assert.equal(result.stdout, "", "tsc reports no errors");
   });
 
   test("faultline --version prints the one version, from compiled code", async () => {
