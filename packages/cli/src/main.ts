@@ -1,11 +1,13 @@
 /** The `faultline` CLI: a commander program built from the command table in commands/index.ts. */
 import { pathToFileURL } from "node:url";
+import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { Command, CommanderError } from "commander";
 import type { CliIO } from "./command.ts";
 import { commands } from "./commands/index.ts";
 import { CliError } from "./errors.ts";
 
-export const VERSION = "0.1.0";
+/** One version for everything: the protocol's, which the layer carries and the engine checks. */
+export const VERSION = FAULTLINE_VERSION;
 
 const processIO: CliIO = {
   stdout: (text) => process.stdout.write(text),

@@ -1,5 +1,14 @@
 import { execFile } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +17,12 @@ import { FAULTLINE_VERSION } from "@faultline/protocol";
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_LAYER_ZIP = join(PACKAGE_DIR, "dist", "faultline-layer.zip");
+/**
+ * In the checkout the bundles are built from src/ (main.ts, in-process-main.ts); an installed package ships them
+ * pre-bundled in dist/ (extension.cjs, in-process.cjs).
+ */
+const SOURCE_DIR = join(PACKAGE_DIR, "src");
+const PREBUILT_DIR = join(PACKAGE_DIR, "dist");
 
 export interface BuildLayerOptions {
   /** Where to write the zip (default packages/extension/dist/faultline-layer.zip). */
@@ -44,7 +59,12 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Built
     mkdirSync(join(stage, "faultline"));
     const bundle = join(stage, "faultline", "extension.cjs");
     const inProcess = join(stage, "faultline", "in-process.cjs");
-    await Promise.all([bundleExtension(bundle), bundleExtension(inProcess, "in-process-main.ts")]);
+    if (existsSync(SOURCE_DIR)) {
+      await Promise.all([bundleExtension(bundle), bundleExtension(inProcess, "in-process-main.ts")]);
+    } else {
+      copyFileSync(join(PREBUILT_DIR, "extension.cjs"), bundle);
+      copyFileSync(join(PREBUILT_DIR, "in-process.cjs"), inProcess);
+    }
     copyExecutable(join(PACKAGE_DIR, "layer", "lifecycle"), join(stage, "faultline", "lifecycle"));
     copyExecutable(join(PACKAGE_DIR, "layer", "launcher"), join(stage, "extensions", "faultline"));
     copyExecutable(join(PACKAGE_DIR, "layer", "bootstrap"), join(stage, "faultline", "bootstrap"));
@@ -65,11 +85,14 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Built
   }
 }
 
-/** esbuild → one minified CJS file with @faultline/protocol and aws4 inside; node built-ins stay external. */
+/**
+ * esbuild → one minified CJS file with @faultline/protocol and aws4 inside; node built-ins stay external.
+ * Checkout only (esbuild is a dev dependency): scripts/build-packages.mjs runs it for the published package.
+ */
 export async function bundleExtension(outfile: string, entry = "main.ts"): Promise<void> {
   const esbuild = await import("esbuild");
   await esbuild.build({
-    entryPoints: [join(PACKAGE_DIR, "src", entry)],
+    entryPoints: [join(SOURCE_DIR, entry)],
     outfile,
     bundle: true,
     platform: "node",

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -21,12 +21,12 @@ import {
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
 import { strToU8, zipSync } from "fflate";
+import { awsCliV2 } from "../../testing/src/index.ts";
 import { type Lab, startLab } from "../src/index.ts";
 
 const run = promisify(execFile);
 const CODE = fileURLToPath(new URL("./fixtures/lab-basic/node-echo/", import.meta.url));
 /** AWS CLI v2: Debian's /usr/bin/aws. Missing → skipped with the reason locally, a failure under CI=true. */
-const AWS_V2 = "/usr/bin/aws";
 
 describe("lab: layer versions and UpdateFunctionConfiguration through the AWS CLI v2", () => {
   const dir = mkdtempSync(join(tmpdir(), "faultline-lab-update-"));
@@ -65,7 +65,7 @@ describe("lab: layer versions and UpdateFunctionConfiguration through the AWS CL
       "--output",
       "json",
     ];
-    cli = async (...a) => JSON.parse((await run(AWS_V2, args(a), { env })).stdout || "{}");
+    cli = async (...a) => JSON.parse((await run(awsCliV2.require(), args(a), { env })).stdout || "{}");
     lambda = new LambdaClient({
       endpoint: lab.endpoints.lambda,
       region: "us-east-1",
@@ -86,9 +86,8 @@ describe("lab: layer versions and UpdateFunctionConfiguration through the AWS CL
   };
   const created = () => lab.pool("echo")!.stats().created;
   const skipWithoutCli = (t: { skip: (why: string) => void }) => {
-    if (existsSync(AWS_V2)) return false;
-    assert.notEqual(process.env.CI, "true", `${AWS_V2} is required under CI`);
-    t.skip(`${AWS_V2} is not installed`);
+    if (!awsCliV2.skip) return false;
+    t.skip(awsCliV2.skip);
     return true;
   };
   const ARN = "arn:aws:lambda:us-east-1:123456789012:layer";

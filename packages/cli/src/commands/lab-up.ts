@@ -7,6 +7,7 @@ import type { Lab, LabConfig } from "@faultline/lab";
 import type { CliCommand, CliIO } from "../command.ts";
 import { group } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
+import { untilStopSignal } from "../shutdown.ts";
 
 interface LabUpOptions {
   config: string;
@@ -14,6 +15,7 @@ interface LabUpOptions {
   logs?: boolean;
   host?: string;
   allowedHost?: string[];
+  exitWithParent?: boolean;
 }
 
 export const labUp: CliCommand = {
@@ -30,6 +32,7 @@ export const labUp: CliCommand = {
         "--allowed-host <name...>",
         "Host names the lab's servers accept besides loopback ones (added to the config's allowedHosts)",
       )
+      .option("--no-exit-with-parent", "keep running when the process that started it exits (nohup, setsid)")
       .action((options: LabUpOptions) => runLabUp(options, io));
   },
 };
@@ -59,7 +62,7 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
     }
     throw error;
   }
-  const stopped = stopOnSignals(lab, io);
+  const stopped = stopOnSignals(lab, io, options.exitWithParent !== false);
   if (options.json) {
     io.stdout(
       `${JSON.stringify({ lambda: lab.endpoints.lambda, s3: lab.endpoints.s3, cloudwatch: lab.endpoints.cloudwatch })}\n`,
@@ -85,27 +88,22 @@ export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> 
   await stopped;
 }
 
-/** Resolves once the lab has stopped after SIGINT/SIGTERM/SIGHUP; a second signal exits at once. */
-function stopOnSignals(lab: Lab, io: CliIO): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        io.stderr(`${signal} again: exiting now\n`);
-        process.exit(130);
-      }
-      stopping = true;
-      lab.stop().then(resolve, (error: unknown) => {
-        io.stderr(`error while stopping the lab: ${(error as Error).message}\n`);
-        resolve();
-      });
-    };
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
-    // A crash of the CLI still takes the lab's environments down (they also die with us: pdeathsig).
+/**
+ * Resolves once the lab has stopped after SIGINT/SIGTERM/SIGHUP or the parent's exit (see shutdown.ts); a
+ * second signal exits at once.
+ */
+async function stopOnSignals(lab: Lab, io: CliIO, exitWithParent: boolean): Promise<void> {
+  const stopLab = () =>
+    lab.stop().catch((error: unknown) => {
+      io.stderr(`error while stopping the lab: ${(error as Error).message}\n`);
+    });
+  // A crash of the CLI still takes the lab's environments down (they also die with us: pdeathsig).
+  const crashed = new Promise<void>((resolve) =>
     process.once("uncaughtException", (error) => {
       io.stderr(`faultline: ${error.stack ?? error.message}\n`);
       process.exitCode = 1;
-      onSignal("SIGTERM");
-    });
-  });
+      resolve();
+    }),
+  );
+  await Promise.race([untilStopSignal(stopLab, io, { exitWithParent }), crashed.then(stopLab)]);
 }

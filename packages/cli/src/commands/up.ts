@@ -2,7 +2,8 @@
  * `faultline up --config <lab.json> [--json]`: the lab, the engine and the FIS API together for local work.
  * With --json, stdout is exactly one line {"lambda","s3","cloudwatch","fis"} once everything is ready. The FIS port comes
  * from the lab config's `ports.fis` (0 = any free port). Ctrl-C stops experiments (removing their faults),
- * then the API, then the lab — within 10 s (src/shutdown.ts).
+ * then the API, then the lab — within 10 s (src/shutdown.ts); so does SIGTERM/SIGHUP, or the exit of the
+ * process that started it (`npx`).
  */
 import type { serveFaultline } from "@faultline/api";
 import type { loadLabConfig } from "@faultline/lab";
@@ -15,6 +16,7 @@ interface UpOptions {
   dataDir: string;
   json?: boolean;
   allowedHost?: string[];
+  exitWithParent: boolean;
 }
 
 export const up: CliCommand = {
@@ -36,6 +38,7 @@ export const up: CliCommand = {
         "--allowed-host <name...>",
         "Host names the lab and the FIS API accept besides loopback ones (added to the config's allowedHosts)",
       )
+      .option("--no-exit-with-parent", "keep running when the process that started it exits (nohup, setsid)")
       .action(async (o: UpOptions) => {
         // Imported on use: `faultline --help` and the API-client commands never load the lab or the engine.
         const { LabConfigError, loadLabConfig, S3_CREDENTIALS, startLab } = await import("@faultline/lab");
@@ -92,14 +95,19 @@ export const up: CliCommand = {
                 "",
               ].join("\n"),
         );
-        await untilStopSignal(async () => {
-          await f
-            .close()
-            .catch((error: unknown) =>
-              io.stderr(`error while stopping the engine: ${(error as Error).message}\n`),
-            );
-          await lab.stop();
-        }, io);
+        // Signals and the parent's exit (npx) end it: experiments stop (removing their faults), then the lab.
+        await untilStopSignal(
+          async () => {
+            await f
+              .close()
+              .catch((error: unknown) =>
+                io.stderr(`error while stopping the engine: ${(error as Error).message}\n`),
+              );
+            await lab.stop();
+          },
+          io,
+          { exitWithParent: o.exitWithParent },
+        );
       });
   },
 };

@@ -49,3 +49,14 @@ export class LayerError extends Error {
 export class SandboxError extends Error {
   override readonly name = "SandboxError";
 }
+
+/** aws-lambda-ric, an optional dependency of the published lab (its native build may fail), is not installed. */
+export class RuntimeClientMissingError extends Error {
+  override readonly name = "RuntimeClientMissingError";
+  constructor() {
+    super(
+      "aws-lambda-ric (the official Node runtime interface client) is not installed: the lab needs it to run " +
+        "functions. Install cmake, autoconf, automake, libtool and a C++ compiler, then `npm install aws-lambda-ric`",
+    );
+  }
+}

@@ -3,12 +3,20 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { FunctionSpec, LabServices } from "../contract.ts";
 import type { SandboxMounts } from "../sandbox/index.ts";
+import { RuntimeClientMissingError } from "./errors.ts";
 
 const require = createRequire(import.meta.url);
 
 /** The official Node runtime interface client's entry point (aws-lambda-ric 3.x: handler in argv[2], task root = cwd). */
 export function defaultRicEntry(): string {
-  return join(dirname(require.resolve("aws-lambda-ric")), "..", "bin", "index.mjs");
+  let main: string;
+  try {
+    main = require.resolve("aws-lambda-ric");
+  } catch {
+    // An optional dependency of the published lab: its native build (cmake, autotools, a C++ compiler) may fail.
+    throw new RuntimeClientMissingError();
+  }
+  return join(dirname(main), "..", "bin", "index.mjs");
 }
 
 export function isNodeRuntime(runtime: string): boolean {
