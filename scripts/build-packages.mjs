@@ -77,8 +77,9 @@ function publishedManifest(pkg) {
     version,
     description: source.description,
     license: rootManifest.license,
-    repository: { ...rootManifest.repository, directory: `packages/${pkg}` },
-    homepage: rootManifest.homepage,
+    // The project has no public home yet: repository/homepage are carried only once the root manifest names one.
+    ...(rootManifest.repository ? { repository: { ...rootManifest.repository, directory: `packages/${pkg}` } } : {}),
+    ...(rootManifest.homepage ? { homepage: rootManifest.homepage } : {}),
     type: "module",
     engines: rootManifest.engines,
     exports: Object.fromEntries(Object.entries(source.exports).map(([key, src]) => [key, distEntry(src)])),
