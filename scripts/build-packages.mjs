@@ -78,7 +78,9 @@ function publishedManifest(pkg) {
     description: source.description,
     license: rootManifest.license,
     // The project has no public home yet: repository/homepage are carried only once the root manifest names one.
-    ...(rootManifest.repository ? { repository: { ...rootManifest.repository, directory: `packages/${pkg}` } } : {}),
+    ...(rootManifest.repository
+      ? { repository: { ...rootManifest.repository, directory: `packages/${pkg}` } }
+      : {}),
     ...(rootManifest.homepage ? { homepage: rootManifest.homepage } : {}),
     type: "module",
     engines: rootManifest.engines,

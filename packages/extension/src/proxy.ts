@@ -172,6 +172,10 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
   }
 
   const server = http.createServer((req, res) => {
+    if (!fromRuntime(req)) {
+      renderError(res, 403, "Faultline.Forbidden", "only the function's runtime may call this proxy");
+      return;
+    }
     const url = req.url ?? "/";
     const query = url.indexOf("?");
     const path = query === -1 ? url : url.slice(0, query);
@@ -241,6 +245,19 @@ function relay(answer: IncomingMessage, res: ServerResponse): void {
 }
 
 /** The one error shape the proxy renders. */
+/** Runtime clients reach us as AWS_LAMBDA_RUNTIME_API (a loopback address) and are never browsers. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+/**
+ * Where the proxy shares a network with other software (the lab, a laptop), a web page must not be able to drive
+ * it: a DNS-rebinding page sends a foreign Host, a cross-origin one an Origin. Two header reads per request.
+ */
+function fromRuntime(req: IncomingMessage): boolean {
+  const { host, origin } = req.headers;
+  if (origin !== undefined || req.headers["sec-fetch-site"] !== undefined) return false;
+  return host === undefined || LOOPBACK_HOST.test(host);
+}
+
 function renderError(res: ServerResponse, status: number, errorType: string, errorMessage: string): void {
   if (res.headersSent) {
     res.destroy();

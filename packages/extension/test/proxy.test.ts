@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { after, afterEach, before, describe, it } from "node:test";
@@ -54,6 +55,24 @@ describe("extension proxy with the official runtime client, the lab Runtime API 
     }
     return { h: harness, clock, functionName, putFault, sideEffect: join(harness.dir, "side-effect") };
   }
+
+  // Not a Lambda behaviour (on Lambda nothing else shares the sandbox's network): in the lab, environments share
+  // the host's loopback, so a web page must not reach the proxy (docs/security.md, Network exposure).
+  it("refuses browser-shaped requests and foreign Host names; the runtime's own calls still pass", async () => {
+    const { h } = await setup();
+    const base = `http://127.0.0.1:${h.extension.port}/2018-06-01/runtime/invocation/next`;
+    const hostile: Record<string, string>[] = [
+      { origin: "http://evil.example" },
+      { host: "rebound.attacker.example" },
+    ];
+    for (const headers of hostile) {
+      const refused = await rawGet(base, headers);
+      assert.equal(refused.status, 403, JSON.stringify(headers));
+      assert.match(refused.body, /Faultline\.Forbidden/);
+    }
+    const out = await h.invoke({ n: 2 });
+    assert.equal(out.kind, "response");
+  });
 
   it("passes an invocation through untouched when no fault applies", async () => {
     const { h } = await setup();
@@ -245,3 +264,18 @@ describe("extension proxy with the official runtime client, the lab Runtime API 
     assert.equal((await h.invoke({ n: 1 })).kind, "response");
   });
 });
+
+/** A GET with exactly these headers (fetch would not let a test set Host). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = "";
+      res.on("data", (c) => {
+        body += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
