@@ -113,6 +113,7 @@ export class FaultPoller {
       const abandon = new AbortController();
       this.#abandon = abandon;
       const budget = setTimeout(() => this.#abandon === abandon && this.#abandonInflight(), this.#budgetMs);
+      budget.unref(); // in-process, a poll never keeps the runtime's event loop busy
       const abandoned = new Promise<void>((resolve) =>
         abandon.signal.addEventListener("abort", () => resolve()),
       );

@@ -222,10 +222,11 @@ export class S3ObjectStore implements ObjectStore {
         }
       };
       const onAbort = () => finish(new StoreError(`abandoned (the poll overran) (${this.#base.host})`));
+      // Unref'd like the socket: a deadline must not keep a callback handler's event loop busy either.
       const timer = setTimeout(
         () => finish(new StoreError(`no answer within ${timeoutMs} ms (${this.#base.host})`)),
         timeoutMs,
-      );
+      ).unref();
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
       req.on("response", (res) => {

@@ -72,8 +72,6 @@ describe(`in-process mode under the lab (built layer zip, ${process.env.FAULTLIN
           fn("streaming", "index.stream"),
           fn("streaming-failing", "index.stream"),
           fn("broken", "broken.handler"),
-          // The launcher finds no runtime client it knows: the external proxy, as for any other runtime.
-          fn("unknown-client", "index.handler", { LAMBDA_RUNTIME_DIR: "/nonexistent" }),
           // In-process forced, but the runtime client fetches events over HTTP: pass-through, said once.
           fn("alternative-client", "index.handler", {
             FAULTLINE_MODE: "in-process",
@@ -277,17 +275,6 @@ describe(`in-process mode under the lab (built layer zip, ${process.env.FAULTLIN
     assert.equal(out.FunctionError, "Unhandled");
     const body = JSON.parse(payloadOf(out));
     assert.match(`${body.errorType} ${body.errorMessage}`, /broken at import/);
-  });
-
-  it("no runtime client the launcher knows: the external proxy, and faults still apply", async () => {
-    await putFault("unknown-client", { ...error(true), actionName: "err" });
-    await invokeUntil(
-      "unknown-client",
-      () => ({}),
-      (o) => o.FunctionError !== undefined,
-    );
-    assert.ok(messages("unknown-client").some((m) => EXTERNAL.test(m)));
-    assert.ok(!messages("unknown-client").some((m) => m.includes(IN_PROCESS)));
   });
 
   it("FAULTLINE_MODE=external forces the proxy on a Node function", async () => {

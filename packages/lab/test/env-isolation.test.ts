@@ -56,6 +56,7 @@ interface Probe {
   uid: number;
   gid: number;
   pid: number;
+  home: { dir?: string; user?: string; error?: string };
   readShadow: boolean;
   writeTask: boolean;
   writeOpt: boolean;
@@ -95,6 +96,8 @@ describe(`isolation of function code (sandbox: ${factory.sandbox})`, () => {
         `only the environment's own processes are visible (${p.pids.join(" ")})`,
       );
       assert.equal(p.extensionEnv?.uid, 993, "extensions run as the same user");
+      // Lambda has an /etc/passwd entry for sbx_user1051; without one os.homedir() is ENOENT and the SDKs fail.
+      assert.deepEqual(p.home, { dir: "/home/sbx_user1051", user: "sbx_user1051" });
     },
   );
 

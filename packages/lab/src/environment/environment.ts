@@ -269,7 +269,11 @@ export class LabEnvironment implements ExecutionEnvironment {
       opt,
       task: spec.codeDir,
       tmp,
-      runtime: dirname(dirname(this.settings.ricEntry)),
+      // Only Node runtimes have Lambda's Node runtime client in /var/runtime; an OS-only runtime brings its own in
+      // its bootstrap (the docs are silent on what else /var/runtime holds there: the lab gives an empty dir).
+      runtime: isNodeRuntime(spec.runtime)
+        ? dirname(dirname(this.settings.ricEntry))
+        : await emptyRuntimeDir(),
       lang: dirname(this.settings.nodeBinary),
     };
     try {
@@ -772,3 +776,10 @@ function signalName(signal: NodeJS.Signals): string {
 }
 
 export { killAllOnExit };
+
+/** The /var/runtime of OS-only (provided.*) runtimes: nothing of the lab's Node runtime client. */
+async function emptyRuntimeDir(): Promise<string> {
+  const dir = join(await labWorkRoot(), "empty-runtime");
+  await mkdir(dir, { recursive: true });
+  return dir;
+}

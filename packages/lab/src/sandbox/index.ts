@@ -20,7 +20,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { chmod, chown, mkdir } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { SandboxError } from "../environment/errors.ts";
@@ -129,6 +129,8 @@ const HOLDER_SCRIPT = [
   'mount -t overlay overlay -o "ro,lowerdir=$6" /var/task 2>/dev/null || ro "$2" /var/task',
   'ro "$4" /var/runtime',
   'ro "$5" /var/lang/bin',
+  'ro "$7/passwd" /etc/passwd',
+  'ro "$7/group" /etc/group',
   'mount --bind "$3" /tmp',
   "echo ready",
   "exec sleep infinity",
@@ -165,6 +167,7 @@ async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
       mounts.runtime,
       mounts.lang,
       `${overlayPath(await emptyRoot())}:${overlayPath(mounts.task)}`,
+      await sandboxEtc(),
     ],
     { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
     "/",
@@ -219,6 +222,31 @@ async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
 async function emptyRoot(): Promise<string> {
   const dir = join(await labWorkRoot(), "var-task-root");
   await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+/**
+ * The host's /etc/passwd and /etc/group plus Lambda's sbx_user1051 (993:990, home /home/sbx_user1051), mounted
+ * over the originals in the sandbox: code that asks who it is (os.homedir(), which the AWS SDKs call to find
+ * ~/.aws/config) gets an answer, as on Lambda, instead of ENOENT for a uid without an entry.
+ */
+async function sandboxEtc(): Promise<string> {
+  const dir = join(await labWorkRoot(), "etc");
+  await mkdir(dir, { recursive: true });
+  const host = async (file: string) => (await readFile(file, "utf8").catch(() => "")).replace(/\n*$/, "\n");
+  const passwd = await host("/etc/passwd");
+  const group = await host("/etc/group");
+  const user = `sbx_user1051:x:${SANDBOX_UID}:${SANDBOX_GID}::/home/sbx_user1051:/sbin/nologin\n`;
+  await writeFile(
+    join(dir, "passwd"),
+    new RegExp(`^[^:]*:[^:]*:${SANDBOX_UID}:`, "m").test(passwd) ? passwd : passwd + user,
+  );
+  const gline = `sbx_user1051:x:${SANDBOX_GID}:\n`;
+  await writeFile(
+    join(dir, "group"),
+    new RegExp(`^[^:]*:[^:]*:${SANDBOX_GID}:`, "m").test(group) ? group : group + gline,
+  );
   await chmod(dir, 0o755);
   return dir;
 }
