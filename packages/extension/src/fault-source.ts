@@ -32,6 +32,8 @@ export function createFaultSource(o: {
   log: Logger;
   clock: Clock;
   random: RandomSource;
+  /** In-process: polls never hold the runtime's event loop (see PollerOptions.background). */
+  background?: boolean;
 }): FaultSource {
   const { settings, log, clock, random } = o;
   let poller: FaultPoller | undefined;
@@ -46,6 +48,7 @@ export function createFaultSource(o: {
       log,
       slowPollMs: settings.slowPollMs,
       hotPollMs: settings.hotPollMs,
+      ...(o.background ? { background: true } : {}),
     });
   } else if (o.problems.length === 0) {
     log.warn("AWS_FIS_CONFIGURATION_LOCATION is not set: passing every invocation through");

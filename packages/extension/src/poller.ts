@@ -19,6 +19,11 @@ export interface PollerOptions {
   fetchConcurrency?: number;
   /** Objects the listing says are larger are refused unread (logged once). */
   maxObjectBytes?: number;
+  /**
+   * In-process (inside the runtime) a poll must never keep the event loop busy: a callback handler's answer waits
+   * for an empty loop. The external extension keeps its timers referenced (its process has nothing else).
+   */
+  background?: boolean;
 }
 
 export const DEFAULT_POLL_BUDGET_MS = 10_000;
@@ -113,7 +118,7 @@ export class FaultPoller {
       const abandon = new AbortController();
       this.#abandon = abandon;
       const budget = setTimeout(() => this.#abandon === abandon && this.#abandonInflight(), this.#budgetMs);
-      budget.unref(); // in-process, a poll never keeps the runtime's event loop busy
+      if (this.#o.background) budget.unref();
       const abandoned = new Promise<void>((resolve) =>
         abandon.signal.addEventListener("abort", () => resolve()),
       );

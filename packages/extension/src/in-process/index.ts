@@ -93,7 +93,14 @@ export function installInProcess(o: InProcessOptions): InProcess {
     log.info(`extension enabled ${FAULTLINE_VERSION} (in-process)`);
     for (const problem of problems)
       log.error(`invalid setting, passing every invocation through: ${problem}`);
-    faults = createFaultSource({ settings, problems, log, clock, random: o.random ?? Math.random });
+    faults = createFaultSource({
+      settings,
+      problems,
+      log,
+      clock,
+      random: o.random ?? Math.random,
+      background: true,
+    });
     post = (id, outcome) => {
       try {
         postOutcome(nativeClient, id, outcome);
