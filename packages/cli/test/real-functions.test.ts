@@ -18,25 +18,9 @@ import { type Lab, startLab } from "@faultline/lab";
 import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { strToU8, zipSync } from "fflate";
 import { Moto } from "../../engine/test/moto.ts";
-import { main } from "../src/main.ts";
+import { runCliArgs as cli } from "./run-cli.ts";
 
 const CODE = fileURLToPath(new URL("../../api/test/fixtures/fn/", import.meta.url));
-
-async function cli(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  process.exitCode = undefined;
-  const code = await main(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  process.exitCode = undefined;
-  return { code, stdout, stderr };
-}
 
 const configOf = async (lambda: LambdaClient, name: string): Promise<FunctionConfiguration> =>
   lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));

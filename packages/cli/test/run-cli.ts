@@ -1,11 +1,16 @@
 import { main } from "../src/main.ts";
 
 /** Runs the CLI in-process against a FIS API endpoint, capturing what it prints. */
-export async function runCli(endpoint: string, ...args: string[]) {
+export function runCli(endpoint: string, ...args: string[]) {
+  return runCliArgs(...args, "--endpoint", endpoint);
+}
+
+/** Runs the CLI in-process with exactly these arguments, capturing what it prints. */
+export async function runCliArgs(...args: string[]) {
   let stdout = "";
   let stderr = "";
   process.exitCode = undefined;
-  const code = await main([...args, "--endpoint", endpoint], {
+  const code = await main(args, {
     stdout: (t) => {
       stdout += t;
     },

@@ -67,6 +67,19 @@ async function engine(options: Partial<EngineOptions> = {}) {
   return { e, clock, lines, logLine };
 }
 
+/** An engine on `dataDir` (S3 through the proxy) with one experiment started and its faults written. */
+async function startedExperiment(dataDir: string, shutdownTimeoutMs: number) {
+  const first = await engine({ dataDir, callTimeoutMs: 60_000, shutdownTimeoutMs });
+  const t = await first.e.createExperimentTemplate(seedTemplate());
+  const x = await first.e.startExperiment({ experimentTemplateId: t.id });
+  await first.e.idle(x.id);
+  return { first, x };
+}
+
+/** The next engine on `dataDir`, as after a restart (S3 direct, no proxy). */
+const reopen = (dataDir: string) =>
+  Engine.open({ dataDir, lambda: moto.lambda(), s3: moto.s3(), log: () => {} });
+
 /** A hang must fail the test, not stall the suite. */
 const BOUND = { timeout: 20_000 };
 const onF2 = (r: StalledRequest) => r.path.includes("/f2/");
@@ -163,10 +176,7 @@ describe("stop removes the faults whatever S3 does", () => {
     BOUND,
     async () => {
       const dataDir = join(dir, "shutdown");
-      const first = await engine({ dataDir, callTimeoutMs: 60_000, shutdownTimeoutMs: 300 });
-      const t = await first.e.createExperimentTemplate(seedTemplate());
-      const x = await first.e.startExperiment({ experimentTemplateId: t.id });
-      await first.e.idle(x.id);
+      const { first, x } = await startedExperiment(dataDir, 300);
       proxy.rule = () => "hang";
       try {
         await first.e.close();
@@ -179,7 +189,7 @@ describe("stop removes the faults whatever S3 does", () => {
       }
       assert.equal((await moto.keys(BUCKET)).length, 4);
       // The next engine on this data directory honours the recorded stop: stopped, not failed.
-      const second = await Engine.open({ dataDir, lambda: moto.lambda(), s3: moto.s3(), log: () => {} });
+      const second = await reopen(dataDir);
       try {
         const done = await second.settled(x.id);
         assert.deepEqual(done.state, {
@@ -199,10 +209,7 @@ describe("stop removes the faults whatever S3 does", () => {
     BOUND,
     async () => {
       const dataDir = join(dir, "crashed");
-      const first = await engine({ dataDir, callTimeoutMs: 60_000, shutdownTimeoutMs: 100 });
-      const t = await first.e.createExperimentTemplate(seedTemplate());
-      const x = await first.e.startExperiment({ experimentTemplateId: t.id });
-      await first.e.idle(x.id);
+      const { first, x } = await startedExperiment(dataDir, 100);
       // The crash comes while the stop's deletes are in flight: S3 swallows them.
       proxy.rule = (r) => (isDelete(r) ? "hang" : "pass");
       const deleting = proxy.nextStall(isDelete);
@@ -210,7 +217,7 @@ describe("stop removes the faults whatever S3 does", () => {
       await deleting;
       proxy.rule = () => "pass";
       // The first engine is abandoned here, as if killed; the next one opens its data directory.
-      const second = await Engine.open({ dataDir, lambda: moto.lambda(), s3: moto.s3(), log: () => {} });
+      const second = await reopen(dataDir);
       try {
         const done = await second.settled(x.id);
         assert.deepEqual(done.state, { status: "stopped", reason: "Experiment stopped by user." });

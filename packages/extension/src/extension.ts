@@ -4,7 +4,7 @@ import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { type Clock, type RandomSource, systemClock } from "./clock.ts";
 import { ExtensionsApiClient } from "./extensions-api.ts";
 import { createFaultSource } from "./fault-source.ts";
-import { Logger } from "./log.ts";
+import { loggerFor } from "./log.ts";
 import type { FaultPoller } from "./poller.ts";
 import { type RuntimeApiProxy, startProxy } from "./proxy.ts";
 import { DEFAULT_LISTENER_PORT, readSettings, type Settings } from "./settings.ts";
@@ -44,14 +44,7 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const { settings, problems } = readSettings(options.env);
-  const log = new Logger({
-    level: settings.logLevel,
-    format: settings.logFormat,
-    metrics: settings.metrics,
-    functionName: settings.functionName,
-    clock,
-    write: options.write,
-  });
+  const log = loggerFor(settings, clock, options.write);
   // A port file left by an earlier start in this /tmp must never point the runtime at a dead port.
   rmSync(settings.portFile, { force: true });
   log.info(`extension enabled ${FAULTLINE_VERSION}`);

@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.ts";
-import type { LogLevel } from "./settings.ts";
+import type { LogLevel, Settings } from "./settings.ts";
 
 const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 /** Same wording as the FIS extension's lines, with our own name, so log searches translate one-for-one. */
@@ -14,6 +14,18 @@ export interface LogOptions {
   clock: Clock;
   /** Defaults to stdout; Lambda ships an extension's stdout to the function's log stream. */
   write?: (line: string) => void;
+}
+
+/** The logger both modes (external proxy and in-process) build from the function's settings. */
+export function loggerFor(settings: Settings, clock: Clock, write?: (line: string) => void): Logger {
+  return new Logger({
+    level: settings.logLevel,
+    format: settings.logFormat,
+    metrics: settings.metrics,
+    functionName: settings.functionName,
+    clock,
+    write,
+  });
 }
 
 /** Logs in the function's own format (text, or JSON when AWS_LAMBDA_LOG_FORMAT=JSON) and writes EMF metrics. */

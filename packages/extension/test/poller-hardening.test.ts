@@ -2,15 +2,8 @@ import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { serializeFaultConfig } from "@faultline/protocol";
-import {
-  type Clock,
-  FaultPoller,
-  Logger,
-  type ObjectStore,
-  planInvocation,
-  S3ObjectStore,
-} from "../src/index.ts";
-import { delay, error, faultConfig, manualClock } from "./helpers/faults.ts";
+import { type Clock, FaultPoller, type ObjectStore, planInvocation, S3ObjectStore } from "../src/index.ts";
+import { delay, error, faultConfig, manualClock, testLogger } from "./helpers/faults.ts";
 import { CREDENTIALS } from "./helpers/s3.ts";
 import { startScriptedS3 } from "./helpers/scripted-s3.ts";
 
@@ -45,16 +38,9 @@ function setup<C extends Clock = ReturnType<typeof manualClock>>(
     { endpoint, region: "us-east-1", ...CREDENTIALS },
     { timeoutMs: options.requestTimeoutMs ?? 5000 },
   );
-  const log = new Logger({
-    level: "INFO",
-    format: "text",
-    metrics: false,
-    functionName: "demo",
-    clock,
-    write: (line) => {
-      lines.push(line);
-      options.onLine?.(line);
-    },
+  const log = testLogger(clock, (line) => {
+    lines.push(line);
+    options.onLine?.(line);
   });
   const poller = new FaultPoller({
     store,
@@ -221,14 +207,7 @@ describe("a poll that overruns its budget is abandoned", () => {
 
   function poller(store: ObjectStore, clock: ReturnType<typeof manualClock>, pollBudgetMs: number) {
     const lines: string[] = [];
-    const log = new Logger({
-      level: "INFO",
-      format: "text",
-      metrics: false,
-      functionName: "demo",
-      clock,
-      write: (line) => lines.push(line),
-    });
+    const log = testLogger(clock, (line) => lines.push(line));
     const p = new FaultPoller({
       store,
       prefix: PREFIX,

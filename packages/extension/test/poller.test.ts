@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { serializeFaultConfig } from "@faultline/protocol";
-import { FaultPoller, Logger, planInvocation, S3ObjectStore } from "../src/index.ts";
-import { delay, error, faultConfig, manualClock } from "./helpers/faults.ts";
+import { FaultPoller, planInvocation, S3ObjectStore } from "../src/index.ts";
+import { delay, error, faultConfig, manualClock, testLogger } from "./helpers/faults.ts";
 import { BUCKET, CREDENTIALS, startS3 } from "./helpers/s3.ts";
 
 const PREFIX = "fis/demo/";
@@ -26,14 +26,7 @@ describe("FaultPoller against a real S3 server (s3rver)", () => {
     const lines: string[] = [];
     const store = new S3ObjectStore(BUCKET, { endpoint: s3.endpoint, region: "us-east-1", ...CREDENTIALS });
     const prefix = `run${++n}/${PREFIX}`;
-    const log = new Logger({
-      level: "INFO",
-      format: "text",
-      metrics: true,
-      functionName: "demo",
-      clock,
-      write: (l) => lines.push(l),
-    });
+    const log = testLogger(clock, (l) => lines.push(l), { metrics: true });
     const poller = new FaultPoller({
       store,
       prefix,
@@ -117,14 +110,7 @@ describe("FaultPoller against a real S3 server (s3rver)", () => {
     const clock = manualClock();
     const lines: string[] = [];
     const store = new S3ObjectStore(BUCKET, { endpoint: down.endpoint, region: "us-east-1", ...CREDENTIALS });
-    const log = new Logger({
-      level: "INFO",
-      format: "text",
-      metrics: false,
-      functionName: "demo",
-      clock,
-      write: (l) => lines.push(l),
-    });
+    const log = testLogger(clock, (l) => lines.push(l));
     const poller = new FaultPoller({
       store,
       prefix: PREFIX,
@@ -179,14 +165,7 @@ describe("FaultPoller against a real S3 server (s3rver)", () => {
       list: () => new Promise<[]>((resolve) => (release = () => resolve([]))),
       get: () => Promise.reject(new Error("unused")),
     };
-    const log = new Logger({
-      level: "ERROR",
-      format: "text",
-      metrics: false,
-      functionName: "demo",
-      clock,
-      write: () => {},
-    });
+    const log = testLogger(clock, () => {}, { level: "ERROR" });
     const poller = new FaultPoller({
       store: hanging,
       prefix: PREFIX,

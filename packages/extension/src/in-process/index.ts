@@ -3,7 +3,7 @@ import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { type Clock, type RandomSource, systemClock } from "../clock.ts";
 import { createFaultSource, type FaultSource } from "../fault-source.ts";
 import type { Outcome } from "../faults/index.ts";
-import { Logger } from "../log.ts";
+import { loggerFor } from "../log.ts";
 import { readSettings } from "../settings.ts";
 import { hookNativeClient, isKnownNativeClient, postOutcome } from "./native-client.ts";
 import { interceptStreamedResults, type StreamedResults } from "./streamed-results.ts";
@@ -44,14 +44,7 @@ export function installInProcess(o: InProcessOptions): InProcess {
     else env.NODE_OPTIONS = cleaned;
   }
   const { settings, problems } = readSettings(env);
-  const log = new Logger({
-    level: settings.logLevel,
-    format: settings.logFormat,
-    metrics: settings.metrics,
-    functionName: settings.functionName,
-    clock,
-    write: o.write,
-  });
+  const log = loggerFor(settings, clock, o.write);
   let state: InProcessState = "waiting";
   let faults: FaultSource | undefined;
   let streamed: StreamedResults | undefined;

@@ -1,5 +1,7 @@
 import type { ActiveFault, FaultConfig } from "@faultline/protocol";
 import { parseFaultConfig, serializeFaultConfig } from "@faultline/protocol";
+import { type Clock, Logger } from "../../src/index.ts";
+import type { LogLevel } from "../../src/settings.ts";
 
 type Shape = Pick<FaultConfig, "actionId" | "parameters"> & Partial<FaultConfig>;
 
@@ -46,4 +48,20 @@ export function manualClock(start = Date.parse("2026-11-26T12:00:00.000Z")) {
       now += ms;
     },
   };
+}
+
+/** A text logger for the function "demo", handing every line to `write` (tests assert on what it logged). */
+export function testLogger(
+  clock: Clock,
+  write: (line: string) => void,
+  o: { level?: LogLevel; metrics?: boolean } = {},
+): Logger {
+  return new Logger({
+    level: o.level ?? "INFO",
+    format: "text",
+    metrics: o.metrics ?? false,
+    functionName: "demo",
+    clock,
+    write,
+  });
 }

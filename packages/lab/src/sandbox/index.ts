@@ -55,6 +55,17 @@ export interface Sandbox {
   destroy(): Promise<void>;
 }
 
+/** The environment's own mount and PID namespaces; the probe tries exactly what the holder will run. */
+const UNSHARE_FLAGS = [
+  "--mount",
+  "--propagation",
+  "private",
+  "--pid",
+  "--fork",
+  "--kill-child=SIGKILL",
+  "--mount-proc",
+];
+
 let detected: SandboxMode | undefined;
 let setprivAvailable: boolean | undefined;
 
@@ -63,20 +74,7 @@ export function detectSandboxMode(): SandboxMode {
   if (detected) return detected;
   detected = "plain";
   if (process.getuid?.() === 0 && existsSync("/usr/bin/unshare") && existsSync("/usr/bin/nsenter")) {
-    const probe = spawnSync(
-      "unshare",
-      [
-        "--mount",
-        "--propagation",
-        "private",
-        "--pid",
-        "--fork",
-        "--kill-child=SIGKILL",
-        "--mount-proc",
-        "true",
-      ],
-      { stdio: "ignore", timeout: 5000 },
-    );
+    const probe = spawnSync("unshare", [...UNSHARE_FLAGS, "true"], { stdio: "ignore", timeout: 5000 });
     if (probe.status === 0) detected = "namespace";
   }
   return detected;
@@ -149,13 +147,7 @@ async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
     [
       ...deathSig(),
       "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "--pid",
-      "--fork",
-      "--kill-child=SIGKILL",
-      "--mount-proc",
+      ...UNSHARE_FLAGS,
       "--",
       "/bin/sh",
       "-c",
