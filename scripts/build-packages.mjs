@@ -53,6 +53,7 @@ for (const pkg of PUBLISHED) {
   if (pkg === "extension") {
     await bundleExtension(join(out, "dist", "extension.cjs"), "main.ts");
     await bundleExtension(join(out, "dist", "in-process.cjs"), "in-process-main.ts");
+    await bundleExtension(join(out, "dist", "in-process-faults.cjs"), "in-process-faults-main.ts");
   }
   cpSync(join(root, "LICENSE"), join(out, "LICENSE"));
   const readme = join(root, "packages", pkg, "README.md");

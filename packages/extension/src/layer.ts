@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { FAULTLINE_VERSION } from "@faultline/protocol";
@@ -19,7 +19,7 @@ const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_LAYER_ZIP = join(PACKAGE_DIR, "dist", "faultline-layer.zip");
 /**
  * In the checkout the bundles are built from src/ (main.ts, in-process-main.ts); an installed package ships them
- * pre-bundled in dist/ (extension.cjs, in-process.cjs).
+ * pre-bundled in dist/ (extension.cjs, in-process.cjs, in-process-faults.cjs).
  */
 const SOURCE_DIR = join(PACKAGE_DIR, "src");
 const PREBUILT_DIR = join(PACKAGE_DIR, "dist");
@@ -38,6 +38,8 @@ export interface BuiltLayer {
   bundleBytes: number;
   /** Size of faultline/in-process.cjs (the in-process mode's preload). */
   inProcessBundleBytes: number;
+  /** Size of faultline/in-process-faults.cjs (loaded at the first event). */
+  inProcessFaultsBundleBytes: number;
 }
 
 /**
@@ -45,7 +47,8 @@ export interface BuiltLayer {
  *   extensions/faultline   launcher (0755)
  *   faultline/bootstrap    exec wrapper (0755)
  *   faultline/extension.cjs the bundled extension (external mode: the Runtime API proxy)
- *   faultline/in-process.cjs the in-process mode's preload (Node runtimes)
+ *   faultline/in-process.cjs the in-process mode's preload (Node runtimes): only the hooks
+ *   faultline/in-process-faults.cjs its fault side, required when the runtime asks for its first event
  *   faultline/lifecycle    the in-process mode's Extensions API side (bash, 0755)
  *   faultline/VERSION      FAULTLINE_VERSION, checked by the engine
  *   faultline/node         (--standalone only) a node binary
@@ -59,11 +62,17 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Built
     mkdirSync(join(stage, "faultline"));
     const bundle = join(stage, "faultline", "extension.cjs");
     const inProcess = join(stage, "faultline", "in-process.cjs");
+    const inProcessFaults = join(stage, "faultline", "in-process-faults.cjs");
     if (existsSync(SOURCE_DIR)) {
-      await Promise.all([bundleExtension(bundle), bundleExtension(inProcess, "in-process-main.ts")]);
+      await Promise.all([
+        bundleExtension(bundle),
+        bundleExtension(inProcess, "in-process-main.ts"),
+        bundleExtension(inProcessFaults, "in-process-faults-main.ts"),
+      ]);
     } else {
-      copyFileSync(join(PREBUILT_DIR, "extension.cjs"), bundle);
-      copyFileSync(join(PREBUILT_DIR, "in-process.cjs"), inProcess);
+      for (const file of [bundle, inProcess, inProcessFaults]) {
+        copyFileSync(join(PREBUILT_DIR, basename(file)), file);
+      }
     }
     copyExecutable(join(PACKAGE_DIR, "layer", "lifecycle"), join(stage, "faultline", "lifecycle"));
     copyExecutable(join(PACKAGE_DIR, "layer", "launcher"), join(stage, "extensions", "faultline"));
@@ -79,6 +88,7 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Built
       zipBytes: statSync(zipPath).size,
       bundleBytes: statSync(bundle).size,
       inProcessBundleBytes: statSync(inProcess).size,
+      inProcessFaultsBundleBytes: statSync(inProcessFaults).size,
     };
   } finally {
     rmSync(stage, { recursive: true, force: true });

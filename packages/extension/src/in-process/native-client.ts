@@ -21,8 +21,10 @@ export interface NextEvent {
 export interface HookOptions {
   plan(invokedFunctionArn: string): Plan | Promise<Plan>;
   onInjected(plan: Plan, requestId: string, part: "delay" | "outcome"): void;
+  /** Called once, as the runtime first asks for an event (that request already on its way). */
+  onFirstNext?(): void;
   clock: Clock;
-  log: Logger;
+  log: Pick<Logger, "once">;
   /** Invocations whose result is replaced once the handler has run (shared with the stream interceptor). */
   replacements: Map<string, Outcome>;
   /** Awaited before a replacement is handed to the runtime (the stream interceptor gets ready). */
@@ -83,9 +85,19 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
     return "deliver";
   }
 
+  let first = true;
   native.next = async function next(): Promise<NextEvent> {
     for (;;) {
-      const event = await unwrapped.next();
+      const pending = unwrapped.next();
+      if (first) {
+        first = false;
+        try {
+          o.onFirstNext?.();
+        } catch (error) {
+          o.log.once("ERROR", "hook:first", `in-process start failed: ${(error as Error).message}`);
+        }
+      }
+      const event = await pending;
       let verdict: "deliver" | "answered" = "deliver";
       try {
         verdict = await decide(event);

@@ -23,27 +23,32 @@ export function interceptStreamedResults(o: {
   runtimeApi: string;
   replacements: Map<string, Outcome>;
   post(requestId: string, outcome: Outcome): void;
-  log: Logger;
+  log: Pick<Logger, "once">;
 }): StreamedResults {
   const apiPort = o.runtimeApi.slice(o.runtimeApi.lastIndexOf(":") + 1);
   let sinkPort: number | undefined;
   let starting: Promise<void> | undefined;
 
-  const sink = http.createServer((req, res) => {
-    const id = decodeId(STREAMED_RESULT.exec(req.url ?? "")?.[1] ?? "");
-    req.resume();
-    req.on("end", () => {
-      const outcome = o.replacements.get(id);
-      if (outcome !== undefined) {
-        o.replacements.delete(id);
-        o.post(id, outcome);
-      }
-      res.writeHead(202, { "content-type": "application/json", connection: "close" });
-      res.end('{"status":"OK"}');
+  /** Created when a fault first replaces a result (ready()): nothing of it on the runtime's init path. */
+  const createSink = () => {
+    const sink = http.createServer((req, res) => {
+      const id = decodeId(STREAMED_RESULT.exec(req.url ?? "")?.[1] ?? "");
+      req.resume();
+      req.on("end", () => {
+        const outcome = o.replacements.get(id);
+        if (outcome !== undefined) {
+          o.replacements.delete(id);
+          o.post(id, outcome);
+        }
+        res.writeHead(202, { "content-type": "application/json", connection: "close" });
+        res.end('{"status":"OK"}');
+      });
     });
-  });
-  // Neither the sink nor its connections may keep the runtime's event loop alive (callbackWaitsForEmptyEventLoop).
-  sink.on("connection", (socket) => socket.unref());
+    // Neither the sink nor its connections may keep the runtime's event loop alive (callbackWaitsForEmptyEventLoop).
+    sink.on("connection", (socket) => socket.unref());
+    return sink;
+  };
+  let sink: http.Server | undefined;
 
   const original = http.request;
   function request(this: unknown, ...args: unknown[]) {
@@ -69,10 +74,12 @@ export function interceptStreamedResults(o: {
   return {
     ready() {
       starting ??= new Promise<void>((resolve, reject) => {
-        sink.once("error", reject);
-        sink.listen(0, "127.0.0.1", () => {
-          sinkPort = (sink.address() as AddressInfo).port;
-          sink.unref();
+        const server = createSink();
+        sink = server;
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+          sinkPort = (server.address() as AddressInfo).port;
+          server.unref();
           resolve();
         });
       }).catch((error: Error) => {
@@ -82,7 +89,7 @@ export function interceptStreamedResults(o: {
     },
     close() {
       if (http.request === request) http.request = original;
-      sink.close();
+      sink?.close();
     },
   };
 }
