@@ -138,15 +138,17 @@ export async function startEnvironment(o: {
 }
 
 /**
- * FAULTLINE_BENCH_EXTENSION_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the external extension (node
+ * FAULTLINE_BENCH_EXTENSION_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the external extension and the floor (node
  * refuses --cpu-prof in NODE_OPTIONS, so node is started directly); FAULTLINE_BENCH_EXTENSION_OUTPUT=file keeps its
  * output (e.g. with --trace-gc).
  */
 function spawnExtension(mode: Exclude<Mode, "none">, opt: string, env: Record<string, string | undefined>) {
   const output = process.env.FAULTLINE_BENCH_EXTENSION_OUTPUT;
   const stdio: StdioOptions = output ? ["ignore", openSync(output, "a"), "inherit"] : "ignore";
-  if (mode === "floor") return spawn(process.execPath, [MINIMAL_PROXY], { env, stdio });
   const nodeArgs = process.env.FAULTLINE_BENCH_EXTENSION_NODE_ARGS;
+  if (mode === "floor") {
+    return spawn(process.execPath, [...(nodeArgs?.split(" ") ?? []), MINIMAL_PROXY], { env, stdio });
+  }
   if (mode === "external" && nodeArgs) {
     return spawn(process.execPath, [...nodeArgs.split(" "), join(opt, "faultline/extension.cjs")], {
       env,
