@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExtensionsApi } from "../../lab/src/extensions-api/index.ts";
 import { startRuntimeApi } from "../../lab/src/runtime-api/index.ts";
-import type { Outcome } from "../src/faults/index.ts";
+import type { AnswerRule } from "../src/answer.ts";
 import { installInProcess } from "../src/in-process/index.ts";
 import { hookNativeClient, type NextEvent } from "../src/in-process/native-client.ts";
 import type { Plan } from "../src/injector.ts";
@@ -54,7 +54,7 @@ function hook(client: ReturnType<typeof fakeClient>["client"], plans: Array<Plan
     onInjected: () => {},
     clock,
     log,
-    replacements: new Map<string, Outcome>(),
+    rules: new Map<string, AnswerRule>(),
   });
   return lines;
 }

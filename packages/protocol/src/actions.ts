@@ -5,6 +5,11 @@ export const LAMBDA_ACTION_IDS = [
   "aws:lambda:invocation-add-delay",
   "aws:lambda:invocation-error",
   "aws:lambda:invocation-http-integration-response",
+  // TEMPORARY (faults branch): replaced by the action table of the `actions` branch at merge.
+  "faultline:lambda:invocation-timeout",
+  "faultline:lambda:response-delay",
+  "faultline:lambda:response-corruption",
+  "faultline:lambda:init-delay",
 ] as const;
 export type LambdaActionId = (typeof LAMBDA_ACTION_IDS)[number];
 
@@ -25,6 +30,24 @@ export interface HttpIntegrationResponseParameters {
   invocationPercentage: number;
 }
 
+export interface InvocationTimeoutParameters {
+  invocationPercentage: number;
+}
+export interface ResponseDelayParameters {
+  /** 0–900000, default 1000. */
+  delayMilliseconds: number;
+  invocationPercentage: number;
+}
+export interface ResponseCorruptionParameters {
+  corruption: "truncated" | "malformed";
+  invocationPercentage: number;
+}
+export interface InitDelayParameters {
+  /** 0–10000, default 1000. */
+  delayMilliseconds: number;
+  invocationPercentage: number;
+}
+
 /** Parameters are a discriminated union on `actionId`, never a bag of optionals. */
 export type FaultAction =
   | { actionId: "aws:lambda:invocation-add-delay"; parameters: AddDelayParameters }
@@ -32,7 +55,11 @@ export type FaultAction =
   | {
       actionId: "aws:lambda:invocation-http-integration-response";
       parameters: HttpIntegrationResponseParameters;
-    };
+    }
+  | { actionId: "faultline:lambda:invocation-timeout"; parameters: InvocationTimeoutParameters }
+  | { actionId: "faultline:lambda:response-delay"; parameters: ResponseDelayParameters }
+  | { actionId: "faultline:lambda:response-corruption"; parameters: ResponseCorruptionParameters }
+  | { actionId: "faultline:lambda:init-delay"; parameters: InitDelayParameters };
 
 export const DEFAULT_STARTUP_DELAY_MS = 1000;
 export const MAX_STARTUP_DELAY_MS = 900_000;
@@ -105,6 +132,30 @@ export function faultActionFromFisParameters(
         },
       };
     }
+    case "faultline:lambda:invocation-timeout":
+      return { actionId, parameters: { invocationPercentage } };
+    case "faultline:lambda:response-delay":
+    case "faultline:lambda:init-delay":
+      return {
+        actionId,
+        parameters: {
+          delayMilliseconds: wireInteger(
+            wire,
+            "delayMilliseconds",
+            fieldPrefix,
+            0,
+            actionId === "faultline:lambda:init-delay" ? 10_000 : 900_000,
+            1000,
+          ),
+          invocationPercentage,
+        },
+      };
+    case "faultline:lambda:response-corruption": {
+      const corruption = wire.corruption ?? "truncated";
+      if (corruption !== "truncated" && corruption !== "malformed")
+        throw new FaultConfigError(`${fieldPrefix}.corruption`, `must be "truncated" or "malformed"`);
+      return { actionId, parameters: { corruption, invocationPercentage } };
+    }
   }
 }
 
@@ -112,6 +163,10 @@ const PARAMETER_NAMES: Record<LambdaActionId, readonly string[]> = {
   "aws:lambda:invocation-add-delay": ["startupDelayMilliseconds"],
   "aws:lambda:invocation-error": ["preventExecution"],
   "aws:lambda:invocation-http-integration-response": ["statusCode", "contentTypeHeader", "preventExecution"],
+  "faultline:lambda:invocation-timeout": [],
+  "faultline:lambda:response-delay": ["delayMilliseconds"],
+  "faultline:lambda:response-corruption": ["corruption"],
+  "faultline:lambda:init-delay": ["delayMilliseconds"],
 };
 
 function wireInteger(

@@ -108,6 +108,30 @@ export function validateFaultConfig(raw: unknown): ActiveFault {
           invocationPercentage,
         },
       };
+    // TEMPORARY (faults branch): replaced by the action table of the `actions` branch at merge.
+    case "faultline:lambda:invocation-timeout":
+      return { ...withQualifier, actionId: obj.actionId, parameters: { invocationPercentage } };
+    case "faultline:lambda:response-delay":
+    case "faultline:lambda:init-delay":
+      return {
+        ...withQualifier,
+        actionId: obj.actionId,
+        parameters: {
+          delayMilliseconds: integer(
+            params.delayMilliseconds,
+            "parameters.delayMilliseconds",
+            0,
+            obj.actionId === "faultline:lambda:init-delay" ? 10_000 : 900_000,
+          ),
+          invocationPercentage,
+        },
+      };
+    case "faultline:lambda:response-corruption": {
+      const corruption = params.corruption;
+      if (corruption !== "truncated" && corruption !== "malformed")
+        throw new FaultConfigError("parameters.corruption", 'must be "truncated" or "malformed"');
+      return { ...withQualifier, actionId: obj.actionId, parameters: { corruption, invocationPercentage } };
+    }
   }
 }
 

@@ -1,8 +1,9 @@
 import { basename } from "node:path";
 import { FAULTLINE_VERSION } from "@faultline/protocol";
+import type { AnswerRule } from "../answer.ts";
 import { type Clock, type RandomSource, systemClock } from "../clock.ts";
 import { createFaultSource, type FaultSource } from "../fault-source.ts";
-import type { Outcome } from "../faults/index.ts";
+import type { Posted } from "../faults/index.ts";
 import { loggerFor } from "../log.ts";
 import { readSettings } from "../settings.ts";
 import { hookNativeClient, isKnownNativeClient, postOutcome } from "./native-client.ts";
@@ -48,8 +49,8 @@ export function installInProcess(o: InProcessOptions): InProcess {
   let state: InProcessState = "waiting";
   let faults: FaultSource | undefined;
   let streamed: StreamedResults | undefined;
-  const replacements = new Map<string, Outcome>();
-  let post: ((id: string, outcome: Outcome) => void) | undefined;
+  const rules = new Map<string, AnswerRule>();
+  let post: ((id: string, outcome: Posted) => void) | undefined;
   const restoreDlopen = watchNativeLoad((exports) => attach(exports));
 
   if (env.AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1 === "true") {
@@ -60,7 +61,8 @@ export function installInProcess(o: InProcessOptions): InProcess {
   } else if (settings.extensionsApi !== undefined) {
     streamed = interceptStreamedResults({
       runtimeApi: settings.extensionsApi,
-      replacements,
+      rules,
+      clock,
       post: (id, outcome) => post?.(id, outcome),
       log,
     });
@@ -101,15 +103,16 @@ export function installInProcess(o: InProcessOptions): InProcess {
         log.error(`could not post the injected result: ${(error as Error).message}`, id);
       }
     };
-    // No poll during the runtime's init: on this one thread it would delay the handler's loading (signing,
-    // sockets). The first invocation finds the view stale and polls, held at most AWS_FIS_POLL_MAX_WAIT_MILLISECONDS
-    // as in the external mode; the poller then keeps its own (unref'd) timer.
+    // No poll while the handler loads: on this one thread it would delay the loading (signing, sockets). The first
+    // poll runs at the runtime's first `next`, still in Init (so an init-delay fault is known there), held at most
+    // AWS_FIS_POLL_MAX_WAIT_MILLISECONDS as in the external mode; the poller then keeps its own (unref'd) timer.
     hookNativeClient(nativeClient, {
       plan: faults.plan,
       onInjected: faults.onInjected,
       clock,
       log,
-      replacements,
+      rules,
+      beforeFirstNext: faults.holdInit,
       beforeReplacement: streamed?.ready,
     });
   }
