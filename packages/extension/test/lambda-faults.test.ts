@@ -3,7 +3,9 @@
  * corruptions, the answer rules, and the in-process hook holding/replacing answers (fake native client).
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { serializeFaultConfig } from "@faultline/protocol";
 import { answerRule, holdFor, replacementFor, TIMEOUT_GRACE_MS } from "../src/answer.ts";
 import { corrupt } from "../src/faults/index.ts";
 import { hookNativeClient, type NextEvent } from "../src/in-process/native-client.ts";
@@ -13,12 +15,15 @@ import {
   activeFault,
   delay,
   error,
+  faultConfig,
   initDelay,
   invocationTimeout,
   manualClock,
   responseCorruption,
   responseDelay,
 } from "./helpers/faults.ts";
+import { ARN_BASE, startHarness } from "./helpers/harness.ts";
+import { startS3 } from "./helpers/s3.ts";
 
 const T0 = Date.parse("2026-11-26T12:00:00.000Z");
 const identity = {
@@ -133,7 +138,7 @@ describe("answer rules", () => {
 });
 
 describe("in-process hook: held and corrupted answers (fake native client)", () => {
-  function setup(plans: Plan[], beforeFirstNext?: () => Promise<void>) {
+  function setup(plans: Plan[], beforeFirstNext?: () => Promise<void>, deadlineMs = Date.now() + 60_000) {
     const posted: string[] = [];
     const ids = ["a", "b", "c"];
     const client = {
@@ -144,7 +149,7 @@ describe("in-process hook: held and corrupted answers (fake native client)", () 
           bodyJson: "{}",
           headers: {
             "lambda-runtime-aws-request-id": id,
-            "lambda-runtime-deadline-ms": String(Date.now() + 60_000),
+            "lambda-runtime-deadline-ms": String(deadlineMs),
           },
         };
       },
@@ -207,5 +212,81 @@ describe("in-process hook: held and corrupted answers (fake native client)", () 
     await first;
     await client.next();
     assert.deepEqual(posted, ["next a", "next b"]);
+  });
+
+  it("invocation-timeout: the answer is held past the deadline, then goes on if Lambda did not reset (fails open)", async () => {
+    const timeoutFault = activeFault(invocationTimeout(), Date.now() - 1000);
+    const outcome = { kind: "timeout" as const };
+    // A deadline already 1.9 s gone: the hold ends 100 ms from now (deadline + 2 s grace).
+    const deadline = Date.now() - TIMEOUT_GRACE_MS + 100;
+    const { client, posted } = setup(
+      [{ outcome: { fault: timeoutFault, preventExecution: false, outcome } }],
+      undefined,
+      deadline,
+    );
+    await client.next();
+    client.done("a", "{}");
+    assert.deepEqual(posted, ["next a"]);
+    await client.next();
+    assert.ok(Date.now() >= deadline + TIMEOUT_GRACE_MS, "not before deadline + grace");
+    assert.deepEqual(posted, ["next a", "done a {}", "next b"]);
+  });
+});
+
+describe("external proxy: the faultline:lambda: faults with the official runtime client (lab Runtime API)", () => {
+  let s3: Awaited<ReturnType<typeof startS3>>;
+  before(async () => {
+    s3 = await startS3();
+  });
+  after(async () => {
+    await s3.close();
+  });
+
+  async function withFault(name: string, shape: Parameters<typeof faultConfig>[0], handler?: string) {
+    const h = await startHarness({
+      functionName: name,
+      s3Endpoint: s3.endpoint,
+      ...(handler ? { handler } : {}),
+    });
+    const config = faultConfig({ ...shape, actionName: "f" }, Date.now() - 1000);
+    await s3.put(`fis/${name}/EXP1/f.json`, serializeFaultConfig(config));
+    await h.extension.poller?.poll();
+    return h;
+  }
+
+  it("invocation-timeout fails open: without a reset by deadline + grace, the handler's answer goes on", async () => {
+    const h = await withFault("timeout-open", invocationTimeout());
+    try {
+      const deadlineMs = Date.now() - TIMEOUT_GRACE_MS + 150;
+      const out = await h.api.invoke(
+        {
+          requestId: randomUUID(),
+          payload: Buffer.from('{"n":9}'),
+          invokedFunctionArn: `${ARN_BASE}timeout-open`,
+          traceId: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+          acceptStreaming: false,
+        },
+        { deadlineMs },
+      );
+      assert.ok(Date.now() >= deadlineMs + TIMEOUT_GRACE_MS, "held past deadline + grace");
+      assert.equal(out.kind, "response");
+      if (out.kind === "response") assert.deepEqual(JSON.parse(out.payload.toString()), { ok: true, n: 9 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("response-corruption leaves the handler's own error untouched; a later response is corrupted", async () => {
+    const h = await withFault("corrupt-errors", responseCorruption("malformed"));
+    try {
+      const failed = await h.invoke({ fail: true });
+      assert.equal(failed.kind, "function-error");
+      if (failed.kind === "function-error") assert.match(failed.payload.toString(), /handler failed/);
+      const out = await h.invoke({ n: 1 });
+      assert.equal(out.kind, "response");
+      if (out.kind === "response") assert.equal(out.payload.toString(), '{"ok":true,"n":1,}');
+    } finally {
+      await h.close();
+    }
   });
 });
