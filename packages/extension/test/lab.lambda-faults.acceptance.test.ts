@@ -48,6 +48,7 @@ describe("faultline:lambda: faults under the lab (built layer zip, client-lambda
     const functions = MODES.flatMap((mode) =>
       [
         { name: "timeout", timeout: 1 },
+        { name: "timeout-stream", handler: "index.stream", timeout: 1 },
         { name: "slow-answer" },
         { name: "slow-stream", handler: "index.stream" },
         { name: "truncated" },
@@ -89,6 +90,11 @@ describe("faultline:lambda: faults under the lab (built layer zip, client-lambda
       assert.deepEqual(JSON.parse(payloadOf(again)), { ok: true, n: 2 }, mode);
       await reports(name, 2);
       assert.equal(initDurations(name).length, 2, `${mode}: REPORTs with an Init Duration`);
+
+      const streamName = fn("timeout-stream", mode);
+      await t.putFault(streamName, invocationTimeout());
+      const streamed = await t.stream(streamName, 1);
+      assert.equal(streamed.errorCode, "Sandbox.Timedout", `${mode}: ${JSON.stringify(streamed)}`);
     });
   });
 
