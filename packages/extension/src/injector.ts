@@ -30,7 +30,8 @@ export function planInvocation(
   for (const fault of faults) {
     if (nowMs < fault.startMs || nowMs >= fault.endMs) continue;
     if (!qualifierMatches(fault.qualifier, identity)) continue;
-    const slot = FAULTS[fault.actionId].slot;
+    const slot = FAULTS[fault.actionId]?.slot;
+    if (slot === undefined) continue;
     const current = winners.get(slot);
     if (current === undefined || earlier(fault, current)) winners.set(slot, fault);
   }

@@ -7,8 +7,11 @@ import { invocationError } from "./invocation-error.ts";
 export type { Fault, Injection, Outcome, Slot } from "./fault.ts";
 export { FAULT_ERROR_TYPE } from "./invocation-error.ts";
 
-/** Every fault the extension knows, by FIS action id. Adding a fault = one file + one line here. */
-export const FAULTS: { readonly [K in LambdaActionId]: Fault<K> } = {
+/**
+ * Every fault the extension injects, by action id. Adding a fault = one file + one line here. A fault object
+ * whose action has no entry (yet) parses, and is passed over by the injector.
+ */
+export const FAULTS: { readonly [K in LambdaActionId]?: Fault<K> } = {
   "aws:lambda:invocation-add-delay": addDelay,
   "aws:lambda:invocation-error": invocationError,
   "aws:lambda:invocation-http-integration-response": httpIntegrationResponse,
