@@ -154,7 +154,7 @@ describe("in-process hook: held and corrupted answers (fake native client)", () 
         };
       },
       done: (id: string, body: string) => posted.push(`done ${id} ${body}`),
-      error: (id: string, body: string) => posted.push(`error ${id} ${body}`),
+      error: (id: string, body: string, _cause?: string) => posted.push(`error ${id} ${body}`),
     };
     const clock = manualClock(Date.now());
     const log = new Logger({
