@@ -123,13 +123,15 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
       }
       if (plan.outcome === undefined && plan.hold === undefined) return relay(event, res);
       if (plan.outcome !== undefined) options.onInjected?.(plan, requestId, "outcome");
+      if (plan.hold !== undefined) options.onInjected?.(plan, requestId, "hold");
       if (plan.outcome?.preventExecution) {
-        // The runtime never sees this event: answer it ourselves, then wait for the next one on its behalf.
+        // The runtime never sees this event: answer it ourselves (held first, if a response-delay says so), then
+        // wait for the next one on its behalf.
         event.resume();
+        if (plan.hold !== undefined) await options.clock.sleep(plan.hold.milliseconds);
         (await postOutcome(requestId, plan.outcome.outcome)).resume();
         continue;
       }
-      if (plan.hold !== undefined) options.onInjected?.(plan, requestId, "hold");
       const deadline = parseDeadline(event.headers["lambda-runtime-deadline-ms"]);
       const rule = answerRule(plan, options.clock.now(), deadline);
       // Entries leave on the runtime's result; a runtime that died mid-invocation leaves one behind, so cap.

@@ -201,6 +201,18 @@ describe("in-process hook: held and corrupted answers (fake native client)", () 
     assert.deepEqual(posted, ["next a", 'done a {"x"', "next b", 'error b {"errorType":"E"}']);
   });
 
+  it("response-delay stacks with a preventExecution error: the injected error is held too", async () => {
+    const body = Buffer.from('{"errorType":"FaultInjectionError"}');
+    const outcome = { kind: "error" as const, errorType: "FaultInjectionError", body };
+    const { client, posted } = setup([
+      { outcome: { fault, preventExecution: true, outcome }, hold: { fault, milliseconds: 150 } },
+    ]);
+    const started = performance.now();
+    await client.next();
+    assert.ok(performance.now() - started >= 145, "held before the injected error was posted");
+    assert.deepEqual(posted, ["next a", 'error a {"errorType":"FaultInjectionError"}', "next b"]);
+  });
+
   it("init-delay: the first next waits for the Init hold, later ones do not", async () => {
     let released!: () => void;
     const gate = new Promise<void>((resolve) => (released = resolve));

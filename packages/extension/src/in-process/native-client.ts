@@ -77,11 +77,12 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
     }
     if (plan.outcome === undefined && plan.hold === undefined) return "deliver";
     if (plan.outcome !== undefined) o.onInjected(plan, requestId, "outcome");
+    if (plan.hold !== undefined) o.onInjected(plan, requestId, "hold");
     if (plan.outcome?.preventExecution) {
+      if (plan.hold !== undefined) await o.clock.sleep(plan.hold.milliseconds);
       post(requestId, plan.outcome.outcome);
       return "answered";
     }
-    if (plan.hold !== undefined) o.onInjected(plan, requestId, "hold");
     const deadline = parseDeadline(event.headers?.["lambda-runtime-deadline-ms"]);
     const rule = answerRule(plan, o.clock.now(), deadline);
     if (rule === undefined) return "deliver";

@@ -17,8 +17,9 @@ export interface StreamedResults {
 /**
  * Streamed responses do not go through the native client: the runtime client POSTs them with node:http, so a
  * streamed result that a fault changes is re-pointed at a loopback sink in this process, which reads it whole and
- * posts the replacement through the native client (buffered), or holds it and then streams it on to Lambda as sent. `http.request` is wrapped at preload time because aws-lambda-ric 4.x captures it when
- * its module loads (3.x looks it up per call); while no replacement is pending the wrapper only checks a size.
+ * posts the replacement through the native client (buffered), or holds it and then streams it on to Lambda as
+ * sent. `http.request` is wrapped at preload time because aws-lambda-ric 4.x captures it when its module loads
+ * (3.x looks it up per call); while no replacement is pending the wrapper only checks a size.
  */
 export function interceptStreamedResults(o: {
   /** host:port of the Runtime API the runtime client talks to. */
