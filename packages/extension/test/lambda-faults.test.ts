@@ -288,6 +288,20 @@ describe("external proxy: the faultline:lambda: faults with the official runtime
     }
   });
 
+  it("response-corruption of a stream that fails: the caller gets the handler's error, not a corruption", async () => {
+    const h = await withFault("corrupt-stream-error", responseCorruption("truncated"), "index.streamFail");
+    try {
+      const out = await h.invoke({}, { acceptStreaming: true });
+      assert.equal(out.kind, "function-error", JSON.stringify(out));
+      if (out.kind === "function-error") {
+        assert.equal(out.errorType, "RangeError");
+        assert.match(out.payload.toString(), /stream broke/);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   it("response-corruption leaves the handler's own error untouched; a later response is corrupted", async () => {
     const h = await withFault("corrupt-errors", responseCorruption("malformed"));
     try {
