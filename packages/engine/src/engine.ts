@@ -9,7 +9,7 @@ import {
   type FaultConfig,
   faultActionFromFisParameters,
   faultObjectKey,
-  isLambdaActionId,
+  isFaultActionId,
   serializeFaultConfig,
 } from "@faultline/protocol";
 import { CloudWatchMetricSource, generateExperimentReport } from "@faultline/report";
@@ -997,7 +997,7 @@ export class Engine {
     const durationMs = actionDurationMs(action);
     const actionId = action.actionId;
     let skipped: ResolvedFunction[] = [];
-    if (isLambdaActionId(actionId)) {
+    if (isFaultActionId(actionId)) {
       const targetName = action.targets?.[LAMBDA_TARGET_KEY] ?? "";
       const fns = run.functions.get(targetName) ?? [];
       if (fns.length === 0) {

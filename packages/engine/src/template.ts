@@ -1,4 +1,4 @@
-import { FaultConfigError, faultActionFromFisParameters, isLambdaActionId } from "@faultline/protocol";
+import { FaultConfigError, faultActionFromFisParameters, isFaultActionId } from "@faultline/protocol";
 import { z } from "zod";
 import { parseDurationMs } from "./duration.ts";
 import { ServiceQuotaExceededException, ValidationException } from "./errors.ts";
@@ -376,7 +376,7 @@ function checkAction(name: string, action: TemplateAction, targets: Record<strin
     );
   }
   const actionTargets = action.targets ?? {};
-  if (isLambdaActionId(id)) {
+  if (isFaultActionId(id)) {
     try {
       faultActionFromFisParameters(id, params, `${field}.parameters`);
     } catch (error) {

@@ -59,7 +59,7 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
   } else {
     try {
       proxy = await startProxy(
-        { upstream: settings.upstream, plan, onInjected, clock, log },
+        { upstream: settings.upstream, plan, onInjected, beforeFirstNext: faults.holdInit, clock, log },
         { explicit: settings.listenerPort, preferred: DEFAULT_LISTENER_PORT },
       );
       writePortFile(settings.portFile, proxy.port);

@@ -1,6 +1,6 @@
 import { functionPrefix } from "@faultline/protocol";
 import type { Clock, RandomSource } from "./clock.ts";
-import { type Plan, planInvocation } from "./injector.ts";
+import { type Plan, planInit, planInvocation } from "./injector.ts";
 import type { Logger } from "./log.ts";
 import { FaultPoller } from "./poller.ts";
 import { S3ObjectStore } from "./s3.ts";
@@ -19,7 +19,12 @@ export interface FaultSource {
    */
   plan(invokedFunctionArn: string): Plan | Promise<Plan>;
   /** Logs (and counts, with metrics on) one injected part of a plan. */
-  onInjected(plan: Plan, requestId: string, part: "delay" | "outcome"): void;
+  onInjected(plan: Plan, requestId: string, part: "delay" | "outcome" | "hold"): void;
+  /**
+   * Once per environment, before the runtime's first `next` (which ends Init): refreshes a stale view for at most
+   * `pollMaxWaitMs`, then holds for an init-delay fault if one applies. Never rejects.
+   */
+  holdInit(): Promise<void>;
   close(): void;
 }
 
@@ -77,6 +82,25 @@ export function createFaultSource(o: {
           requestId,
         );
         log.metric("FaultInjected", 1, "Count", { ...dimensions, FaultId: p.outcome.fault.actionId });
+      } else if (part === "hold" && p.hold) {
+        log.info(`holding the function response ${p.hold.milliseconds} milliseconds`, requestId);
+        log.metric("FaultInjected", 1, "Count", { ...dimensions, FaultId: p.hold.fault.actionId });
+      }
+    },
+    async holdInit() {
+      try {
+        await poller?.refreshIfStale(settings.pollMaxWaitMs);
+        const faults = poller?.faults() ?? NOTHING_LIVE;
+        const init = planInit(faults, clock.now(), settings.functionVersion, random);
+        if (init === undefined) return;
+        log.info(`adding ${init.milliseconds} milliseconds to the Init phase`);
+        log.metric("FaultInjected", 1, "Count", {
+          FaultId: init.fault.actionId,
+          Invocation: settings.functionName,
+        });
+        await clock.sleep(init.milliseconds);
+      } catch (error) {
+        log.error(`init-delay not applied: ${(error as Error).message}`);
       }
     },
     close() {

@@ -13,7 +13,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExtensionsApi } from "../../lab/src/extensions-api/index.ts";
 import { startRuntimeApi } from "../../lab/src/runtime-api/index.ts";
-import type { Outcome } from "../src/faults/index.ts";
+import type { AnswerRule } from "../src/answer.ts";
 import * as faultSide from "../src/in-process/fault-side.ts";
 import { installInProcess } from "../src/in-process/index.ts";
 import { hookNativeClient, type NextEvent } from "../src/in-process/native-client.ts";
@@ -57,7 +57,7 @@ function hook(client: ReturnType<typeof fakeClient>["client"], plans: Array<Plan
     onInjected: () => {},
     clock,
     log,
-    replacements: new Map<string, Outcome>(),
+    rules: new Map<string, AnswerRule>(),
   });
   return lines;
 }
@@ -124,17 +124,18 @@ describe("in-process preload", () => {
   });
 });
 
-describe("in-process preload: nothing of the fault side during the runtime's init", () => {
+describe("in-process preload: the fault side off the runtime's path, its first poll before Init ends", () => {
   const EMPTY_LIST =
     '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>';
 
-  it("the fault side loads when the runtime first asks for an event, and its first poll runs before the event is handed over", async () => {
+  it("the fault side loads and polls in the background once the client is found; the first next waits for that poll", async () => {
     let listed!: () => void;
     const firstList = new Promise<void>((resolve) => (listed = resolve));
+    let answerList!: () => void;
     const s3 = http.createServer((req, res) => {
       req.resume();
+      answerList = () => res.writeHead(200, { "content-type": "application/xml" }).end(EMPTY_LIST);
       listed();
-      res.writeHead(200, { "content-type": "application/xml" }).end(EMPTY_LIST);
     });
     await new Promise<void>((resolve) => s3.listen(0, "127.0.0.1", resolve));
     const env: Record<string, string | undefined> = {
@@ -157,18 +158,29 @@ describe("in-process preload: nothing of the fault side during the runtime's ini
       write: (l) => lines.push(l),
     });
     try {
+      let asked!: () => void;
+      const realNextCalled = new Promise<void>((resolve) => (asked = resolve));
       let deliver!: (event: NextEvent) => void;
       const client = {
-        next: () => new Promise<NextEvent>((resolve) => (deliver = resolve)),
+        next: () => {
+          asked();
+          return new Promise<NextEvent>((resolve) => (deliver = resolve));
+        },
         done: () => {},
         error: () => {},
       };
       inProcess.attach(client);
       assert.equal(inProcess.state(), "hooked");
-      assert.equal(loads, 0, "attaching (during the runtime's init) loads nothing");
+      assert.equal(loads, 0, "nothing loaded on the runtime client's synchronous path");
+      await firstList; // loaded and polling in the background, before the runtime asked for anything
+      assert.equal(loads, 1);
+      let nextReached = false;
+      void realNextCalled.then(() => (nextReached = true));
       const next = client.next();
-      assert.equal(loads, 1, "loaded as the runtime asks for its first event");
-      await firstList; // the poll reached S3 while the event was still on its way
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(nextReached, false, "the first next (the end of Init) waits for the poll in flight");
+      answerList();
+      await realNextCalled;
       deliver({ bodyJson: "{}", headers: { "lambda-runtime-aws-request-id": "a" } });
       assert.equal((await next).headers["lambda-runtime-aws-request-id"], "a");
       assert.equal(lines.filter((l) => l.includes("extension enabled")).length, 1);

@@ -1,7 +1,8 @@
 import { basename } from "node:path";
+import type { AnswerRule } from "../answer.ts";
 import { type Clock, type RandomSource, systemClock } from "../clock.ts";
 import type { FaultSource } from "../fault-source.ts";
-import type { Outcome } from "../faults/index.ts";
+import type { Posted } from "../faults/index.ts";
 import { Logger } from "../log.ts";
 import type { FaultSide, openFaultSide } from "./fault-side.ts";
 import { hookNativeClient, isKnownNativeClient, postOutcome } from "./native-client.ts";
@@ -36,10 +37,10 @@ export interface InProcess {
 
 /**
  * The in-process mode, preloaded into the Node runtime (`--require`): waits for the runtime client's native
- * module to load, checks its shape, and wraps its calls. Nothing else runs during the runtime's init: the fault
- * side is loaded, and the first poll started, when the runtime asks for its first event (its request is then
- * already on its way, on the client's own thread). Faults are decided by the same fault source as the external
- * proxy; polling runs on unref'd timers beside the runtime. Anything unexpected: pass-through.
+ * module to load, checks its shape, and wraps its calls. The preload is only the hooks: the fault side (a separate
+ * bundle) is loaded, and its first poll started, in the background once the runtime client is found; the runtime's
+ * first `next` waits for that poll (bounded) and any init-delay. Faults are decided by the same fault source as
+ * the external proxy; polling runs on unref'd timers beside the runtime. Anything unexpected: pass-through.
  */
 export function installInProcess(o: InProcessOptions): InProcess {
   const clock = o.clock ?? systemClock;
@@ -57,11 +58,14 @@ export function installInProcess(o: InProcessOptions): InProcess {
     side ??= loadFaultSide(o, startEnv, clock);
     return side;
   };
-  const log = { once: (...a: Parameters<Logger["once"]>) => faultSide().log.once(...a) };
+  const log: Pick<Logger, "once" | "error"> = {
+    once: (...a) => faultSide().log.once(...a),
+    error: (...a) => faultSide().log.error(...a),
+  };
   let state: InProcessState = "waiting";
   let streamed: StreamedResults | undefined;
-  const replacements = new Map<string, Outcome>();
-  let post: ((id: string, outcome: Outcome) => void) | undefined;
+  const rules = new Map<string, AnswerRule>();
+  let post: ((id: string, outcome: Posted) => void) | undefined;
   const restoreDlopen = watchNativeLoad((exports) => attach(exports));
 
   if (env.AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1 === "true") {
@@ -72,7 +76,8 @@ export function installInProcess(o: InProcessOptions): InProcess {
   } else if (env.AWS_LAMBDA_RUNTIME_API) {
     streamed = interceptStreamedResults({
       runtimeApi: env.AWS_LAMBDA_RUNTIME_API,
-      replacements,
+      rules,
+      clock,
       post: (id, outcome) => post?.(id, outcome),
       log,
     });
@@ -103,18 +108,26 @@ export function installInProcess(o: InProcessOptions): InProcess {
         faultSide().log.error(`could not post the injected result: ${(error as Error).message}`, id);
       }
     };
+    // The fault side loads, and its first poll starts, on the event loop's next turn: off the preload's and the
+    // runtime client's synchronous path, overlapping the runtime's own init and the handler's loading. The first
+    // `next` (which ends Init) waits for that poll — at most AWS_FIS_POLL_MAX_WAIT_MILLISECONDS from its start, as in
+    // the external mode — and holds for an init-delay fault, so the delay counts in Init Duration and the first
+    // invocation finds a fresh view. The poller then keeps its own unref'd timer.
+    setImmediate(() => {
+      try {
+        const poller = faults().poller;
+        if (poller?.isStale()) void poller.poll();
+      } catch (error) {
+        log.once("ERROR", "hook:start", `in-process start failed: ${(error as Error).message}`);
+      }
+    }).unref();
     hookNativeClient(nativeClient, {
       plan: (invokedFunctionArn) => faults().plan(invokedFunctionArn),
       onInjected: (plan, requestId, part) => faults().onInjected(plan, requestId, part),
-      // The first event is held for the first poll (at most AWS_FIS_POLL_MAX_WAIT_MILLISECONDS, as in the external
-      // mode): start it while Lambda is still dispatching that event. The poller then keeps its own unref'd timer.
-      onFirstNext: () => {
-        const poller = faults().poller;
-        if (poller?.isStale()) void poller.poll();
-      },
+      beforeFirstNext: () => faults().holdInit(),
       clock,
       log,
-      replacements,
+      rules,
       beforeReplacement: streamed?.ready,
     });
   }
@@ -152,6 +165,7 @@ function loadFaultSide(
       poller: undefined,
       plan: () => ({}),
       onInjected: () => {},
+      holdInit: async () => {},
       close: () => {},
     };
     return { log, faults: () => passThrough, close: () => {} };

@@ -15,7 +15,7 @@ import {
   InvokeWithResponseStreamCommand,
   LambdaClient,
 } from "@aws-sdk/client-lambda";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { serializeFaultConfig } from "@faultline/protocol";
 import { type Lab, type StartLabOptions, startLab } from "../../../lab/src/index.ts";
 import { buildLayer } from "../../src/layer.ts";
@@ -45,6 +45,7 @@ export interface FaultLab {
   invoke(fn: string, payload: unknown): Promise<InvokeCommandOutput>;
   /** Writes one fault object for `fn` under the configuration location, active from a second ago for 10 min. */
   putFault(fn: string, shape: Parameters<typeof faultConfig>[0]): Promise<unknown>;
+  deleteFault(fn: string, actionName?: string): Promise<unknown>;
   /**
    * Invokes until `done` holds, for at most 5 s: the extension picks a new object up on the first
    * invocation after its 1 s poll interval (holding that invocation for the poll), so no sleep is needed.
@@ -57,15 +58,17 @@ export interface FaultLab {
   /** A URL a handler calls to report a side effect (environments get a private /tmp, so over HTTP). */
   sideEffect(): string;
   happened(url: string): boolean;
+  /** When the side effect at `url` happened (performance.now()), if it did. */
+  happenedAt(url: string): number | undefined;
   stream(fn: string, n: number): Promise<{ text: string; errorCode: string | undefined }>;
   stop(): Promise<void>;
 }
 
 export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
   const dir = mkdtempSync(join(tmpdir(), "faultline-lab-"));
-  const effects = new Set<string>();
+  const effects = new Map<string, number>();
   const probe = http.createServer((req, res) => {
-    effects.add(req.url ?? "");
+    effects.set(req.url ?? "", performance.now());
     res.end();
   });
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
@@ -104,6 +107,8 @@ export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
           Body: serializeFaultConfig(faultConfig(shape, Date.now() - 1000, 600_000)),
         }),
       ),
+    deleteFault: (fn, actionName = "act") =>
+      s3.send(new DeleteObjectCommand({ Bucket: "faults", Key: `fis/${fn}/EXP1/${actionName}.json` })),
     async invokeUntil(fn, payload, done) {
       const deadline = performance.now() + 5000;
       while (performance.now() < deadline) {
@@ -115,6 +120,7 @@ export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
     },
     sideEffect: () => `http://127.0.0.1:${(probe.address() as AddressInfo).port}/effect-${++n}`,
     happened: (url) => effects.has(new URL(url).pathname),
+    happenedAt: (url) => effects.get(new URL(url).pathname),
     async stream(fn, n) {
       const out = await lambda.send(
         new InvokeWithResponseStreamCommand({ FunctionName: fn, Payload: JSON.stringify({ n }) }),
