@@ -78,7 +78,7 @@ describe("experiment report configuration (validation)", () => {
     );
     assert.equal(ok.body.experimentReportConfiguration?.preExperimentDuration, "PT5S");
     bad(
-      { preExperimentDuration: "5 minutes" },
+      { preExperimentDuration: "5min" },
       "experimentReportConfiguration.preExperimentDuration",
       /ISO 8601/,
     );
