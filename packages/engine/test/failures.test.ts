@@ -1,19 +1,13 @@
 /**
  * Failed experiments carry `state.error` {code, location} as FIS does (codes from the FIS troubleshooting
  * guide), reasons fit the model's 512 characters, and faultline: actions are refused at target resolution when a
- * target runs AWS's FIS extension.
+ * target runs AWS's FIS extension. The end-to-end cases (moto) are in experiments.test.ts, sharing its moto_server.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { parseFaultConfig } from "@faultline/protocol";
+import { describe, test } from "node:test";
 import { faultlineActionOnAwsExtension } from "../src/extension-support.ts";
 import { awsFailure, experimentState, fitReason } from "../src/failures.ts";
-import { Engine, ManualClock, type ResolvedFunction } from "../src/index.ts";
-import { Moto, readyEnv } from "./moto.ts";
+import type { ResolvedFunction } from "../src/index.ts";
 import { seedTemplate } from "./seed.ts";
 
 const fn = (name: string, expects?: "faultline" | "aws-fis"): ResolvedFunction => ({
@@ -80,75 +74,5 @@ describe("failure reasons and codes (pure)", () => {
     assert.equal(awsFailure(err("ResourceNotFoundException", 404), "targets.fns").code, "InvalidTarget");
     assert.equal(awsFailure(new Error("alarm not found: x"), "stopConditions").code, "ConfigurationFailure");
     assert.equal(awsFailure(err("ServiceException", 500), "actions.lat").code, "DependentServiceFailure");
-  });
-});
-
-describe("state.error on failed experiments (moto)", () => {
-  let moto: Moto;
-  let dir: string;
-  let engine: Engine;
-  before(async () => {
-    moto = await Moto.start();
-    dir = mkdtempSync(join(tmpdir(), "faultline-failures-"));
-    await moto.bucket("faults");
-    const layer = await moto.layer();
-    await moto.fn("fl", { tags: { kind: "faultline" }, layer, env: readyEnv("faults") });
-    await moto.fn("aws", {
-      tags: { kind: "aws" },
-      env: { ...readyEnv("faults"), AWS_LAMBDA_EXEC_WRAPPER: "/opt/aws-fis/bootstrap" },
-    });
-    await moto.fn("bare", { tags: { kind: "bare" } });
-    engine = await Engine.open({
-      dataDir: dir,
-      lambda: moto.lambda(),
-      s3: moto.s3(),
-      clock: new ManualClock(),
-      log: () => {},
-    });
-  });
-  after(async () => {
-    await engine?.close();
-    await moto?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-  const run = async (kind: string, actions: Record<string, unknown>) => {
-    const tpl = seedTemplate();
-    tpl.targets.fns = { resourceType: "aws:lambda:function", resourceTags: { kind }, selectionMode: "ALL" };
-    tpl.actions = actions;
-    const t = await engine.createExperimentTemplate(tpl);
-    return engine.startExperiment({ experimentTemplateId: t.id });
-  };
-
-  test("a faultline: action on a function running AWS's extension fails at target resolution, nothing written", async () => {
-    const x = await run("aws", { slow });
-    const done = await engine.settled(x.id);
-    assert.equal(done.state.status, "failed");
-    assert.deepEqual(done.state.error, { code: "ConfigurationFailure", location: "actions.slow" });
-    assert.match(
-      done.state.reason,
-      /needs faultline's extension, but aws in target fns runs AWS's FIS extension/,
-    );
-    assert.equal(done.actions.slow!.state.status, "cancelled");
-    assert.deepEqual(await moto.keys("faults"), []);
-  });
-  test("the same action on faultline's extension writes the table-derived fault object", async () => {
-    const x = await run("faultline", { slow });
-    await engine.idle(x.id);
-    const [key] = await moto.keys("faults");
-    const obj = await moto.s3().send(new GetObjectCommand({ Bucket: "faults", Key: key }));
-    const fault = parseFaultConfig(await obj.Body!.transformToString());
-    assert.equal(fault.actionId, "faultline:lambda:response-delay");
-    assert.deepEqual(fault.parameters, { delayMilliseconds: 300, invocationPercentage: 100 });
-    engine.stopExperiment(x.id);
-    assert.equal((await engine.settled(x.id)).state.error, undefined);
-  });
-  test("an empty target is InvalidTarget at the target", async () => {
-    const done = await engine.settled((await run("nobody", { lat: seedTemplate().actions.lat })).id);
-    assert.deepEqual(done.state.error, { code: "InvalidTarget", location: "targets.fns" });
-  });
-  test("a target without the extension is a ConfigurationFailure at the action", async () => {
-    const done = await engine.settled((await run("bare", { lat: seedTemplate().actions.lat })).id);
-    assert.deepEqual(done.state.error, { code: "ConfigurationFailure", location: "actions.lat" });
-    assert.match(done.state.reason, /^Action lat failed: Targets are not ready for faultline/);
   });
 });
