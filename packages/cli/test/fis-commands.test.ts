@@ -154,7 +154,7 @@ describe("faultline serve", () => {
       assert.match(fis, /^http:\/\/127\.0\.0\.1:\d+$/);
       const res = await fetch(`${fis}/actions`);
       assert.equal(res.status, 200);
-      assert.equal(((await res.json()) as { actions: unknown[] }).actions.length, 4);
+      assert.equal(((await res.json()) as { actions: unknown[] }).actions.length, 8);
       // --expected-bucket reaches readiness: ready1 reads its faults from "faults", not "chaos-configs".
       const file = join(dir, "serve-template.json");
       writeFileSync(file, JSON.stringify(seedTemplate()));

@@ -34,8 +34,8 @@ export function planInvocation(
   for (const fault of faults) {
     if (nowMs < fault.startMs || nowMs >= fault.endMs) continue;
     if (!qualifierMatches(fault.qualifier, identity)) continue;
-    const slot = FAULTS[fault.actionId]?.slot;
-    if (slot === undefined || slot === "init") continue;
+    const slot = FAULTS[fault.actionId].slot;
+    if (slot === "init") continue;
     const current = winners.get(slot);
     if (current === undefined || earlier(fault, current)) winners.set(slot, fault);
   }
@@ -66,7 +66,7 @@ export function planInit(
 ): { fault: ActiveFault; milliseconds: number } | undefined {
   let winner: ActiveFault | undefined;
   for (const fault of faults) {
-    if (nowMs < fault.startMs || nowMs >= fault.endMs || FAULTS[fault.actionId]?.slot !== "init") continue;
+    if (nowMs < fault.startMs || nowMs >= fault.endMs || FAULTS[fault.actionId].slot !== "init") continue;
     if (fault.qualifier !== undefined && fault.qualifier !== functionVersion) continue;
     if (winner === undefined || earlier(fault, winner)) winner = fault;
   }

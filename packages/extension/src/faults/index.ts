@@ -12,11 +12,8 @@ export type { Corruption, Fault, Injection, Outcome, Posted, Slot } from "./faul
 export { FAULT_ERROR_TYPE } from "./invocation-error.ts";
 export { corrupt } from "./response-corruption.ts";
 
-/**
- * Every fault the extension injects, by action id. Adding a fault = one file + one line here. A fault object
- * whose action has no entry (yet) parses, and is passed over by the injector.
- */
-export const FAULTS: { readonly [K in LambdaActionId]?: Fault<K> } = {
+/** Every fault the extension injects, by action id. Adding a fault = one file + one line here. */
+export const FAULTS: { readonly [K in LambdaActionId]: Fault<K> } = {
   "aws:lambda:invocation-add-delay": addDelay,
   "aws:lambda:invocation-error": invocationError,
   "aws:lambda:invocation-http-integration-response": httpIntegrationResponse,
