@@ -1,4 +1,4 @@
-import { functionPrefix } from "@faultline/protocol";
+import { changeMarkerKey, functionPrefix } from "@faultline/protocol";
 import type { Clock, RandomSource } from "./clock.ts";
 import { type Plan, planInvocation } from "./injector.ts";
 import type { Logger } from "./log.ts";
@@ -20,8 +20,19 @@ export interface FaultSource {
   plan(invokedFunctionArn: string): Plan | Promise<Plan>;
   /** Logs (and counts, with metrics on) one injected part of a plan. */
   onInjected(plan: Plan, requestId: string, part: "delay" | "outcome"): void;
+  /**
+   * Called before the environment may freeze (the extension's next event, the runtime's next call): the check
+   * or poll in flight, bounded by POST_INVOKE_SETTLE_MS; undefined (nothing allocated) when none is.
+   */
+  settle(): Promise<void> | undefined;
   close(): void;
 }
+
+/**
+ * How long the environment is kept thawed, at most, for a check or poll started during an invocation. A 304 takes
+ * milliseconds in-Region; a store slower than this is left to finish on the next thaw.
+ */
+export const POST_INVOKE_SETTLE_MS = 1000;
 
 const PASS_THROUGH: Plan = Object.freeze({});
 const NOTHING_LIVE: readonly never[] = Object.freeze([]);
@@ -48,6 +59,10 @@ export function createFaultSource(o: {
       log,
       slowPollMs: settings.slowPollMs,
       hotPollMs: settings.hotPollMs,
+      marker: {
+        key: changeMarkerKey(settings.location, settings.functionName),
+        checkMs: settings.markerCheckMs,
+      },
       ...(o.background ? { background: true } : {}),
     });
   } else if (o.problems.length === 0) {
@@ -63,7 +78,12 @@ export function createFaultSource(o: {
   return {
     poller,
     plan(invokedFunctionArn) {
-      if (poller === undefined || !(poller.polling || poller.isStale())) return decide(invokedFunctionArn);
+      if (poller === undefined) return decide(invokedFunctionArn);
+      if (!(poller.polling || poller.isStale())) {
+        // A marker check due: started now, beside the invocation; settle() keeps the environment thawed for it.
+        if (poller.isDue()) void poller.poll();
+        return decide(invokedFunctionArn);
+      }
       return poller.refreshIfStale(settings.pollMaxWaitMs).then(() => decide(invokedFunctionArn));
     },
     onInjected(p, requestId, part) {
@@ -78,6 +98,9 @@ export function createFaultSource(o: {
         );
         log.metric("FaultInjected", 1, "Count", { ...dimensions, FaultId: p.outcome.fault.actionId });
       }
+    },
+    settle() {
+      return poller?.settle(POST_INVOKE_SETTLE_MS);
     },
     close() {
       poller?.stop();

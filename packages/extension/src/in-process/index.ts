@@ -111,6 +111,7 @@ export function installInProcess(o: InProcessOptions): InProcess {
       log,
       replacements,
       beforeReplacement: streamed?.ready,
+      beforeNext: faults.settle,
     });
   }
 

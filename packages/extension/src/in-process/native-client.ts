@@ -27,6 +27,8 @@ export interface HookOptions {
   replacements: Map<string, Outcome>;
   /** Awaited before a replacement is handed to the runtime (the stream interceptor gets ready). */
   beforeReplacement?(): Promise<void>;
+  /** Awaited (when it returns a promise) before the runtime's next call, which lets the environment freeze. */
+  beforeNext?(): Promise<void> | undefined;
 }
 
 const MAX_PENDING_REPLACEMENTS = 64;
@@ -84,6 +86,8 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
   }
 
   native.next = async function next(): Promise<NextEvent> {
+    const settling = o.beforeNext?.();
+    if (settling !== undefined) await settling;
     for (;;) {
       const event = await unwrapped.next();
       let verdict: "deliver" | "answered" = "deliver";
