@@ -74,6 +74,7 @@ export class FaultPoller {
   /** The cycle in flight was started for a stale view: invocations arriving meanwhile wait for it. */
   #inflightHolds = false;
   readonly #marker: ChangeMarker | undefined;
+  #markerFailures = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastSummary = "";
@@ -146,11 +147,15 @@ export class FaultPoller {
     return this.isStale() || (this.#marker !== undefined && this.#o.clock.now() >= this.#markerDueMs());
   }
 
-  /** Unreachable: back off to the slow interval (the list poll carries on alone). */
+  /**
+   * Unreachable: backing off, doubling per failed read up to the slow interval (the list poll carries on alone),
+   * so a one-off timeout costs a second or two, and a lasting 403 a read per slow interval.
+   */
   #markerIntervalMs(): number {
     const marker = this.#o.marker;
     if (this.#marker === undefined || marker === undefined) return Number.POSITIVE_INFINITY;
-    return this.#marker.state === "unreachable" ? this.#o.slowPollMs : marker.checkMs;
+    if (this.#marker.state !== "unreachable") return marker.checkMs;
+    return Math.min(this.#o.slowPollMs, marker.checkMs * 2 ** this.#markerFailures);
   }
 
   #markerDueMs(): number {
@@ -287,6 +292,7 @@ export class FaultPoller {
     const wasUnreachable = marker.state === "unreachable";
     try {
       const read = await store.etagIfChanged(key, marker.etag, abandoned);
+      this.#markerFailures = 0;
       if (wasUnreachable) {
         log.forget((k) => k === "marker:unreachable");
         log.info(`change marker ${key} readable again: checking it every ${this.#o.marker?.checkMs} ms`);
@@ -294,10 +300,11 @@ export class FaultPoller {
       return marker.answer(read);
     } catch (error) {
       if (abandoned.aborted) return false;
+      this.#markerFailures++;
       log.once(
         "WARN",
         "marker:unreachable",
-        `cannot read the change marker ${key} (${(error as Error).message}): new faults and stops are seen on the list poll (every ${this.#o.slowPollMs / 1000}s while idle) until it is readable`,
+        `cannot read the change marker ${key} (${(error as Error).message}): new faults and stops are seen on the list poll (every ${this.#o.slowPollMs / 1000}s while idle) until it is readable (retrying less and less often)`,
       );
       return marker.answer({ kind: "failed" });
     }
