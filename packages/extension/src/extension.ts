@@ -110,7 +110,7 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
           if (event.eventType === "SHUTDOWN") break;
           // Start a due poll or marker check now, in parallel with the runtime (the proxy joins a stale one);
           // the next event is asked for only once it ended, so the environment does not freeze mid-request.
-          if (poller?.isDue()) void poller.poll();
+          if (poller?.isDue()) void poller.refresh();
           const settling = settle();
           if (settling !== undefined) await settling;
         }

@@ -81,7 +81,7 @@ export function createFaultSource(o: {
       if (poller === undefined) return decide(invokedFunctionArn);
       if (!(poller.polling || poller.isStale())) {
         // A marker check due: started now, beside the invocation; settle() keeps the environment thawed for it.
-        if (poller.isDue()) void poller.poll();
+        if (poller.isDue()) void poller.refresh();
         return decide(invokedFunctionArn);
       }
       return poller.refreshIfStale(settings.pollMaxWaitMs).then(() => decide(invokedFunctionArn));

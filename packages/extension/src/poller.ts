@@ -187,6 +187,18 @@ export class FaultPoller {
    * wedge polling for good.
    */
   poll(): Promise<void> {
+    return this.#run(true);
+  }
+
+  /**
+   * The cheap cycle the timer and arriving invocations start: the marker when its check is due, a list only when
+   * one is due or the marker changed. Joins a cycle in flight like `poll`.
+   */
+  refresh(): Promise<void> {
+    return this.#run(false);
+  }
+
+  #run(forceList: boolean): Promise<void> {
     if (this.#inflight !== undefined && this.#o.clock.now() - this.#lastAttemptMs > this.#budgetMs) {
       this.#abandonInflight();
     }
@@ -199,7 +211,7 @@ export class FaultPoller {
       const abandoned = new Promise<void>((resolve) =>
         abandon.signal.addEventListener("abort", () => resolve()),
       );
-      const running = Promise.race([this.#pollOnce(abandon.signal), abandoned]).finally(() => {
+      const running = Promise.race([this.#pollOnce(abandon.signal, forceList), abandoned]).finally(() => {
         clearTimeout(budget);
         if (this.#inflight !== running) return;
         this.#inflight = undefined;
@@ -231,7 +243,7 @@ export class FaultPoller {
    */
   async refreshIfStale(maxWaitMs: number): Promise<void> {
     if (this.#inflight === undefined && !this.isStale()) return;
-    const polling = this.poll();
+    const polling = this.refresh();
     // The budget counts from the poll's start, so a slow or unreachable store holds invocations for at most
     // `maxWaitMs` per poll in total, not `maxWaitMs` each.
     const waitMs = maxWaitMs - (this.#o.clock.now() - this.#lastAttemptMs);
@@ -261,18 +273,18 @@ export class FaultPoller {
       ? 0
       : Math.min(this.#lastListMs + this.intervalMs(), this.#markerDueMs()) - this.#o.clock.now();
     const wait = Math.max(0, due);
-    this.#timer = setTimeout(() => void this.poll(), wait);
+    this.#timer = setTimeout(() => void this.refresh(), wait);
     this.#timer.unref();
   }
 
   /**
-   * One cycle: the marker first when it is due (or never read: its ETag must predate the listing, so a change
+   * One cycle (`poll` always lists): the marker first when it is due (or never read: its ETag must predate the listing, so a change
    * made between the two is never missed), then a list if one is due or the marker asked for it.
    */
-  async #pollOnce(abandoned: AbortSignal): Promise<void> {
+  async #pollOnce(abandoned: AbortSignal, forceList: boolean): Promise<void> {
     const now = this.#o.clock.now();
     this.#lastAttemptMs = now;
-    let list = this.#backlog || now - this.#lastListMs >= this.intervalMs();
+    let list = forceList || this.#backlog || now - this.#lastListMs >= this.intervalMs();
     const marker = this.#marker;
     if (marker !== undefined && (marker.state === "unknown" || now >= this.#markerDueMs())) {
       const markerSaysList = await this.#checkMarker(marker, abandoned);

@@ -127,7 +127,7 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
   it("reads the marker before the first list, then lists only when the marker changed", async () => {
     const { clock, store, poller, fault, mark } = setup();
     await mark();
-    await poller.poll();
+    await poller.refresh();
     assert.equal(poller.polls, 1, "first cycle lists");
     assert.equal(poller.markerChecks, 1);
     assert.equal(poller.markerState, "current");
@@ -137,37 +137,37 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
       poller.isDue() && !poller.isStale(),
       "a check is due, but not one worth holding an invocation for",
     );
-    await poller.poll();
+    await poller.refresh();
     assert.equal(store.requestCount, requests + 1, "unchanged: one conditional GET, no list");
     assert.equal(poller.polls, 1);
     await fault("a");
     await mark();
     clock.advance(1000);
-    await poller.poll();
+    await poller.refresh();
     assert.equal(poller.polls, 2, "the marker changed: listed");
     assert.equal(poller.faults().length, 1, "the new fault is in view one check after it was written");
     await s3.delete(`run${n}/fis/demo/EXP1/a.json`);
     await mark();
     clock.advance(1000);
-    await poller.poll();
+    await poller.refresh();
     assert.equal(poller.faults().length, 0, "the stop is seen on the next check");
     store.close();
   });
 
   it("objects written without a marker (AWS FIS's) still arrive on the list poll's own interval", async () => {
     const { clock, store, poller, fault } = setup();
-    await poller.poll();
+    await poller.refresh();
     assert.equal(poller.markerState, "absent");
     await fault("fis");
     for (let s = 0; s < 59; s++) {
       clock.advance(1000);
-      await poller.poll();
+      await poller.refresh();
     }
     assert.equal(poller.faults().length, 0, "not listed yet: no marker changed");
     assert.equal(poller.polls, 1);
     clock.advance(1000);
     assert.ok(poller.isStale(), "the slow list is due");
-    await poller.poll();
+    await poller.refresh();
     assert.equal(poller.faults().length, 1, "picked up by the slow list");
     store.close();
   });
@@ -175,7 +175,7 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
   it("holds an invocation for the marker only after a long idle", async () => {
     const { clock, store, poller, mark } = setup();
     await mark();
-    await poller.poll();
+    await poller.refresh();
     clock.advance(MARKER_IDLE_HOLD_MS - 1);
     assert.equal(poller.isStale(), false);
     clock.advance(1);
@@ -199,13 +199,13 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
       etagIfChanged: (key, etag, signal) =>
         failing ? Promise.reject(new Error("AccessDenied")) : real.etagIfChanged(key, etag, signal),
     }));
-    await p.poll();
+    await p.refresh();
     assert.equal(p.markerState, "unreachable");
     assert.equal(p.polls, 1, "the list still ran");
     assert.equal(p.isStale(), false, "invocations are not held for an unreadable marker");
     for (let s = 0; s < 120; s++) {
       clock.advance(1000);
-      await p.poll();
+      await p.refresh();
     }
     // Backing off: 2, 4, 8, 16, 32 s, then once per slow interval (60 s).
     assert.equal(p.markerChecks, 7, "retries less and less often while unreachable");
@@ -216,7 +216,7 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
     failing = false;
     clock.advance(59_000); // the marker's next retry is due, the list (at 180 s) is not
     assert.equal(p.isDue(), true);
-    await p.poll();
+    await p.refresh();
     assert.equal(p.markerState, "absent");
     assert.equal(p.polls, 4, "recovered: listed at once");
     assert.ok(lines.some((l) => l.includes("readable again")));
