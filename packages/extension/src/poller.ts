@@ -313,10 +313,15 @@ export class FaultPoller {
     } catch (error) {
       if (abandoned.aborted) return false;
       this.#markerFailures++;
+      const message = (error as Error).message;
+      // S3 answers 403 for a missing key when the role may not list it: the marker may simply not exist yet.
+      const hint = message.includes("AccessDenied")
+        ? "; without s3:ListBucket on it a marker not written yet reads as AccessDenied"
+        : "";
       log.once(
         "WARN",
         "marker:unreachable",
-        `cannot read the change marker ${key} (${(error as Error).message}): new faults and stops are seen on the list poll (every ${this.#o.slowPollMs / 1000}s while idle) until it is readable (retrying less and less often)`,
+        `cannot read the change marker ${key} (${message}${hint}): new faults and stops are seen on the list poll (every ${this.#o.slowPollMs / 1000}s while idle) until it is readable (retrying less and less often)`,
       );
       return marker.answer({ kind: "failed" });
     }
