@@ -4,10 +4,12 @@
  *
  * Real lab functions (the built layer, Node, auto mode = in-process), the engine writing and deleting the fault
  * objects (invocation-error, preventExecution: a faulted invocation is unmistakable). Each function is invoked at
- * a fixed rate — 10/s, or once per 30 s (two functions per setting, 15 s apart in phase) — for `RAMPUP_CYCLES`
+ * a fixed rate — 10/s (one function per setting), or once per 30 s (two, 15 s apart in phase) — for `RAMPUP_CYCLES`
  * cycles (default 2). Per cycle: an experiment started, then stopped once every function saw it (→ ramp-up, stop);
  * a 30 s experiment left to end (→ ramp-up, ramp-down). Every figure is measured from the engine's event (the
- * object written / deleted) or the fault's endTime to the start of the first invocation that shows the change.
+ * object written / deleted) or the fault's endTime to the start of the first invocation that shows the change,
+ * with how many invocations started before that one (0: the very next invocation showed it). The lab runs in
+ * this process: on a busy machine its own Invoke latency (reported) stretches every figure.
  * The once-per-30 s case has few samples (2 functions × 2 experiments × cycles): read its figures as examples.
  *
  * Also: the S3 requests per thawed environment-hour, counted on the lab's S3 over an hour of 1 s steps on an
@@ -43,7 +45,7 @@ const FIS_EMULATED = {
 };
 const SETTINGS = { defaults: {}, "fis-60s-20s": FIS_EMULATED } as const;
 const RATES = [
-  { rate: "10/s", periodMs: 100, copies: 2, phaseMs: 0 },
+  { rate: "10/s", periodMs: 100, copies: 1, phaseMs: 0 },
   { rate: "1/30s", periodMs: 30_000, copies: 2, phaseMs: 15_000 },
 ] as const;
 /** Per phase, the longest wait for every function (FIS emulated at 1/30 s: ≤ 60 s poll + ≤ 30 s to the next call). */
@@ -55,7 +57,7 @@ const PRICE_PER_1000 = { get: 0.0004, list: 0.005 };
 interface Fn {
   name: string;
   group: string;
-  seen: Array<{ startMs: number; faulted: boolean }>;
+  seen: Array<{ startMs: number; faulted: boolean; ms: number }>;
 }
 
 export async function benchRampup(log: (line: string) => void) {
@@ -129,7 +131,7 @@ export async function benchRampup(log: (line: string) => void) {
     while (running) {
       const startMs = Date.now();
       const out = await lambda.send(new InvokeCommand({ FunctionName: f.name, Payload: "{}" }));
-      f.seen.push({ startMs, faulted: out.FunctionError !== undefined });
+      f.seen.push({ startMs, faulted: out.FunctionError !== undefined, ms: Date.now() - startMs });
       wake();
       next = Math.max(next + r.periodMs, Date.now());
       while (running && Date.now() < next)
@@ -140,11 +142,18 @@ export async function benchRampup(log: (line: string) => void) {
   // Samples, per group and kind, in ms.
   const samples = new Map<string, number[]>();
   const missed = new Map<string, number>();
-  const add = (f: Fn, kind: string, ms: number | undefined) => {
+  /** A sample: ms from the change to the first invocation showing it, and how many started before it did. */
+  const add = (f: Fn, kind: string, ms: number | undefined, fromMs?: number) => {
     const key = `${f.group} | ${kind}`;
-    if (ms === undefined) missed.set(key, (missed.get(key) ?? 0) + 1);
-    else samples.set(key, [...(samples.get(key) ?? []), ms]);
+    if (ms === undefined || fromMs === undefined) {
+      missed.set(key, (missed.get(key) ?? 0) + 1);
+      return;
+    }
+    samples.set(key, [...(samples.get(key) ?? []), ms]);
+    const late = f.seen.filter((i) => i.startMs > fromMs && i.startMs < fromMs + ms).length;
+    lates.set(key, [...(lates.get(key) ?? []), late]);
   };
+  const lates = new Map<string, number[]>();
   /** Start of the first invocation started after `sinceMs` whose fault state is `faulted`. */
   const first = (f: Fn, sinceMs: number, faulted: boolean) =>
     f.seen.find((i) => i.startMs > sinceMs && i.faulted === faulted)?.startMs;
@@ -195,7 +204,7 @@ export async function benchRampup(log: (line: string) => void) {
       for (const f of fns) {
         const w = written.times.get(f.name);
         const hit = w === undefined ? undefined : first(f, w, true);
-        add(f, "ramp-up", hit === undefined || w === undefined ? undefined : hit - w);
+        add(f, "ramp-up", hit === undefined || w === undefined ? undefined : hit - w, w);
       }
       written.off();
       log(`rampup: cycle ${cycle}: stopping`);
@@ -211,7 +220,7 @@ export async function benchRampup(log: (line: string) => void) {
       for (const f of fns) {
         const d = deleted.times.get(f.name);
         const clear = d === undefined ? undefined : first(f, d, false);
-        add(f, "stop", clear === undefined || d === undefined ? undefined : clear - d);
+        add(f, "stop", clear === undefined || d === undefined ? undefined : clear - d, d);
       }
       deleted.off();
       await engine.settled(x.id);
@@ -233,10 +242,10 @@ export async function benchRampup(log: (line: string) => void) {
         const w = written2.times.get(f.name);
         const hit = w === undefined ? undefined : first(f, w, true);
         // Ramp-up counts only if the fault was seen before its end; a miss is counted as such.
-        add(f, "ramp-up", hit !== undefined && w !== undefined && hit < endMs ? hit - w : undefined);
+        add(f, "ramp-up", hit !== undefined && w !== undefined && hit < endMs ? hit - w : undefined, w);
         const wasFaulted = f.seen.some((i) => i.faulted && i.startMs > (w ?? endMs) && i.startMs < endMs);
         const clear = first(f, endMs, false);
-        if (wasFaulted) add(f, "ramp-down", clear === undefined ? undefined : clear - endMs);
+        if (wasFaulted) add(f, "ramp-down", clear === undefined ? undefined : clear - endMs, endMs);
       }
       written2.off();
       await engine.settled(y.id);
@@ -256,7 +265,21 @@ export async function benchRampup(log: (line: string) => void) {
   rmSync(dir, { recursive: true, force: true });
 
   const figures: Record<string, unknown> = { cycles, seconds: Math.round(invocationSeconds) };
-  for (const [key, values] of [...samples.entries()].sort()) figures[key] = summary(values);
+  for (const [key, values] of [...samples.entries()].sort()) {
+    figures[key] = summary(values);
+    const late = [...(lates.get(key) ?? [])].sort((a, b) => a - b);
+    figures[`${key} | invocations before it showed`] =
+      `median ${late[Math.floor(late.length / 2)]}, max ${late.at(-1)}`;
+  }
+  // The lab's own Invoke latency in this run: the machine's load, beside which the figures above are read.
+  for (const group of new Set(fns.map((f) => f.group))) {
+    const ms = fns
+      .filter((f) => f.group === group)
+      .flatMap((f) => f.seen.map((i) => i.ms))
+      .sort((a, b) => a - b);
+    figures[`${group} | Invoke latency p50 / p99 (ms)`] =
+      `${ms[Math.floor(ms.length / 2)]} / ${ms[Math.floor(ms.length * 0.99)]}`;
+  }
   for (const [key, count] of [...missed.entries()].sort())
     figures[`${key} | not seen within the cap`] = count;
   figures["S3 requests per thawed environment-hour"] = cost;
