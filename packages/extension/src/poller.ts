@@ -278,15 +278,20 @@ export class FaultPoller {
   }
 
   /**
-   * One cycle (`poll` always lists): the marker first when it is due (or never read: its ETag must predate the listing, so a change
-   * made between the two is never missed), then a list if one is due or the marker asked for it.
+   * One cycle (`poll` always lists): the marker first when its check is due, then a list if one is due or the
+   * marker asked for it (its ETag then predates the listing, so a change made between the two is never missed).
    */
   async #pollOnce(abandoned: AbortSignal, forceList: boolean): Promise<void> {
     const now = this.#o.clock.now();
     this.#lastAttemptMs = now;
     let list = forceList || this.#backlog || now - this.#lastListMs >= this.intervalMs();
     const marker = this.#marker;
-    if (marker !== undefined && (marker.state === "unknown" || now >= this.#markerDueMs())) {
+    if (marker !== undefined && marker.state === "unknown" && list) {
+      // The first list goes alone, so the invocation it may hold waits for one request, not two. The marker's
+      // first read is due at once after it (not worth holding an invocation for) and lists again, which covers
+      // a change made between the two.
+      this.#lastMarkerMs = now - this.#markerIntervalMs();
+    } else if (marker !== undefined && now >= this.#markerDueMs()) {
       const markerSaysList = await this.#checkMarker(marker, abandoned);
       if (abandoned.aborted) return;
       list ||= markerSaysList;

@@ -124,12 +124,20 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
     return { clock, lines, store: real, poller, fault, mark, markerKey };
   }
 
-  it("reads the marker before the first list, then lists only when the marker changed", async () => {
+  it("lists alone first, reads the marker at once after (listing again), then lists only when it changed", async () => {
     const { clock, store, poller, fault, mark } = setup();
     await mark();
     await poller.refresh();
     assert.equal(poller.polls, 1, "first cycle lists");
+    assert.equal(
+      poller.markerChecks,
+      0,
+      "one request in the first cycle (the one an invocation may wait for)",
+    );
+    assert.ok(poller.isDue() && !poller.isStale(), "the marker's first read is due, in the background");
+    await poller.refresh();
     assert.equal(poller.markerChecks, 1);
+    assert.equal(poller.polls, 2, "the first read lists again: a change between the two is not missed");
     assert.equal(poller.markerState, "current");
     const requests = store.requestCount;
     clock.advance(1000);
@@ -139,12 +147,12 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
     );
     await poller.refresh();
     assert.equal(store.requestCount, requests + 1, "unchanged: one conditional GET, no list");
-    assert.equal(poller.polls, 1);
+    assert.equal(poller.polls, 2);
     await fault("a");
     await mark();
     clock.advance(1000);
     await poller.refresh();
-    assert.equal(poller.polls, 2, "the marker changed: listed");
+    assert.equal(poller.polls, 3, "the marker changed: listed");
     assert.equal(poller.faults().length, 1, "the new fault is in view one check after it was written");
     await s3.delete(`run${n}/fis/demo/EXP1/a.json`);
     await mark();
@@ -157,6 +165,7 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
   it("objects written without a marker (AWS FIS's) still arrive on the list poll's own interval", async () => {
     const { clock, store, poller, fault } = setup();
     await poller.refresh();
+    await poller.refresh(); // the marker's first read
     assert.equal(poller.markerState, "absent");
     await fault("fis");
     for (let s = 0; s < 59; s++) {
@@ -164,7 +173,7 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
       await poller.refresh();
     }
     assert.equal(poller.faults().length, 0, "not listed yet: no marker changed");
-    assert.equal(poller.polls, 1);
+    assert.equal(poller.polls, 2, "the first list, and the one the marker's first read asked for");
     clock.advance(1000);
     assert.ok(poller.isStale(), "the slow list is due");
     await poller.refresh();
@@ -175,6 +184,7 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
   it("holds an invocation for the marker only after a long idle", async () => {
     const { clock, store, poller, mark } = setup();
     await mark();
+    await poller.refresh();
     await poller.refresh();
     clock.advance(MARKER_IDLE_HOLD_MS - 1);
     assert.equal(poller.isStale(), false);
@@ -200,8 +210,9 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
         failing ? Promise.reject(new Error("AccessDenied")) : real.etagIfChanged(key, etag, signal),
     }));
     await p.refresh();
+    await p.refresh();
     assert.equal(p.markerState, "unreachable");
-    assert.equal(p.polls, 1, "the list still ran");
+    assert.equal(p.polls, 2, "the lists still ran");
     assert.equal(p.isStale(), false, "invocations are not held for an unreadable marker");
     for (let s = 0; s < 120; s++) {
       clock.advance(1000);
@@ -212,13 +223,13 @@ describe("FaultPoller with a change marker (s3rver, injected clock)", () => {
     const warnings = lines.filter((l) => l.includes("cannot read the change marker"));
     assert.equal(warnings.length, 1, lines.join("\n"));
     assert.match(warnings[0] ?? "", /AccessDenied/);
-    assert.equal(p.polls, 3, "the list poll carried on: at 0, 60 and 120 s");
+    assert.equal(p.polls, 4, "the list poll carried on: at 0 (twice), 60 and 120 s");
     failing = false;
     clock.advance(59_000); // the marker's next retry is due, the list (at 180 s) is not
     assert.equal(p.isDue(), true);
     await p.refresh();
     assert.equal(p.markerState, "absent");
-    assert.equal(p.polls, 4, "recovered: listed at once");
+    assert.equal(p.polls, 5, "recovered: listed at once");
     assert.ok(lines.some((l) => l.includes("readable again")));
     store.close();
   });
