@@ -34,6 +34,12 @@ const benches: Bench[] = [
       (await import("./bench/extension.ts")).benchExtension(log, options) as unknown as Promise<Figures>,
   },
   {
+    name: "rampup",
+    description:
+      "fault ramp-up, stop and ramp-down at 10/s and 1 per 30 s: faultline's defaults beside FIS's 60 s / 20 s polling; S3 requests per environment-hour",
+    run: async (log) => (await import("./bench/rampup.ts")).benchRampup(log) as unknown as Promise<Figures>,
+  },
+  {
     name: "engine",
     description:
       "engine + FIS API: 1000 lab functions, start → all fault objects written, stop → removed, GetExperiment",

@@ -19,3 +19,5 @@ if [ "${#need[@]}" -gt 0 ]; then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 npm ci --no-audit --no-fund
+# The web console's static files (served by the api package at /console/; about a second).
+npm run build -w @faultline/console --silent

@@ -9,6 +9,7 @@ import { type FaultConfig, faultObjectKey, serializeFaultConfig } from "@faultli
 import { CloudWatchMetricSource, generateExperimentReport } from "@faultline/report";
 import { boundedClient, DEFAULT_CALL_TIMEOUT_MS } from "./aws-calls.ts";
 import { ACTIONS, faultOf, TARGET_RESOURCE_TYPES } from "./catalog.ts";
+import { ChangeMarkers } from "./change-markers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { parseDurationMs } from "./duration.ts";
 import {
@@ -168,6 +169,8 @@ const REASONS = {
  */
 export class Engine {
   readonly events = new EngineEvents();
+  /** Rewrites each function's change marker after its fault objects change (see change-markers.ts). */
+  readonly markers: ChangeMarkers;
   readonly account: Account;
   private readonly store: Store;
   private readonly clock: Clock;
@@ -234,6 +237,7 @@ export class Engine {
         ? join(tmpdir(), `faultline-reports-${process.pid}`)
         : join(options.dataDir, "reports"));
     this.say = options.log ?? ((m) => console.error(`faultline engine: ${m}`));
+    this.markers = new ChangeMarkers(this.s3, this.say).follow(this.events);
   }
 
   /** Opens the store and reconciles whatever a previous process left unfinished. */

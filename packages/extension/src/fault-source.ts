@@ -1,4 +1,4 @@
-import { functionPrefix } from "@faultline/protocol";
+import { changeMarkerKey, functionPrefix } from "@faultline/protocol";
 import type { Clock, RandomSource } from "./clock.ts";
 import { type Plan, planInit, planInvocation } from "./injector.ts";
 import type { Logger } from "./log.ts";
@@ -25,8 +25,19 @@ export interface FaultSource {
    * `pollMaxWaitMs`, then holds for an init-delay fault if one applies. Never rejects.
    */
   holdInit(): Promise<void>;
+  /**
+   * Called before the environment may freeze (the extension's next event, the runtime's next call): the check
+   * or poll in flight, bounded by POST_INVOKE_SETTLE_MS; undefined (nothing allocated) when none is.
+   */
+  settle(): Promise<void> | undefined;
   close(): void;
 }
+
+/**
+ * How long the environment is kept thawed, at most, for a check or poll started during an invocation. A 304 takes
+ * milliseconds in-Region; a store slower than this is left to finish on the next thaw.
+ */
+export const POST_INVOKE_SETTLE_MS = 1000;
 
 const PASS_THROUGH: Plan = Object.freeze({});
 const NOTHING_LIVE: readonly never[] = Object.freeze([]);
@@ -53,6 +64,10 @@ export function createFaultSource(o: {
       log,
       slowPollMs: settings.slowPollMs,
       hotPollMs: settings.hotPollMs,
+      marker: {
+        key: changeMarkerKey(settings.location, settings.functionName),
+        checkMs: settings.markerCheckMs,
+      },
       ...(o.background ? { background: true } : {}),
     });
   } else if (o.problems.length === 0) {
@@ -68,7 +83,12 @@ export function createFaultSource(o: {
   return {
     poller,
     plan(invokedFunctionArn) {
-      if (poller === undefined || !(poller.polling || poller.isStale())) return decide(invokedFunctionArn);
+      if (poller === undefined) return decide(invokedFunctionArn);
+      if (!(poller.polling || poller.isStale())) {
+        // A marker check due: started now, beside the invocation; settle() keeps the environment thawed for it.
+        if (poller.isDue()) void poller.refresh();
+        return decide(invokedFunctionArn);
+      }
       return poller.refreshIfStale(settings.pollMaxWaitMs).then(() => decide(invokedFunctionArn));
     },
     onInjected(p, requestId, part) {
@@ -102,6 +122,9 @@ export function createFaultSource(o: {
       } catch (error) {
         log.error(`init-delay not applied: ${(error as Error).message}`);
       }
+    },
+    settle() {
+      return poller?.settle(POST_INVOKE_SETTLE_MS);
     },
     close() {
       poller?.stop();

@@ -129,6 +129,7 @@ export function installInProcess(o: InProcessOptions): InProcess {
       log,
       rules,
       beforeReplacement: streamed?.ready,
+      beforeNext: () => faults().settle(),
     });
   }
 
@@ -166,6 +167,7 @@ function loadFaultSide(
       plan: () => ({}),
       onInjected: () => {},
       holdInit: async () => {},
+      settle: () => undefined,
       close: () => {},
     };
     return { log, faults: () => passThrough, close: () => {} };

@@ -30,6 +30,8 @@ export interface HookOptions {
   rules: Map<string, AnswerRule>;
   /** Awaited before a replacement is handed to the runtime (the stream interceptor gets ready). */
   beforeReplacement?(): Promise<void>;
+  /** Awaited (when it returns a promise) before the runtime's next call, which lets the environment freeze. */
+  beforeNext?(): Promise<void> | undefined;
 }
 
 const MAX_PENDING_REPLACEMENTS = 64;
@@ -124,6 +126,8 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
       }
     }
     if (held !== undefined) await held;
+    const settling = o.beforeNext?.();
+    if (settling !== undefined) await settling;
     for (;;) {
       const event = await unwrapped.next();
       let verdict: "deliver" | "answered" = "deliver";
