@@ -40,6 +40,13 @@ const benches: Bench[] = [
     run: async (log) => (await import("./bench/rampup.ts")).benchRampup(log) as unknown as Promise<Figures>,
   },
   {
+    name: "standalone",
+    description:
+      "the standalone layer's builds on a provided.al2023 function with no node: sizes, Init Duration, warm p50, vs no layer",
+    run: async (log) =>
+      (await import("./bench/standalone.ts")).benchStandalone(log) as unknown as Promise<Figures>,
+  },
+  {
     name: "engine",
     description:
       "engine + FIS API: 1000 lab functions, start → all fault objects written, stop → removed, GetExperiment",

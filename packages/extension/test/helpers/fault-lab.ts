@@ -18,7 +18,7 @@ import {
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { serializeFaultConfig } from "@faultline/protocol";
 import { type Lab, type StartLabOptions, startLab } from "../../../lab/src/index.ts";
-import { buildLayer } from "../../src/layer.ts";
+import { type BuildLayerOptions, buildLayer } from "../../src/layer.ts";
 import { faultConfig } from "./faults.ts";
 import { FIXTURE_DIR } from "./harness.ts";
 import { CREDENTIALS } from "./s3.ts";
@@ -29,6 +29,9 @@ export interface FaultLabFunction {
   /** Added to (and overriding) the suite's environment. */
   env?: Record<string, string>;
   timeout?: number;
+  /** Default nodejs20.x with the Node fixture; an OS-only runtime needs its own `code` (a bootstrap). */
+  runtime?: "nodejs20.x" | "provided.al2023" | "provided.al2";
+  code?: string;
 }
 
 export interface FaultLabOptions {
@@ -36,6 +39,8 @@ export interface FaultLabOptions {
   /** Added to every function's environment, after the faultline defaults. */
   env?: Record<string, string>;
   labOptions?: StartLabOptions;
+  /** Build the layer with node inside (`faultline layer build --standalone`). */
+  standalone?: BuildLayerOptions["standalone"];
 }
 
 export interface FaultLab {
@@ -144,15 +149,15 @@ export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
 }
 
 async function startLabWithLayer(dir: string, o: FaultLabOptions): Promise<Lab> {
-  const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+  const layer = await buildLayer({ out: join(dir, "faultline-layer.zip"), standalone: o.standalone });
   return startLab(
     {
       buckets: ["faults"],
       functions: o.functions.map((f) => ({
         name: f.name,
-        runtime: "nodejs20.x" as const,
+        runtime: f.runtime ?? ("nodejs20.x" as const),
         handler: f.handler ?? "index.handler",
-        code: FIXTURE_DIR,
+        code: f.code ?? FIXTURE_DIR,
         layers: [layer.zipPath],
         timeout: f.timeout ?? 10,
         environment: {
