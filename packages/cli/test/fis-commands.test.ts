@@ -217,7 +217,7 @@ describe("faultline up", () => {
     try {
       const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
       const endpoints = JSON.parse(line) as { lambda: string; s3: string; fis: string };
-      assert.deepEqual(Object.keys(endpoints), ["lambda", "s3", "cloudwatch", "fis"]);
+      assert.deepEqual(Object.keys(endpoints), ["lambda", "s3", "cloudwatch", "fis", "console"]);
       const file = join(dir, "up-template.json");
       writeFileSync(file, JSON.stringify(seedTemplate()));
       const run = async (...args: string[]) => {

@@ -57,7 +57,7 @@ export const serve: CliCommand = {
         "--verify-signatures",
         "verify every request's SigV4 signature against $FAULTLINE_API_ACCESS_KEY_ID / $FAULTLINE_API_SECRET_ACCESS_KEY",
       )
-      .option("--json", 'print one JSON line {"fis": url} when ready')
+      .option("--json", 'print one JSON line {"fis": url, "console": url} when ready')
       .action(async (o: ServeCliOptions) => {
         const port = Number(o.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -98,8 +98,8 @@ export const serve: CliCommand = {
         });
         io.stdout(
           o.json
-            ? `${JSON.stringify({ fis: f.url })}\n`
-            : `faultline engine + FIS API at ${f.url}\nCtrl-C to stop.\n`,
+            ? `${JSON.stringify({ fis: f.url, console: f.consoleUrl })}\n`
+            : `faultline engine + FIS API at ${f.url}\nconsole at ${f.consoleUrl}\nCtrl-C to stop.\n`,
         );
         await untilStopSignal(() => f.close(), io);
       });
