@@ -45,8 +45,15 @@ export function streamEvents(
   });
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${toJson(data)}\n\n`);
   const cleanups: Array<() => void> = [];
+  // The followed experiment's log lines go out before its state: a page that sees `completed` has the whole log.
+  const log = id === null ? undefined : new LogTail(engine.logPath(id));
+  const sendLog = () => {
+    const lines = log?.read() ?? [];
+    if (lines.length > 0) send("log", lines);
+  };
   const onChange = (experimentId: string) => {
     if (id !== null && experimentId !== id) return;
+    sendLog();
     try {
       send("experiment", engine.getExperiment(experimentId));
     } catch {
@@ -67,7 +74,7 @@ export function streamEvents(
   cleanups.push(() => clearInterval(heartbeat));
   if (id !== null) {
     onChange(id);
-    cleanups.push(followExperiment(engine, metrics, id, send));
+    cleanups.push(followExperiment(engine, metrics, id, send, sendLog));
   } else {
     res.write(": connected\n\n");
   }
@@ -84,16 +91,15 @@ function followExperiment(
   metrics: MetricSource | undefined,
   id: string,
   send: (event: string, data: unknown) => void,
+  sendLog: () => void,
 ): () => void {
-  const log = new LogTail(engine.logPath(id));
   let busy = false;
   let stopped = false;
   const tick = async () => {
     if (busy || stopped) return;
     busy = true;
     try {
-      const lines = log.read();
-      if (lines.length > 0) send("log", lines);
+      sendLog();
       const exp = engine.getExperiment(id);
       const ended = TERMINAL_EXPERIMENT.has(exp.state.status) ? exp.endTime?.getTime() : undefined;
       if (metrics && exp.experimentOptions.actionsMode !== "skip-all") {

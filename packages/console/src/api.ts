@@ -97,7 +97,8 @@ export interface Experiment {
   experimentTemplateId: string;
   state: { status: string; reason: string; error?: { code: string; location?: string } };
   targets: Record<string, TemplateTarget>;
-  actions: Record<string, ExperimentAction>;
+  /** Absent in ListExperiments' summaries. */
+  actions?: Record<string, ExperimentAction>;
   creationTime: number;
   startTime?: number;
   endTime?: number;

@@ -15,7 +15,7 @@ interface LogRecord {
 
 function Timeline({ x, nowMs }: { x: Experiment; nowMs: number }) {
   const from = (x.startTime ?? x.creationTime) * 1000;
-  const actions = Object.entries(x.actions);
+  const actions = Object.entries(x.actions ?? {});
   const to = Math.max(
     from + 1000,
     x.endTime ? x.endTime * 1000 : nowMs,

@@ -1,6 +1,6 @@
 /** Experiments: every experiment, newest first, filtered by state, template or text; live through the event stream. */
 import { useEffect, useState } from "preact/hooks";
-import { type Experiment, listAll, time } from "../api.ts";
+import { call, type Experiment, enc, listAll, time } from "../api.ts";
 import { Problem, StateBadge } from "../ui.tsx";
 
 const STATES = [
@@ -14,6 +14,24 @@ const STATES = [
   "failed",
   "cancelled",
 ];
+
+/** ListExperiments gives summaries (no actions, times or report): the newest ones' details, a few at a time. */
+const DETAILED = 100;
+async function details(list: Experiment[]): Promise<Experiment[]> {
+  const newest = [...list].sort((a, b) => b.creationTime - a.creationTime).slice(0, DETAILED);
+  const out = new Map(list.map((x) => [x.id, x]));
+  for (let i = 0; i < newest.length; i += 6) {
+    const batch = await Promise.all(
+      newest
+        .slice(i, i + 6)
+        .map((x) =>
+          call<{ experiment: Experiment }>("GET", `/experiments/${enc(x.id)}`).then((r) => r.experiment),
+        ),
+    );
+    for (const x of batch) out.set(x.id, x);
+  }
+  return [...out.values()];
+}
 
 function queryParams(): URLSearchParams {
   const q = location.hash.indexOf("?");
@@ -29,7 +47,10 @@ export function ExperimentsPage() {
   const [previews, setPreviews] = useState(false);
   useEffect(() => {
     listAll<Experiment>("/experiments", "experiments")
-      .then((list) => setExperiments(list))
+      .then(async (list) => {
+        setExperiments(list);
+        setExperiments(await details(list));
+      })
       .catch(setError);
     const events = new EventSource("/console/api/events");
     events.addEventListener("experiment", (e) => {
@@ -50,7 +71,7 @@ export function ExperimentsPage() {
           x.id,
           x.experimentTemplateId,
           x.state.reason,
-          ...Object.values(x.actions).map((a) => a.actionId),
+          ...Object.values(x.actions ?? {}).map((a) => a.actionId),
           ...Object.values(x.tags ?? {}),
         ]
           .join(" ")
@@ -124,7 +145,7 @@ export function ExperimentsPage() {
                     <a href={`#/templates/${x.experimentTemplateId}`}>{x.experimentTemplateId}</a>
                   </td>
                   <td class="mono">
-                    {Object.values(x.actions)
+                    {Object.values(x.actions ?? {})
                       .map((a) => a.actionId)
                       .join(", ")}
                   </td>

@@ -4,6 +4,7 @@ import { ApiError, call, type LabSnapshot } from "../api.ts";
 import { Problem } from "../ui.tsx";
 
 const REFRESH_MS = 2000;
+const SHOWN = 15;
 
 function environmentsInWords(f: LabSnapshot["functions"][number]): string {
   if (f.environments === 0) return "no environment (the next invocation is a cold start)";
@@ -96,7 +97,7 @@ export function LabPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {lab.invocations.map((i, n) => (
+                  {lab.invocations.slice(0, SHOWN).map((i, n) => (
                     <tr key={`${i.startMs}-${n}`}>
                       <td>{new Date(i.startMs).toLocaleTimeString()}</td>
                       <td>{i.functionName}</td>

@@ -56,7 +56,7 @@ const lines = (text: string) =>
     .filter(Boolean);
 
 /** The template body the form stands for (CreateExperimentTemplate's input, minus clientToken). */
-export function templateOf(f: Form, forUpdate: boolean): Record<string, unknown> {
+export function templateOf(f: Form, forUpdate: boolean, accepted?: string[]): Record<string, unknown> {
   const tags = Object.fromEntries(
     lines(f.tags).map((l) => {
       const i = l.indexOf("=");
@@ -64,7 +64,10 @@ export function templateOf(f: Form, forUpdate: boolean): Record<string, unknown>
     }),
   );
   const alarms = lines(f.alarms);
-  const parameters = Object.fromEntries(Object.entries(f.parameters).filter(([, v]) => v !== ""));
+  // Values typed for another action than the one chosen are left out.
+  const parameters = Object.fromEntries(
+    Object.entries(f.parameters).filter(([k, v]) => v !== "" && (accepted?.includes(k) ?? true)),
+  );
   return {
     description: f.description,
     roleArn: f.roleArn,
@@ -192,13 +195,23 @@ export function TemplateEditPage({ id }: { id?: string }) {
     }
   }, [id]);
 
-  const action = actions.find((a) => a.id === form?.actionId);
+  // ListActions has no parameters; GetAction of the chosen action has them.
+  const [action, setAction] = useState<ActionSummary>();
+  const actionId = form?.actionId;
+  useEffect(() => {
+    if (!actionId) return;
+    call<{ action: ActionSummary }>("GET", `/actions/${enc(actionId)}`)
+      .then((r) => setAction(r.action))
+      .catch(() => setAction(undefined));
+  }, [actionId]);
+  const shownAction = action?.id === actionId ? action : undefined;
+  const accepted = shownAction ? Object.keys(shownAction.parameters ?? {}) : undefined;
   const set = (patch: Partial<Form>) => setForm((f) => (f ? { ...f, ...patch } : f));
   const setParam = (k: string, v: string) =>
     setForm((f) => (f ? { ...f, parameters: { ...f.parameters, [k]: v } } : f));
 
   const switchMode = (next: "form" | "json") => {
-    if (next === "json" && form) setJson(JSON.stringify(templateOf(form, !!id), null, 2));
+    if (next === "json" && form) setJson(JSON.stringify(templateOf(form, !!id, accepted), null, 2));
     if (next === "form") {
       try {
         const f = formOf({ id: "", ...(JSON.parse(json) as Omit<Template, "id">) });
@@ -221,7 +234,8 @@ export function TemplateEditPage({ id }: { id?: string }) {
     setError(undefined);
     let body: Record<string, unknown>;
     try {
-      body = mode === "json" ? (JSON.parse(json) as Record<string, unknown>) : templateOf(form!, !!id);
+      body =
+        mode === "json" ? (JSON.parse(json) as Record<string, unknown>) : templateOf(form!, !!id, accepted);
     } catch (err) {
       setError(
         new ApiError(400, "ValidationException", `(body): is not valid JSON (${(err as Error).message})`),
@@ -345,7 +359,8 @@ export function TemplateEditPage({ id }: { id?: string }) {
                   id="json-err"
                   class="error json-error"
                   role="alert"
-                  style={{ top: `calc(${jsonLine - 1} * 1.4em + 0.5em)` }}
+                  // Beside the line it names (the editor's line height is 1.4 × 13 px).
+                  style={{ marginTop: `${(jsonLine - 1) * 18.2}px` }}
                 >
                   ← line {jsonLine}: {error.message}
                 </p>
@@ -370,13 +385,7 @@ export function TemplateEditPage({ id }: { id?: string }) {
                   id="f-action"
                   data-field={`${a}.actionId`}
                   value={form.actionId}
-                  onChange={(e) => {
-                    const next = actions.find((x) => x.id === e.currentTarget.value);
-                    const keep = Object.fromEntries(
-                      Object.keys(next?.parameters ?? {}).map((k) => [k, form.parameters[k] ?? ""]),
-                    );
-                    set({ actionId: e.currentTarget.value, parameters: keep });
-                  }}
+                  onChange={(e) => set({ actionId: e.currentTarget.value })}
                 >
                   {actions.length === 0 ? <option value={form.actionId}>{form.actionId}</option> : null}
                   {actions.map((x) => (
@@ -385,10 +394,10 @@ export function TemplateEditPage({ id }: { id?: string }) {
                     </option>
                   ))}
                 </select>
-                {action ? <p class="muted">{action.description}</p> : null}
+                {shownAction ? <p class="muted">{shownAction.description}</p> : null}
               </div>
               {Object.entries(
-                action?.parameters ??
+                shownAction?.parameters ??
                   Object.fromEntries(
                     Object.keys(form.parameters).map((k) => [k, { description: "", required: false }]),
                   ),
