@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { type Engine, TERMINAL_EXPERIMENT } from "@faultline/engine";
 import type { MetricSource } from "@faultline/report";
 import { experimentMetrics } from "./console-metrics.ts";
@@ -24,7 +24,6 @@ const AFTER_END_MS = 30_000;
 export function streamEvents(
   engine: Engine,
   metrics: MetricSource | undefined,
-  req: IncomingMessage,
   res: ServerResponse,
   query: URLSearchParams,
 ): void {
@@ -81,8 +80,8 @@ export function streamEvents(
   const close = () => {
     for (const c of cleanups.splice(0)) c();
   };
-  req.on("close", close);
-  res.on("error", close);
+  // The response closes when the connection does (the page left, or the API is closing).
+  res.on("close", close);
 }
 
 /** Ticks metrics and new log lines of one experiment; returns the stop. */

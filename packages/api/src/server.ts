@@ -247,7 +247,7 @@ function events(engine: Engine, options: ApiOptions, req: IncomingMessage, res: 
     return;
   }
   const query = new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "");
-  streamEvents(engine, options.console ? options.console.metrics : undefined, req, res, query);
+  streamEvents(engine, options.console ? options.console.metrics : undefined, res, query);
 }
 
 function send(res: ServerResponse, out: ApiResponse, closeAfter: boolean): void {

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { chromium as chromiumTool } from "@faultline/testing";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { buildLayer } from "../../extension/src/layer.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -115,6 +115,12 @@ function startLoad(lambda: string): void {
   };
 }
 
+/** What the user sees of an element: Playwright's rendered text (cells and lines separated), not textContent. */
+function shown(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the rendered text
+  return locator.innerText();
+}
+
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
@@ -188,7 +194,7 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await assert.doesNotReject(
       field("invocationPercentage").and(page.locator('[aria-invalid="true"]')).waitFor(),
     );
-    const message = await page.locator("#f-actions-fault-parameters-invocationPercentage-err").innerText();
+    const message = await shown(page.locator("#f-actions-fault-parameters-invocationPercentage-err"));
     assert.match(message, /^actions\.fault\.parameters\.invocationPercentage: must be/);
     await shot("template-validation");
     await field("invocationPercentage").fill("100");
@@ -202,7 +208,7 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     const row = page.locator("table", { hasText: "Resolved targets" }).locator("tbody tr");
     await row.first().waitFor();
     assert.equal(await row.count(), 1);
-    const text = await row.first().innerText();
+    const text = await shown(row.first());
     assert.match(text, /hello/);
     assert.match(text, /Ready: its extension will read this experiment's faults/);
     assert.match(text, /faultline/);
@@ -214,7 +220,7 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await page.getByRole("button", { name: "Start experiment…" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.waitFor();
-    assert.match(await dialog.innerText(), /This is not a simulation[\s\S]*hello/);
+    assert.match(await shown(dialog), /This is not a simulation[\s\S]*hello/);
     await dialog.getByRole("button", { name: "Start: inject faults into 1 function" }).click();
     await page.waitForURL(/#\/experiments\/EXP\w+$/);
     const state = page.getByTestId("state");
@@ -228,9 +234,9 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     const navigations = await page.evaluate(NAVIGATIONS);
     await state.filter({ hasText: /^completed/ }).waitFor({ timeout: 30_000 });
     assert.equal(await page.evaluate(NAVIGATIONS), navigations);
-    assert.match(await page.locator(".timeline").innerText(), /fault[\s\S]*completed/);
+    assert.match(await shown(page.locator(".timeline")), /fault[\s\S]*completed/);
     assert.match(
-      await page.locator("ol.log").innerText(),
+      await shown(page.locator("ol.log")),
       /experiment-start[\s\S]*action-end[\s\S]*experiment-end/,
     );
     // The report follows its post-experiment window (PT2S); the page shows it when the engine says it is done.
@@ -266,8 +272,8 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await page.getByRole("button", { name: "Create template" }).click();
     const error = page.locator("#json-err");
     await error.waitFor();
-    assert.match(await error.innerText(), /line \d+: actions\.fault\.parameters\.startupDelayMilliseconds: /);
-    const line = Number(/line (\d+)/.exec(await error.innerText())![1]);
+    assert.match(await shown(error), /line \d+: actions\.fault\.parameters\.startupDelayMilliseconds: /);
+    const line = Number(/line (\d+)/.exec(await shown(error))![1]);
     assert.match((await editor.inputValue()).split("\n")[line - 1]!, /"startupDelayMilliseconds"/);
     await shot("template-json-error");
     body.actions.fault.parameters.startupDelayMilliseconds = "200";
@@ -304,12 +310,12 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
   test("the lab page shows the function, its environments in words and recent invocations", async () => {
     await page.goto(`${e.console}#/lab`);
     await page.getByRole("heading", { name: "Recent invocations" }).waitFor();
-    const fn = await page.locator("table").first().innerText();
+    const fn = await shown(page.locator("table").first());
     assert.match(
       fn,
       /hello[\s\S]*nodejs20\.x[\s\S]*(running an invocation|warm, frozen between invocations)/,
     );
-    assert.match(await page.locator("table").nth(1).innerText(), /hello\s+success/);
+    assert.match(await shown(page.locator("table").nth(1)), /hello\s+success/);
     await shot("lab");
   });
 
