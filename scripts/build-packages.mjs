@@ -47,7 +47,10 @@ if (!values["skip-tsc"]) {
 }
 // The console is built by Vite (scripts/setup.sh does it too); a checkout without it gets it built here.
 if (!existsSync(join(root, "packages", "api", "console", "index.html"))) {
-  execFileSync("npm", ["run", "build", "-w", "@faultline/console", "--silent"], { cwd: root, stdio: "inherit" });
+  execFileSync("npm", ["run", "build", "-w", "@faultline/console", "--silent"], {
+    cwd: root,
+    stdio: "inherit",
+  });
 }
 for (const pkg of PUBLISHED) {
   const out = join(BUILD, "packages", pkg);
