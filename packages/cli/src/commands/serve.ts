@@ -94,12 +94,14 @@ export const serve: CliCommand = {
             ...(o.accessKeyId ? { accessKeyIds: o.accessKeyId } : {}),
             ...(credentials ? { credentials } : {}),
           },
+          // A browser cannot sign requests: with a caller check the console could not work, so it is off.
+          ...(o.accessKeyId || credentials ? { console: false as const } : {}),
           log: (m) => io.stderr(`faultline engine: ${m}\n`),
         });
         io.stdout(
           o.json
             ? `${JSON.stringify({ fis: f.url, console: f.consoleUrl })}\n`
-            : `faultline engine + FIS API at ${f.url}\nconsole at ${f.consoleUrl}\nCtrl-C to stop.\n`,
+            : `faultline engine + FIS API at ${f.url}\n${f.consoleUrl ? `console at ${f.consoleUrl}\n` : ""}Ctrl-C to stop.\n`,
         );
         await untilStopSignal(() => f.close(), io);
       });
