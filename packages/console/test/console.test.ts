@@ -235,6 +235,8 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await state.filter({ hasText: /^completed/ }).waitFor({ timeout: 30_000 });
     assert.equal(await page.evaluate(NAVIGATIONS), navigations);
     assert.match(await shown(page.locator(".timeline")), /fault[\s\S]*completed/);
+    // The log's last record is written beside the final state change; the stream tails it within a second.
+    await page.locator("ol.log", { hasText: "experiment-end" }).waitFor({ timeout: 5000 });
     assert.match(
       await shown(page.locator("ol.log")),
       /experiment-start[\s\S]*action-end[\s\S]*experiment-end/,
@@ -302,7 +304,7 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await page.getByLabel("State").selectOption("completed");
     await rows.filter({ hasText: "stopped" }).waitFor({ state: "detached" });
     assert.equal(await rows.count(), 1);
-    assert.equal(await rows.first().getByRole("link", { name: "report" }).count(), 1);
+    await rows.first().getByRole("link", { name: "report" }).waitFor({ timeout: 5000 });
     await page.getByLabel("State").selectOption("");
     await shot("experiments");
   });
