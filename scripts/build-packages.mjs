@@ -26,6 +26,8 @@ const ASSETS = {
   // The layer's shell scripts, and the extension pre-bundled so `faultline layer build` needs no esbuild.
   extension: ["layer"],
   cli: ["bin"],
+  // The web console's built files, served at /console/ (packages/api/src/console.ts).
+  api: ["console"],
 };
 
 const { values } = parseArgs({ options: { pack: { type: "boolean" }, "skip-tsc": { type: "boolean" } } });
@@ -42,6 +44,13 @@ if (!values["skip-tsc"]) {
       stdio: "inherit",
     },
   );
+}
+// The console is built by Vite (scripts/setup.sh does it too); a checkout without it gets it built here.
+if (!existsSync(join(root, "packages", "api", "console", "index.html"))) {
+  execFileSync("npm", ["run", "build", "-w", "@faultline/console", "--silent"], {
+    cwd: root,
+    stdio: "inherit",
+  });
 }
 for (const pkg of PUBLISHED) {
   const out = join(BUILD, "packages", pkg);
