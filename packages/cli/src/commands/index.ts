@@ -11,6 +11,7 @@ import { labUp } from "./lab-up.ts";
 import { layerBuild } from "./layer.ts";
 import { layerPublish } from "./layer-publish.ts";
 import { report } from "./report.ts";
+import { scenarios } from "./scenarios.ts";
 import { serve } from "./serve.ts";
 import { templates } from "./templates.ts";
 import { up } from "./up.ts";
@@ -25,6 +26,7 @@ export const commands: CliCommand[] = [
   up, // faultline up --config <lab.json> [--json]: lab + engine + FIS API
   serve, // faultline serve [--port] [--lambda-endpoint …] [--s3-endpoint …] [--cloudwatch-endpoint …]
   templates, // faultline templates create|list|get|update|delete
+  scenarios, // faultline scenarios list|show <name>|create <name> [--param k=v …] [--role-arn …]
   experiments, // faultline experiments start [--watch|--preview]|preview|get|list|stop [--all]
   report, // faultline report <experimentId> [--out <dir>] [--open] [--rebuild]
 ];
