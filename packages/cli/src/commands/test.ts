@@ -5,10 +5,12 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { ScenarioError } from "@faultline/protocol/scenarios";
 import type { CliCommand, CliIO } from "../command.ts";
+import { TestFileError } from "../errors.ts";
 import { junitXml } from "../resilience/junit.ts";
 import type { TestResult } from "../resilience/run.ts";
-import { loadTestFile } from "../resilience/spec.ts";
+import { loadTestFile, type TestSpec } from "../resilience/spec.ts";
 
 interface TestOptions {
   junit?: string;
@@ -33,9 +35,11 @@ export const test: CliCommand = {
       .option("--junit <file>", "write JUnit XML, one test case per assertion")
       .option("--report-dir <dir>", "write an HTML report per test")
       .action(async (files: string[], o: TestOptions) => {
-        const specs = files.map((file) => loadTestFile(file)); // throws TestFileError: exit 2, nothing started
+        // Every file and its experiment are checked before anything starts: a bad one exits 2.
+        const specs = files.map((file) => loadTestFile(file));
         // Loaded on use: the other commands never load the lab or the engine.
-        const { runResilienceTest } = await import("../resilience/run.ts");
+        const { runResilienceTest, templateOf } = await import("../resilience/run.ts");
+        for (const spec of specs) checkExperiment(spec, templateOf);
         const results: TestResult[] = [];
         for (const spec of specs) {
           const result = await runResilienceTest(spec, { log: (line) => io.stderr(`${line}\n`) });
@@ -59,6 +63,20 @@ export const test: CliCommand = {
       });
   },
 };
+
+/** A scenario's name and parameters, or the template file, checked up front (ScenarioError → exit 2). */
+function checkExperiment(spec: TestSpec, templateOf: (spec: TestSpec) => unknown): void {
+  try {
+    templateOf(spec);
+  } catch (error) {
+    if (error instanceof ScenarioError) {
+      const field =
+        error.parameter === "scenario" ? "experiment.scenario" : `experiment.parameters.${error.parameter}`;
+      throw new TestFileError(spec.file, [{ field, message: error.message.replace(/^[^:]+: /, "") }]);
+    }
+    throw error;
+  }
+}
 
 const slug = (name: string) =>
   name

@@ -1,7 +1,7 @@
 /** JUnit XML: one <testsuite> per test file, one <testcase> per assertion, the failure message measured vs threshold. */
 import type { TestResult } from "./run.ts";
 
-const escape = (s: string) =>
+const xml = (s: string) =>
   s.replace(
     /[<>&"']/g,
     (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
@@ -11,14 +11,14 @@ export function junitXml(results: readonly TestResult[]): string {
   const suites = results.map((r) => {
     const failures = r.verdicts.filter((v) => !v.passed).length;
     const cases = r.verdicts.map((v) => {
-      const open = `    <testcase classname="${escape(r.name)}" name="${escape(v.name)}">`;
+      const open = `    <testcase classname="${xml(r.name)}" name="${xml(v.name)}">`;
       const body = v.passed
-        ? `\n      <system-out>${escape(v.message)}</system-out>\n`
-        : `\n      <failure message="${escape(v.message)}" type="AssertionFailed">measured: ${escape(v.measured)}\nthreshold: ${escape(v.threshold)}</failure>\n`;
+        ? `\n      <system-out>${xml(v.message)}</system-out>\n`
+        : `\n      <failure message="${xml(v.message)}" type="AssertionFailed">measured: ${xml(v.measured)}\nthreshold: ${xml(v.threshold)}</failure>\n`;
       return `${open}${body}    </testcase>`;
     });
     return [
-      `  <testsuite name="${escape(r.name)}" file="${escape(r.file)}" tests="${r.verdicts.length}" failures="${failures}" time="${(r.durationMs / 1000).toFixed(3)}">`,
+      `  <testsuite name="${xml(r.name)}" file="${xml(r.file)}" tests="${r.verdicts.length}" failures="${failures}" time="${(r.durationMs / 1000).toFixed(3)}">`,
       ...cases,
       "  </testsuite>",
     ].join("\n");

@@ -17,7 +17,10 @@ export async function runProbe(p: ProbeSpec, ctx: ProbeContext): Promise<Verdict
   const what = `probe ${p.name}`;
   if (p.http) {
     const status = await fetch(p.http.url, { signal: AbortSignal.timeout(10_000) })
-      .then(async (r) => (await r.arrayBuffer(), r.status))
+      .then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      })
       .catch((e: Error) => `no answer (${e.message})`);
     return verdict("after", what, status === p.http.status, `HTTP ${status}`, `HTTP ${p.http.status}`);
   }

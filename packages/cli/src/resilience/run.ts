@@ -164,10 +164,15 @@ export async function runResilienceTest(spec: TestSpec, options: RunOptions = {}
   });
   const sleep = (ms: number) =>
     new Promise<void>((res, rej) => {
-      const timer = setTimeout(res, ms);
-      options.signal?.addEventListener("abort", () => (clearTimeout(timer), rej(options.signal!.reason)), {
-        once: true,
-      });
+      const timer = setTimeout(() => {
+        options.signal?.removeEventListener("abort", abort);
+        res();
+      }, ms);
+      const abort = () => {
+        clearTimeout(timer);
+        rej(options.signal!.reason);
+      };
+      options.signal?.addEventListener("abort", abort, { once: true });
     });
   let load: LoadGenerator | undefined;
   let experimentId: string | undefined;

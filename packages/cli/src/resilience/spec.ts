@@ -152,13 +152,14 @@ export function parseTestSpec(raw: unknown, file = "<inline>", baseDir = dirname
   if (spec.load.requests && !spec.load.api)
     issues.push({ field: "load.api", message: "is required with load.requests (a lab API name or a URL)" });
   exactlyOne("experiment", { template: spec.experiment.template, scenario: spec.experiment.scenario });
-  spec.assertions.after.probes.forEach((p, i) =>
+  spec.assertions.after.probes.forEach((p, i) => {
     exactlyOne(`assertions.after.probes.${i}`, {
       http: p.http,
       command: p.command,
       dynamodbCount: p.dynamodbCount,
-    }),
-  );
+    });
+  });
+
   if (issues.length > 0) throw new TestFileError(file, issues);
   return { ...spec, file, baseDir };
 }
