@@ -24,7 +24,10 @@ export function resilienceReportHtml(result: TestResult): string {
           {
             label: "latency (ms)",
             yAxis: "left",
-            points: result.records.map((r) => [r.startMs, latencyOf(r)]),
+            // Records are kept in the order answers came back: the chart wants them by start.
+            points: result.records
+              .map((r): [number, number] => [r.startMs, latencyOf(r)])
+              .sort(([a], [b]) => a - b),
           },
           { label: "errors/s", yAxis: "right", color: "#d62728", points: errorsPerSecond(result) },
         ],
