@@ -5,6 +5,9 @@
  * Chromium is installed) with the per-phase table, time to effect and time to recover.
  *
  *   npm run demo [-- --windows 15,30,15] [--rate 5] [--experiments delay,error] [--out DIR] [--summary FILE]
+ *
+ * `--experiments` also takes the gray-failure scenarios (`faultline scenarios list`), e.g. `brownout`: their
+ * template is built with the scenario's defaults, its fault lasting the during window.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +19,7 @@ import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { serveFaultline } from "@faultline/api";
 import { S3_CREDENTIALS, startLab } from "@faultline/lab";
+import { SCENARIOS, scenarioNamed } from "@faultline/protocol/scenarios";
 import {
   buildReport,
   CloudWatchMetricSource,
@@ -32,8 +36,9 @@ import { LoadGenerator, type Sample, statsOf } from "./load.ts";
 const HERE = dirname(fileURLToPath(import.meta.url));
 // Node 20 is what this machine has; the SDK's notice that Node 22 will be needed next year is noise in a demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-const KINDS = ["delay", "error"] as const;
-type Kind = (typeof KINDS)[number];
+const KINDS = ["delay", "error", ...SCENARIOS.map((s) => s.name)];
+/** One of the demo's own templates (templates/<kind>.json) or a scenario's name. */
+type Kind = string;
 
 const { values: args } = parseArgs({
   options: {
@@ -49,7 +54,7 @@ const { values: args } = parseArgs({
 function usage(message: string): never {
   console.error(`demo: ${message}`);
   console.error(
-    "usage: npm run demo -- [--windows PRE,DURING,POST seconds] [--rate N/s] [--experiments delay,error] [--out DIR] [--summary FILE] [--pdf auto|true|false]",
+    `usage: npm run demo -- [--windows PRE,DURING,POST seconds] [--rate N/s] [--experiments ${KINDS.join(",")}] [--out DIR] [--summary FILE] [--pdf auto|true|false]`,
   );
   process.exit(2);
 }
@@ -228,10 +233,7 @@ async function main(): Promise<number> {
     for (const kind of kinds) {
       setPhase(`pre ${kind}`, preS);
       await sleep(preS! * 1000);
-      const template = JSON.parse(readFileSync(join(HERE, "templates", `${kind}.json`), "utf8"));
-      for (const action of Object.values(template.actions) as { parameters: Record<string, string> }[]) {
-        action.parameters.duration = `PT${duringS}S`;
-      }
+      const template = experimentTemplate(kind, duringS!);
       template.experimentReportConfiguration.preExperimentDuration = `PT${preS}S`;
       template.experimentReportConfiguration.postExperimentDuration = `PT${postS}S`;
       const created = await fis(faultline.url, "POST", "/experimentTemplates", template);
@@ -282,6 +284,30 @@ async function main(): Promise<number> {
     await lab.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The template of one experiment, its fault lasting `seconds`: the demo's own (templates/<kind>.json) or a
+ * scenario's, built with its defaults and the report configuration of the delay template.
+ */
+function experimentTemplate(kind: Kind, seconds: number) {
+  const own = (name: string) => JSON.parse(readFileSync(join(HERE, "templates", `${name}.json`), "utf8"));
+  if (kind === "delay" || kind === "error") {
+    const template = own(kind);
+    for (const action of Object.values(template.actions) as { parameters: Record<string, string> }[]) {
+      action.parameters.duration = `PT${seconds}S`;
+    }
+    return template;
+  }
+  const scenario = scenarioNamed(kind);
+  // A staged scenario (brownout) splits the during window between its stages.
+  const stages = scenario.build().actions;
+  const params: Record<string, string> =
+    "stageSeconds" in scenario.parameters
+      ? { stageSeconds: String(Math.max(1, Math.round(seconds / Object.keys(stages).length))) }
+      : { durationSeconds: String(seconds) };
+  const { experimentReportConfiguration, roleArn } = own("delay");
+  return { ...scenario.build(params, { roleArn }), experimentReportConfiguration };
 }
 
 /** The FIS API's JSON (restJson1, times in epoch seconds). */

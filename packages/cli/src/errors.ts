@@ -16,3 +16,13 @@ export class UsageError extends CliError {
     super(message, 2);
   }
 }
+
+/** A resilience test file that does not validate: exit 2, nothing started. Lists every problem with its field. */
+export class TestFileError extends UsageError {
+  constructor(
+    readonly file: string,
+    readonly issues: { field: string; message: string }[],
+  ) {
+    super(issues.map((i) => `${file}: ${i.field ? `${i.field}: ` : ""}${i.message}`).join("\n"));
+  }
+}

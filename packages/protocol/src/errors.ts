@@ -13,3 +13,14 @@ export class FaultConfigError extends Error {
 export class ConfigurationLocationError extends Error {
   override readonly name = "ConfigurationLocationError";
 }
+
+/** A scenario name or parameter that does not fit the scenario. `parameter` names the culprit. */
+export class ScenarioError extends Error {
+  override readonly name = "ScenarioError";
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(`${parameter}: ${message}`);
+  }
+}

@@ -11,8 +11,10 @@ import { labUp } from "./lab-up.ts";
 import { layerBuild } from "./layer.ts";
 import { layerPublish } from "./layer-publish.ts";
 import { report } from "./report.ts";
+import { scenarios } from "./scenarios.ts";
 import { serve } from "./serve.ts";
 import { templates } from "./templates.ts";
+import { test } from "./test.ts";
 import { up } from "./up.ts";
 
 export const commands: CliCommand[] = [
@@ -25,6 +27,8 @@ export const commands: CliCommand[] = [
   up, // faultline up --config <lab.json> [--json]: lab + engine + FIS API
   serve, // faultline serve [--port] [--lambda-endpoint …] [--s3-endpoint …] [--cloudwatch-endpoint …]
   templates, // faultline templates create|list|get|update|delete
+  scenarios, // faultline scenarios list|show <name>|create <name> [--param k=v …] [--role-arn …]
   experiments, // faultline experiments start [--watch|--preview]|preview|get|list|stop [--all]
+  test, // faultline test <file…> [--junit out.xml] [--report-dir d]: resilience tests (exit 0/1/2)
   report, // faultline report <experimentId> [--out <dir>] [--open] [--rebuild]
 ];
