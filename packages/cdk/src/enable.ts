@@ -13,6 +13,7 @@ import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import type { IConstruct } from "constructs";
 import { FaultlinePropsError } from "./errors.ts";
 import { FaultlineLayer } from "./layer.ts";
+import { acknowledgeWildcards } from "./nag.ts";
 
 export const FAULTLINE_WRAPPER = "/opt/faultline/bootstrap";
 export const AWS_FIS_WRAPPER = "/opt/aws-fis/bootstrap";
@@ -63,6 +64,16 @@ function enable<F extends LambdaFunction>(fn: F, options: FaultlineEnableOptions
     partition: Aws.PARTITION,
   });
   for (const statement of policy.Statement) fn.addToRolePolicy(PolicyStatement.fromJson(statement));
+  if (fn.role) {
+    const read = policy.Statement.find((s) => s.Sid === "ReadFaultObjects");
+    acknowledgeWildcards(fn.role, [
+      {
+        resource: String(read?.Resource),
+        reason:
+          "The extension reads every fault object under the configuration prefix (the FIS docs' policy)",
+      },
+    ]);
+  }
   options.configBucket.encryptionKey?.grantDecrypt(fn);
   return fn;
 }

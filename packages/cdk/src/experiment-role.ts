@@ -10,26 +10,50 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
 import type { ExperimentAction } from "./actions.ts";
 import type { LambdaFaultExperimentProps } from "./experiment.ts";
+import type { Wildcard } from "./nag.ts";
+
+export interface RoleGrants {
+  statements: PolicyStatement[];
+  /** The wildcard resources among them, each with why it cannot be narrower. */
+  wildcards: Wildcard[];
+}
 
 export function roleStatements(
   scope: Construct,
   props: LambdaFaultExperimentProps,
   lambdaActions: readonly ExperimentAction[],
-): PolicyStatement[] {
+): RoleGrants {
   const statements: PolicyStatement[] = [];
+  const wildcards: Wildcard[] = [];
   const stack = Stack.of(scope);
   if (lambdaActions.length > 0 && props.configBucket) {
     // FIS Lambda actions (D-ACT): write and remove fault objects, read each function's configuration, resolve tags.
+    const faultObjects = props.configBucket.arnForObjects(`${normalisePrefix(props.configPrefix)}*`);
+    const functions = functionResources(stack, lambdaActions);
+    wildcards.push(
+      {
+        resource: faultObjects,
+        reason: "FIS writes one fault object per function and action under the prefix",
+      },
+      { resource: "*", reason: "tag:GetResources has no resource type" },
+      ...functions
+        .filter((f) => f.endsWith("*"))
+        .map((resource) => ({
+          resource,
+          reason:
+            "Tag- or filter-selected targets are resolved when an experiment starts; ARN targets' versions and aliases",
+        })),
+    );
     statements.push(
       new PolicyStatement({
         sid: "WriteFaultObjects",
         actions: ["s3:PutObject", "s3:DeleteObject"],
-        resources: [props.configBucket.arnForObjects(`${normalisePrefix(props.configPrefix)}*`)],
+        resources: [faultObjects],
       }),
       new PolicyStatement({
         sid: "ReadTargetFunctions",
         actions: ["lambda:GetFunction"],
-        resources: functionResources(stack, lambdaActions),
+        resources: functions,
       }),
       new PolicyStatement({ sid: "ResolveTargetTags", actions: ["tag:GetResources"], resources: ["*"] }),
     );
@@ -37,11 +61,19 @@ export function roleStatements(
   const report = props.report;
   if (report) {
     const prefix = report.prefix ? `${report.prefix.replace(/\/+$/, "")}/*` : "*";
+    const reports = report.bucket.arnForObjects(prefix);
+    wildcards.push(
+      {
+        resource: reports,
+        reason: "FIS writes the report and one image per dashboard widget under the prefix",
+      },
+      { resource: "*", reason: "cloudwatch:GetMetricWidgetImage has no resource type" },
+    );
     statements.push(
       new PolicyStatement({
         sid: "WriteReports",
         actions: ["s3:PutObject", "s3:GetObject"],
-        resources: [report.bucket.arnForObjects(prefix)],
+        resources: [reports],
       }),
       // GetMetricWidgetImage has no resource type: it can only be granted on "*".
       new PolicyStatement({
@@ -62,6 +94,7 @@ export function roleStatements(
     }
   }
   if (props.logGroup) {
+    wildcards.push({ resource: "*", reason: "CloudWatch Logs' log-delivery actions have no resource type" });
     // Vended-log delivery to CloudWatch Logs (the FIS logging docs point to CloudWatch Logs' list); no resource types.
     statements.push(
       new PolicyStatement({
@@ -76,7 +109,7 @@ export function roleStatements(
       }),
     );
   }
-  return statements;
+  return { statements, wildcards };
 }
 
 /**

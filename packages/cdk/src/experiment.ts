@@ -9,6 +9,7 @@ import { type DurationLike, type ExperimentAction, isoDuration, type LambdaTarge
 import { cdkPropsFromFisTemplate } from "./cloudformation.ts";
 import { FaultlinePropsError } from "./errors.ts";
 import { roleStatements } from "./experiment-role.ts";
+import { acknowledgeWildcards, type Wildcard } from "./nag.ts";
 import { validateTemplate } from "./validation.ts";
 
 export interface ExperimentReportProps {
@@ -75,7 +76,9 @@ export class LambdaFaultExperiment extends Construct {
         "is required: Lambda actions write fault objects there",
       );
     }
-    for (const statement of roleStatements(this, props, lambdaActions)) this.role.addToPolicy(statement);
+    const grants = roleStatements(this, props, lambdaActions);
+    for (const statement of grants.statements) this.role.addToPolicy(statement);
+    acknowledgeWildcards(this.role, dedupe(grants.wildcards));
     if (props.configBucket && lambdaActions.length > 0)
       props.configBucket.encryptionKey?.grantEncryptDecrypt(this.role);
     props.report?.bucket.encryptionKey?.grantEncrypt(this.role);
@@ -157,4 +160,11 @@ function reportConfiguration(report: ExperimentReportProps): Record<string, unkn
       ? { postExperimentDuration: isoDuration(report.postExperimentDuration) }
       : {}),
   };
+}
+
+/** One acknowledgment per resource, with every reason given for it. */
+function dedupe(wildcards: readonly Wildcard[]): Wildcard[] {
+  const reasons = new Map<string, string[]>();
+  for (const w of wildcards) reasons.set(w.resource, [...(reasons.get(w.resource) ?? []), w.reason]);
+  return [...reasons].map(([resource, r]) => ({ resource, reason: [...new Set(r)].join("; ") }));
 }
