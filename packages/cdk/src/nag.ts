@@ -5,7 +5,7 @@
  * the resource as cdk-nag renders it (`<Logical.Arn>/FisConfigs/*`), which is only known once logical ids are
  * final: an aspect computes it at synth time.
  */
-import { Aspects, CfnResource, type IAspect, Stack, Validations } from "aws-cdk-lib";
+import { AspectPriority, Aspects, CfnResource, type IAspect, Stack, Validations } from "aws-cdk-lib";
 import type { IConstruct } from "constructs";
 
 export interface Wildcard {
@@ -28,7 +28,8 @@ export function acknowledgeWildcards(scope: IConstruct, wildcards: readonly Wild
       }
     },
   };
-  Aspects.of(scope).add(aspect);
+  // Last (it only records acknowledgments), so it may be added from another aspect (FaultlineAspect).
+  Aspects.of(scope).add(aspect, { priority: AspectPriority.READONLY });
 }
 
 /** A resolved CloudFormation value as cdk-nag writes it in finding ids. */
