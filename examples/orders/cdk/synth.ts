@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { App } from "aws-cdk-lib";
 import type { CloudAssembly } from "aws-cdk-lib/cx-api";
-import { buildLayer } from "../../../packages/extension/src/layer.ts";
+import { buildLayer, DEFAULT_LAYER_ZIP } from "../../../packages/extension/src/layer.ts";
 import { buildFunctions } from "../build.ts";
 import { OrdersStack } from "./stack.ts";
 
@@ -24,18 +24,26 @@ export interface SynthOptions {
   useAwsFisExtension?: boolean;
   /** CDK's built-in CloudFormation validation of every resource (default on, as `cdk synth` does). */
   validate?: boolean;
+  /** The functions and the layer zip are built already (buildAssets). */
+  prebuilt?: boolean;
+}
+
+/** What the stack's assets need: the three functions (esbuild, as the local demo) and the faultline layer zip. */
+export async function buildAssets(): Promise<{ layerZip: string }> {
+  const [layer] = await Promise.all([buildLayer(), buildFunctions()]);
+  return { layerZip: layer.zipPath };
 }
 
 export async function synthOrders(
   options: SynthOptions = {},
 ): Promise<{ assembly: CloudAssembly; stack: OrdersStack }> {
-  const [layer] = await Promise.all([buildLayer(), buildFunctions()]);
+  const layerZip = options.prebuilt ? DEFAULT_LAYER_ZIP : (await buildAssets()).layerZip;
   const app = new App({
     outdir: options.outdir ?? CDK_OUT,
     builtinCloudFormationValidation: options.validate ?? true,
   });
   const stack = new OrdersStack(app, STACK_NAME, {
-    layerZip: layer.zipPath,
+    layerZip,
     useAwsFisExtension: options.useAwsFisExtension === true,
     description:
       "faultline's orders example: REST API → Lambda → DynamoDB, with two FIS experiment templates",
