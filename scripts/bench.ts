@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- <name>…]`: runs the benchmark table below (all, or the named ones) and prints one table per
+ * `npm run bench [-- <name>… [--quick]]`: runs the benchmark table below (all, or the named ones) and prints one table per
  * bench. To add one: write scripts/bench/<name>.ts exporting an async function that returns a flat object of
- * figures (numbers; nested objects are flattened as a.b), and add a row here.
+ * figures (numbers; nested objects are flattened as a.b), and add a row here. `--quick`: a shorter run of the
+ * benches that have one (fewer rounds, wider spread).
  */
 export {};
 
@@ -10,7 +11,7 @@ type Figures = Record<string, unknown>;
 interface Bench {
   name: string;
   description: string;
-  run(log: (line: string) => void): Promise<Figures>;
+  run(log: (line: string) => void, options: { quick: boolean }): Promise<Figures>;
 }
 
 const benches: Bench[] = [
@@ -27,9 +28,23 @@ const benches: Bench[] = [
   },
   {
     name: "extension",
-    description: "the faultline extension's proxy overhead, start-up, memory growth and S3 polling",
+    description:
+      "the extension (external proxy, in-process) beside no layer and a minimal proxy: warm p50, cold start, memory",
+    run: async (log, options) =>
+      (await import("./bench/extension.ts")).benchExtension(log, options) as unknown as Promise<Figures>,
+  },
+  {
+    name: "rampup",
+    description:
+      "fault ramp-up, stop and ramp-down at 10/s and 1 per 30 s: faultline's defaults beside FIS's 60 s / 20 s polling; S3 requests per environment-hour",
+    run: async (log) => (await import("./bench/rampup.ts")).benchRampup(log) as unknown as Promise<Figures>,
+  },
+  {
+    name: "standalone",
+    description:
+      "the standalone layer's builds on a provided.al2023 function with no node: sizes, Init Duration, warm p50, vs no layer",
     run: async (log) =>
-      (await import("./bench/extension.ts")).benchExtension(log) as unknown as Promise<Figures>,
+      (await import("./bench/standalone.ts")).benchStandalone(log) as unknown as Promise<Figures>,
   },
   {
     name: "engine",
@@ -57,7 +72,9 @@ function printTable(title: string, rows: Array<[string, string]>): void {
   for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v.padStart(valueWidth)} |`);
 }
 
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.filter((arg) => !arg.startsWith("--"));
 const unknown = only.filter((name) => !benches.some((b) => b.name === name));
 if (unknown.length > 0) {
   console.error(`unknown bench: ${unknown.join(", ")} (have: ${benches.map((b) => b.name).join(", ")})`);
@@ -67,7 +84,7 @@ let failed = false;
 for (const bench of benches) {
   if (only.length > 0 && !only.includes(bench.name)) continue;
   try {
-    const figures = await bench.run((line) => console.error(line));
+    const figures = await bench.run((line) => console.error(line), { quick });
     printTable(`${bench.name}: ${bench.description}`, flatten(figures));
   } catch (error) {
     failed = true;

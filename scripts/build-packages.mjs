@@ -26,6 +26,8 @@ const ASSETS = {
   // The layer's shell scripts, and the extension pre-bundled so `faultline layer build` needs no esbuild.
   extension: ["layer"],
   cli: ["bin"],
+  // The web console's built files, served at /console/ (packages/api/src/console.ts).
+  api: ["console"],
 };
 
 const { values } = parseArgs({ options: { pack: { type: "boolean" }, "skip-tsc": { type: "boolean" } } });
@@ -43,6 +45,13 @@ if (!values["skip-tsc"]) {
     },
   );
 }
+// The console is built by Vite (scripts/setup.sh does it too); a checkout without it gets it built here.
+if (!existsSync(join(root, "packages", "api", "console", "index.html"))) {
+  execFileSync("npm", ["run", "build", "-w", "@faultline/console", "--silent"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+}
 for (const pkg of PUBLISHED) {
   const out = join(BUILD, "packages", pkg);
   rmSync(out, { recursive: true, force: true });
@@ -53,6 +62,7 @@ for (const pkg of PUBLISHED) {
   if (pkg === "extension") {
     await bundleExtension(join(out, "dist", "extension.cjs"), "main.ts");
     await bundleExtension(join(out, "dist", "in-process.cjs"), "in-process-main.ts");
+    await bundleExtension(join(out, "dist", "in-process-faults.cjs"), "in-process-faults-main.ts");
   }
   cpSync(join(root, "LICENSE"), join(out, "LICENSE"));
   const readme = join(root, "packages", pkg, "README.md");

@@ -1,18 +1,22 @@
 /**
- * Extension benchmark (issue 3). Run alone: `node --import tsx scripts/bench/extension.ts`, or through the
- * root bench table, which calls `benchExtension()`.
+ * Extension benchmark (issue 12). `npm run bench -- extension [--quick]`, or alone:
+ * `node --import tsx scripts/bench/extension.ts [--quick | memory]`.
  *
- * One run, side by side:
- *  - p50/p99 Invoke latency of a warm trivial function (official aws-lambda-ric) with and without the layer's
- *    proxy (no active fault), and the added latency as a ratio to one loopback HTTP round trip;
- *  - the bundled extension's start → registered time and RSS, against a bare `node` start-up that makes one
- *    HTTP request;
- *  - S3 requests per poll (steady state and with changed objects).
+ * Four modes side by side, in rounds that alternate them so machine load hits all alike: no layer, the floor
+ * (our ~40-line pass-through proxy, minimal-proxy.cjs: the least any Node proxy costs), the external proxy and
+ * in-process. Every figure is a median over rounds with its spread (min–max), next to its same-round baselines:
+ * `added` = mode − no layer, `÷none` = mode / no layer, `÷floor` = added / the floor's added.
+ *  - warm Invoke p50 of a trivial function (official aws-lambda-ric);
+ *  - cold start (first process spawned → runtime parked in /next, extensions ready), the part of it before the
+ *    runtime may start (→ extension registered), and the first invoke after it (it may hold the first poll);
+ *  - private memory (Private_Clean + Private_Dirty, /proc/<pid>/smaps_rollup) of the environment's processes;
+ *  - the proxy process's RSS after 1,000 and after 50,000 invocations (external vs the floor): flat memory;
+ *  - S3 requests per poll.
+ * --quick (or FAULTLINE_BENCH_QUICK=1): fewer rounds and 5,000 invocations for the memory figure (~1 min);
+ * FAULTLINE_BENCH_MEMORY_ROUNDS=n repeats the memory figure (default once: 2 × 50,000 invocations is most of the run).
  */
-import { type ChildProcess, execFileSync, type StdioOptions, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,53 +24,83 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { FaultPoller, Logger, S3ObjectStore, systemClock } from "../../packages/extension/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
-import { ExtensionsApi } from "../../packages/lab/src/extensions-api/index.ts";
-import { type RuntimeApiServer, startRuntimeApi } from "../../packages/lab/src/runtime-api/index.ts";
-import { benchModes, type ModesResult } from "./extension-modes.ts";
+import { type Environment, MODES, type Mode, rssKb, startEnvironment } from "./extension-env.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const RIC = join(ROOT, "node_modules/aws-lambda-ric/bin/index.mjs");
-const FIXTURE = join(ROOT, "packages/extension/test/fixtures/fn");
-const WARMUP = 200;
-const MEASURED = 2000;
+export interface BenchOptions {
+  quick?: boolean;
+}
 
-interface MemoryGrowth {
-  after1000Kb: number;
-  afterKb: number;
-  invocations: number;
-  growthKb: number;
+interface Plan {
+  coldRounds: number;
+  warmRounds: number;
+  warmInvokes: number;
+  memoryRounds: number;
+  memoryInvokes: number;
+}
+
+const FULL: Plan = {
+  coldRounds: 15,
+  warmRounds: 5,
+  warmInvokes: 1000,
+  memoryRounds: 2,
+  memoryInvokes: 50_000,
+};
+const QUICK: Plan = { coldRounds: 5, warmRounds: 2, warmInvokes: 300, memoryRounds: 1, memoryInvokes: 5_000 };
+
+/** Median and spread over rounds. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+type PerMode<T> = Record<Mode, T>;
+/** A figure per mode, with the same-round comparisons for every mode but `none`. */
+interface Figure {
+  value: PerMode<Spread>;
+  added: Partial<PerMode<Spread>>;
+  ratioToNone: Partial<PerMode<Spread>>;
+  ratioToFloor: Partial<PerMode<Spread>>;
+}
+
+interface Growth {
+  after1000Kb: Spread;
+  afterKb: Spread;
+  growthKb: Spread;
 }
 
 export interface ExtensionBenchResult {
-  loopbackRttP50Ms: number;
-  direct: { p50Ms: number; p99Ms: number };
-  proxied: { p50Ms: number; p99Ms: number };
-  addedP50Ms: number;
-  /** addedP50Ms / loopbackRttP50Ms; target ≤ 2.5. */
-  addedToRttRatio: number;
-  startup: {
-    extensionRegisteredMs: number;
-    bareNodeMs: number;
-    /** target ≤ 1.2 */
-    ratio: number;
-    extensionRssKb: number;
-    bareNodeRssKb: number;
-    /** target ≤ 1.2 */
-    rssRatio: number;
+  plan: Plan;
+  warmP50Ms: Figure;
+  coldStartMs: Figure;
+  /** CPU the environment's processes used up to ready: the cold start's work, less sensitive to load than wall time. */
+  coldStartCpuMs: Figure;
+  registeredMs: Figure;
+  firstInvokeMs: Figure;
+  privateKb: Figure;
+  /** RSS of the proxy process after 1,000 and after `plan.memoryInvokes` invocations; target growth ≤ 3 MB. */
+  memory: {
+    invocations: number;
+    external: Growth;
+    floor: Growth;
+    /** external / floor, same round */
+    ratioToFloor: { after1000: Spread; after: Spread };
   };
+  /** in-process targets: added p50 ≤ 0.1 ms, cold start ≤ 15 ms, private memory ≤ 3 MB (medians) */
+  inProcessMeetsTargets: boolean;
+  /** external: RSS growth ≤ 3 MB (median) */
+  externalFlatMemory: boolean;
   s3RequestsPerPoll: { steady: number; twoChangedObjects: number };
-  /** target: growthKb ≤ 3 MB; `floor`: the same figures for a minimal pass-through proxy, same run. */
-  memory: MemoryGrowth & { floor: MemoryGrowth };
-  bundleBytes: number;
-  /** No layer / external / in-process side by side (issue 12): scripts/bench/extension-modes.ts. */
-  modes: ModesResult;
+  bytes: { externalBundle: number; inProcessPreload: number; inProcessFaultSide: number; layerZip: number };
 }
 
 export async function benchExtension(
   log: (line: string) => void = console.log,
+  options: BenchOptions = {},
 ): Promise<ExtensionBenchResult> {
+  const quick = options.quick ?? process.env.FAULTLINE_BENCH_QUICK === "1";
+  const plan = quick ? QUICK : FULL;
   const dir = mkdtempSync(join(tmpdir(), "faultline-bench-"));
-  const children: ChildProcess[] = [];
   const s3 = new S3rver({
     port: 0,
     address: "127.0.0.1",
@@ -74,303 +108,220 @@ export async function benchExtension(
     directory: join(dir, "s3"),
     configureBuckets: [{ name: "faults" }],
   });
-  const s3Port = (await s3.run()).port;
-  const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+  const s3Endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
   try {
     const layer = await buildLayer({ out: join(dir, "layer.zip") });
     const opt = join(dir, "opt");
     execFileSync("unzip", ["-q", layer.zipPath, "-d", opt]);
+    const start = (mode: Mode) => startEnvironment({ mode, opt, dir, s3Endpoint });
 
-    const loopbackRttP50Ms = await loopbackRtt(children);
-    log(`loopback HTTP round trip p50 ${loopbackRttP50Ms.toFixed(3)} ms`);
+    // Cold starts alone (nothing else in the round): the figure most sensitive to load, so the most rounds.
+    const cold = rounds(plan.coldRounds);
+    for (let round = 0; round < plan.coldRounds; round++) {
+      for (const mode of rotate(MODES, round)) {
+        const env = await start(mode);
+        const t0 = performance.now();
+        await env.invoke();
+        cold.firstInvokeMs[mode][round] = performance.now() - t0;
+        cold.coldStartMs[mode][round] = env.coldStartMs;
+        cold.coldStartCpuMs[mode][round] = env.coldStartCpuMs;
+        cold.registeredMs[mode][round] = env.registeredMs;
+        await env.close();
+      }
+    }
+    log(`cold starts: ${plan.coldRounds} rounds × ${MODES.length} modes`);
 
-    const direct = await invokeLatency({ opt, s3Endpoint, dir, children, withLayer: false });
-    log(`direct   p50 ${direct.p50Ms.toFixed(3)} ms  p99 ${direct.p99Ms.toFixed(3)} ms`);
-    const proxied = await invokeLatency({ opt, s3Endpoint, dir, children, withLayer: true });
-    log(`proxied  p50 ${proxied.p50Ms.toFixed(3)} ms  p99 ${proxied.p99Ms.toFixed(3)} ms`);
-    const addedP50Ms = proxied.p50Ms - direct.p50Ms;
-    const addedToRttRatio = addedP50Ms / loopbackRttP50Ms;
-    log(
-      `added p50 ${addedP50Ms.toFixed(3)} ms = ${addedToRttRatio.toFixed(2)} × loopback RTT (target ≤ 2.5)`,
-    );
+    const warm = rounds(plan.warmRounds);
+    for (let round = 0; round < plan.warmRounds; round++) {
+      for (const mode of rotate(MODES, round)) {
+        const env = await start(mode);
+        warm.p50Ms[mode][round] = await warmP50(env, plan.warmInvokes);
+        warm.privateKb[mode][round] = env.privateKb();
+        await env.close();
+      }
+      log(
+        `warm round ${round + 1}: p50 ${MODES.map((m) => `${m} ${warm.p50Ms[m][round]?.toFixed(3)}`).join(", ")} ms`,
+      );
+    }
 
-    const startup = await startupCost({ opt, s3Endpoint, dir, children });
-    log(
-      `start → registered ${startup.extensionRegisteredMs.toFixed(1)} ms vs bare node ${startup.bareNodeMs.toFixed(1)} ms (${startup.ratio.toFixed(2)}×); ` +
-        `RSS ${startup.extensionRssKb} kB vs ${startup.bareNodeRssKb} kB (${startup.rssRatio.toFixed(2)}×) (targets ≤ 1.2)`,
-    );
+    const growth = { external: [] as GrowthSample[], floor: [] as GrowthSample[] };
+    for (let round = 0; round < plan.memoryRounds; round++) {
+      for (const mode of round % 2 === 0
+        ? (["external", "floor"] as const)
+        : (["floor", "external"] as const)) {
+        const sample = await memoryGrowth(await start(mode), plan.memoryInvokes);
+        growth[mode][round] = sample;
+        log(
+          `memory round ${round + 1} ${mode.padEnd(8)} RSS ${mb(sample.after1000Kb)} after 1,000 → ${mb(sample.afterKb)} after ${plan.memoryInvokes.toLocaleString("en")} (${signedMb(sample.afterKb - sample.after1000Kb)})`,
+        );
+      }
+    }
 
-    const memory = await memoryGrowth({ opt, s3Endpoint, dir, children });
-    logMemory(memory, log);
-
-    const s3RequestsPerPoll = await requestsPerPoll(s3Endpoint);
-    log(
-      `S3 requests per poll: ${s3RequestsPerPoll.steady} steady, ${s3RequestsPerPoll.twoChangedObjects} with two new objects`,
-    );
-    log(`bundle faultline/extension.cjs ${layer.bundleBytes} bytes; layer zip ${layer.zipBytes} bytes`);
-    const modes = await benchModes(log);
-    return {
-      loopbackRttP50Ms,
-      direct,
-      proxied,
-      addedP50Ms,
-      addedToRttRatio,
-      startup,
-      s3RequestsPerPoll,
-      memory,
-      bundleBytes: layer.bundleBytes,
-      modes,
+    const result: ExtensionBenchResult = {
+      plan,
+      warmP50Ms: figure(warm.p50Ms),
+      coldStartMs: figure(cold.coldStartMs),
+      coldStartCpuMs: figure(cold.coldStartCpuMs),
+      registeredMs: figure(cold.registeredMs),
+      firstInvokeMs: figure(cold.firstInvokeMs),
+      privateKb: figure(warm.privateKb),
+      memory: memorySummary(growth, plan.memoryInvokes),
+      inProcessMeetsTargets: false,
+      externalFlatMemory: false,
+      s3RequestsPerPoll: await requestsPerPoll(s3Endpoint),
+      bytes: {
+        externalBundle: layer.bundleBytes,
+        inProcessPreload: layer.inProcessBundleBytes,
+        inProcessFaultSide: layer.inProcessFaultsBundleBytes,
+        layerZip: layer.zipBytes,
+      },
     };
+    const added = (f: Figure) => f.added["in-process"]?.median ?? Number.NaN;
+    result.inProcessMeetsTargets =
+      added(result.warmP50Ms) <= 0.1 && added(result.coldStartMs) <= 15 && added(result.privateKb) <= 3072;
+    result.externalFlatMemory = result.memory.external.growthKb.median <= 3072;
+    printSummary(result, log);
+    return result;
   } finally {
-    for (const child of children) await kill(child);
     await s3.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** One sequential keep-alive GET against a server in another process: the cost of one extra hop. */
-async function loopbackRtt(children: ChildProcess[]): Promise<number> {
-  const server = spawn(
-    process.execPath,
-    [
-      "-e",
-      `const s=require("http").createServer((q,r)=>{q.resume();r.end('{"ok":true}')});s.keepAliveTimeout=60000;s.listen(0,"127.0.0.1",()=>console.log(s.address().port))`,
-    ],
-    { stdio: ["ignore", "pipe", "inherit"], env: { FAULTLINE_LAB_OWNER: "bench" } },
-  );
-  children.push(server);
-  const port = Number(await firstLine(server));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const get = () =>
-    new Promise<void>((resolve, reject) => {
-      http
-        .get({ host: "127.0.0.1", port, path: "/", agent }, (res) => res.resume().on("end", resolve))
-        .on("error", reject);
-    });
-  const samples = await measure(get);
-  agent.destroy();
-  await kill(server);
+/** Samples per mode, indexed by round. */
+type Samples = PerMode<number[]>;
+function rounds(_count: number) {
+  const empty = (): Samples => ({ none: [], floor: [], external: [], "in-process": [] });
+  return {
+    coldStartMs: empty(),
+    coldStartCpuMs: empty(),
+    registeredMs: empty(),
+    firstInvokeMs: empty(),
+    p50Ms: empty(),
+    privateKb: empty(),
+  };
+}
+
+/** Each round starts with a different mode, so no mode always runs right after the same one. */
+function rotate<T>(list: readonly T[], round: number): T[] {
+  const k = round % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+async function warmP50(env: Environment, invokes: number): Promise<number> {
+  for (let i = 0; i < 100; i++) await env.invoke();
+  const samples: number[] = [];
+  for (let i = 0; i < invokes; i++) {
+    const t = process.hrtime.bigint();
+    await env.invoke();
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
   return percentile(samples, 50);
 }
 
-interface FunctionOptions {
-  opt: string;
-  s3Endpoint: string;
-  dir: string;
-  children: ChildProcess[];
-  withLayer: boolean;
-  /** With withLayer: run MINIMAL_PROXY in the extension's place (the floor of any Node proxy). */
-  floor?: boolean;
+interface GrowthSample {
+  after1000Kb: number;
+  afterKb: number;
 }
 
-/**
- * The floor: a pass-through Runtime API proxy in as few lines as node allows (no faults, no polling, no
- * Extensions API), started as the extension would be and found by the same exec wrapper.
- */
-const MINIMAL_PROXY = `
-const http = require("http"), fs = require("fs");
-const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
-const agent = new http.Agent({ keepAlive: true });
-const server = http.createServer((req, res) => {
-  const up = http.request({ host, port, method: req.method, path: req.url, headers: req.headers, agent }, (a) => {
-    res.writeHead(a.statusCode, a.headers);
-    a.pipe(res);
-  });
-  req.pipe(up);
-});
-server.keepAliveTimeout = 0;
-server.listen(0, "127.0.0.1", () => {
-  fs.writeFileSync(process.env.FAULTLINE_PORT_FILE, server.address().port + "\\n");
-  console.log("ready");
-});`;
+/** RSS of the proxy process after 1,000 invocations and after `invocations`, no fault active. */
+async function memoryGrowth(env: Environment, invocations: number): Promise<GrowthSample> {
+  try {
+    let done = 0;
+    for (; done < 1000; done++) await env.invoke();
+    const after1000Kb = rssKb(env.extensionPid);
+    for (; done < invocations; done++) await env.invoke();
+    return { after1000Kb, afterKb: rssKb(env.extensionPid) };
+  } finally {
+    await env.close();
+  }
+}
 
-/** The platform, the extension (when withLayer) and a warm official runtime client; `invoke` is one Invoke. */
-async function startFunction(o: FunctionOptions) {
-  const { api, extensions } = await platform("bench");
-  const portFile = join(o.dir, `port-${randomUUID()}`);
-  // FAULTLINE_BENCH_EXTENSION_ENV="NAME=value …" adds variables to the extension's environment (e.g. glibc's
-  // MALLOC_* tunables) without changing the layer.
-  const extra = (process.env.FAULTLINE_BENCH_EXTENSION_ENV ?? "").split(" ").filter(Boolean);
-  const env = {
-    ...baseEnv(api, "bench", portFile, o.s3Endpoint),
-    ...Object.fromEntries(extra.map((kv) => kv.split("=", 2))),
+function figure(samples: Samples): Figure {
+  const f: Figure = {
+    value: {
+      none: spread(samples.none),
+      floor: spread(samples.floor),
+      external: spread(samples.external),
+      "in-process": spread(samples["in-process"]),
+    },
+    added: {},
+    ratioToNone: {},
+    ratioToFloor: {},
   };
-  let extension: ChildProcess | undefined;
-  if (o.withLayer && o.floor) {
-    extension = spawn(process.execPath, ["-e", MINIMAL_PROXY], { env, stdio: ["ignore", "pipe", "inherit"] });
-    o.children.push(extension);
-    await firstLine(extension);
-  } else if (o.withLayer) {
-    const registered = new Promise((resolve) => extensions.onRegister(resolve));
-    // FAULTLINE_BENCH_EXTENSION_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the extension under
-    // load (what makes it slow); node refuses --cpu-prof in NODE_OPTIONS, so node is started directly.
-    // FAULTLINE_BENCH_EXTENSION_OUTPUT=file keeps the extension's output (e.g. with --trace-gc).
-    const profile = process.env.FAULTLINE_BENCH_EXTENSION_NODE_ARGS;
-    const output = process.env.FAULTLINE_BENCH_EXTENSION_OUTPUT;
-    const stdio: StdioOptions = output ? ["ignore", openSync(output, "a"), "inherit"] : "ignore";
-    extension = profile
-      ? spawn(process.execPath, [...profile.split(" "), join(o.opt, "faultline/extension.cjs")], {
-          env,
-          stdio,
-        })
-      : spawn(join(o.opt, "extensions/faultline"), [], { env, stdio });
-    o.children.push(extension);
-    const child = extension;
-    const died = new Promise<never>((_, reject) =>
-      child.once("exit", (code) => reject(new Error(`the extension exited (${code}) before registering`))),
+  const paired = (mode: Mode, fn: (round: number) => number) => spread(samples[mode].map((_, i) => fn(i)));
+  const at = (mode: Mode, i: number) => samples[mode][i] as number;
+  for (const mode of MODES) {
+    if (mode === "none") continue;
+    f.added[mode] = paired(mode, (i) => at(mode, i) - at("none", i));
+    // No ratio to nothing (the time to register without an extension is 0).
+    if (samples.none.some((v) => v !== 0))
+      f.ratioToNone[mode] = paired(mode, (i) => at(mode, i) / at("none", i));
+    if (mode !== "floor") {
+      f.ratioToFloor[mode] = paired(
+        mode,
+        (i) => (at(mode, i) - at("none", i)) / (at("floor", i) - at("none", i)),
+      );
+    }
+  }
+  return f;
+}
+
+function memorySummary(growth: { external: GrowthSample[]; floor: GrowthSample[] }, invocations: number) {
+  const of = (list: GrowthSample[]): Growth => ({
+    after1000Kb: spread(list.map((g) => g.after1000Kb)),
+    afterKb: spread(list.map((g) => g.afterKb)),
+    growthKb: spread(list.map((g) => g.afterKb - g.after1000Kb)),
+  });
+  const ratio = (pick: (g: GrowthSample) => number) =>
+    spread(growth.external.map((g, i) => pick(g) / pick(growth.floor[i] as GrowthSample)));
+  return {
+    invocations,
+    external: of(growth.external),
+    floor: of(growth.floor),
+    ratioToFloor: { after1000: ratio((g) => g.after1000Kb), after: ratio((g) => g.afterKb) },
+  };
+}
+
+function printSummary(r: ExtensionBenchResult, log: (line: string) => void): void {
+  const fmt = (s: Spread, digits: number, unit = "") =>
+    `${s.median.toFixed(digits)}${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+  const row = (name: string, f: Figure, digits: number, unit: string) => {
+    log(`${name}: no layer ${fmt(f.value.none, digits, unit)}`);
+    for (const mode of MODES) {
+      if (mode === "none") continue;
+      const added = f.added[mode] as Spread;
+      const vsFloor = f.ratioToFloor[mode];
+      log(
+        `  ${mode.padEnd(10)} ${fmt(f.value[mode], digits, unit)}  added ${added.median >= 0 ? "+" : ""}${fmt(added, digits, unit)}` +
+          `${f.ratioToNone[mode] ? `  ${fmt(f.ratioToNone[mode], 2)}× no layer` : ""}${vsFloor ? `  ${fmt(vsFloor, 2)}× the floor's added` : ""}`,
+      );
+    }
+  };
+  log(`\nmedians over rounds (min–max); added and ratios are paired per round`);
+  row("warm Invoke p50", r.warmP50Ms, 3, " ms");
+  row("cold start", r.coldStartMs, 1, " ms");
+  row("cold start, CPU of the environment's processes", r.coldStartCpuMs, 1, " ms");
+  row("cold start, spawn → extension registered (before the runtime may start)", r.registeredMs, 1, " ms");
+  row("first invoke after the cold start", r.firstInvokeMs, 1, " ms");
+  row("private memory of the environment", r.privateKb, 0, " kB");
+  const m = r.memory;
+  for (const mode of ["floor", "external"] as const) {
+    log(
+      `proxy RSS, ${mode.padEnd(8)}: ${fmt(m[mode].after1000Kb, 0, " kB")} after 1,000 → ${fmt(m[mode].afterKb, 0, " kB")} after ${m.invocations.toLocaleString("en")}: growth ${fmt(m[mode].growthKb, 0, " kB")}`,
     );
-    died.catch(() => undefined);
-    await Promise.race([registered, died]);
-    await extensions.whenAllReady();
   }
-  const command = o.withLayer
-    ? [join(o.opt, "faultline/bootstrap"), process.execPath, RIC]
-    : [process.execPath, RIC];
-  const runtime = spawn(command[0] as string, [...command.slice(1), "index.handler"], {
-    cwd: FIXTURE,
-    env,
-    stdio: "ignore",
-  });
-  o.children.push(runtime);
-  await api.whenReady();
-  const payload = Buffer.from('{"n":1}');
-  return {
-    extension,
-    async invoke() {
-      const out = await api.invoke({
-        requestId: randomUUID(),
-        payload,
-        invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench",
-        traceId: "Root=1-5759e988-bd862e3fe1be46a994272793",
-        acceptStreaming: false,
-      });
-      if (out.kind !== "response") throw new Error(`unexpected ${out.kind}`);
-    },
-    async close() {
-      await kill(runtime);
-      if (extension) await stop(extension);
-      await api.close();
-    },
-  };
-}
-
-async function invokeLatency(o: FunctionOptions): Promise<{ p50Ms: number; p99Ms: number }> {
-  const fn = await startFunction(o);
-  const samples = await measure(fn.invoke);
-  await fn.close();
-  return { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
-}
-
-export const MEMORY_INVOCATIONS = 50_000;
-const MEMORY_TIME_LIMIT_MS = Number(process.env.FAULTLINE_BENCH_MEMORY_SECONDS ?? 60) * 1000;
-
-/**
- * Issue 12: the extension's RSS after 1,000 warm invocations and after 50,000 (or as many as fit in 60 s),
- * with no fault active. Flat memory: the growth stays within 3 MB.
- */
-async function memoryGrowth(o: Omit<FunctionOptions, "withLayer">) {
-  const fn = await startFunction({ ...o, withLayer: true });
-  return {
-    ...(await growth(fn)),
-    floor: await growth(await startFunction({ ...o, withLayer: true, floor: true })),
-  };
-}
-
-/** RSS of the function's proxy process (the extension, or the floor) after 1,000 invocations and at the end. */
-async function growth(fn: Awaited<ReturnType<typeof startFunction>>) {
-  const pid = fn.extension?.pid;
-  let invocations = 0;
-  while (invocations < 1000) {
-    await fn.invoke();
-    invocations++;
-  }
-  const after1000Kb = rssKb(pid);
-  if (process.env.FAULTLINE_BENCH_SMAPS)
-    writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.1k`, readFileSync(`/proc/${pid}/smaps`));
-  const deadline = performance.now() + MEMORY_TIME_LIMIT_MS;
-  while (invocations < MEMORY_INVOCATIONS && performance.now() < deadline) {
-    await fn.invoke();
-    invocations++;
-  }
-  const afterKb = rssKb(pid);
-  if (process.env.FAULTLINE_BENCH_SMAPS)
-    writeFileSync(`${process.env.FAULTLINE_BENCH_SMAPS}.end`, readFileSync(`/proc/${pid}/smaps`));
-  await fn.close();
-  return { after1000Kb, afterKb, invocations, growthKb: afterKb - after1000Kb };
-}
-
-function logMemory(memory: MemoryGrowth & { floor: MemoryGrowth }, log: (line: string) => void): void {
-  const line = (m: MemoryGrowth) =>
-    `RSS ${(m.after1000Kb / 1024).toFixed(1)} MB after 1,000 invocations, ${(m.afterKb / 1024).toFixed(1)} MB after ` +
-    `${m.invocations.toLocaleString("en")}: ${m.growthKb >= 0 ? "+" : ""}${(m.growthKb / 1024).toFixed(1)} MB`;
-  log(`extension      ${line(memory)} (target ≤ +3 MB over 50,000)`);
-  log(`minimal proxy  ${line(memory.floor)} (the floor, same run)`);
-}
-
-async function startupCost(o: { opt: string; s3Endpoint: string; dir: string; children: ChildProcess[] }) {
-  const rounds = 10;
-  const ext: number[] = [];
-  const bare: number[] = [];
-  const extRss: number[] = [];
-  const bareRss: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    // The extension: spawn → its register call reaches the Extensions API; RSS once its init poll is done.
-    {
-      const { api, extensions } = await platform("startup");
-      const env = baseEnv(api, "startup", join(o.dir, `port-s${i}`), o.s3Endpoint);
-      const started = performance.now();
-      const registered = new Promise<number>((resolve) =>
-        extensions.onRegister(() => resolve(performance.now())),
-      );
-      const child = spawn(join(o.opt, "extensions/faultline"), [], { env, stdio: "ignore" });
-      o.children.push(child);
-      ext.push((await registered) - started);
-      await extensions.whenAllReady();
-      extRss.push(rssKb(child.pid));
-      await kill(child);
-      await api.close();
-    }
-    // Bare node: spawn → its first HTTP request arrives; RSS after that request.
-    {
-      let arrived!: (t: number) => void;
-      const arrival = new Promise<number>((resolve) => (arrived = resolve));
-      const server = http.createServer((req, res) => {
-        arrived(performance.now());
-        req.resume();
-        res.end("ok");
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const port = (server.address() as { port: number }).port;
-      const started = performance.now();
-      const child = spawn(
-        process.execPath,
-        [
-          "-e",
-          `require("http").request({host:"127.0.0.1",port:${port},method:"POST"},r=>r.resume()).end("{}");setInterval(()=>{},1000)`,
-        ],
-        { stdio: "ignore", env: { FAULTLINE_LAB_OWNER: "bench" } },
-      );
-      o.children.push(child);
-      bare.push((await arrival) - started);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      bareRss.push(rssKb(child.pid));
-      await kill(child);
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
-  }
-  const extensionRegisteredMs = percentile(ext, 50);
-  const bareNodeMs = percentile(bare, 50);
-  const extensionRssKb = percentile(extRss, 50);
-  const bareNodeRssKb = percentile(bareRss, 50);
-  return {
-    extensionRegisteredMs,
-    bareNodeMs,
-    ratio: extensionRegisteredMs / bareNodeMs,
-    extensionRssKb,
-    bareNodeRssKb,
-    rssRatio: extensionRssKb / bareNodeRssKb,
-  };
+  log(
+    `external RSS ÷ the floor's: ${fmt(m.ratioToFloor.after1000, 2)}× after 1,000, ${fmt(m.ratioToFloor.after, 2)}× after ${m.invocations.toLocaleString("en")}`,
+  );
+  log(
+    `in-process targets (added p50 ≤ 0.1 ms, cold start ≤ 15 ms, private memory ≤ 3 MB): ${r.inProcessMeetsTargets ? "met" : "NOT met"}; ` +
+      `external flat memory (≤ 3 MB growth): ${r.externalFlatMemory ? "met" : "NOT met"}`,
+  );
+  log(
+    `S3 requests per poll: ${r.s3RequestsPerPoll.steady} steady, ${r.s3RequestsPerPoll.twoChangedObjects} with two new objects; ` +
+      `bytes: extension.cjs ${r.bytes.externalBundle}, in-process.cjs ${r.bytes.inProcessPreload} + in-process-faults.cjs ${r.bytes.inProcessFaultSide}, zip ${r.bytes.layerZip}`,
+  );
 }
 
 async function requestsPerPoll(endpoint: string) {
@@ -418,99 +369,57 @@ async function requestsPerPoll(endpoint: string) {
   return { steady, twoChangedObjects };
 }
 
-async function platform(functionName: string): Promise<{ api: RuntimeApiServer; extensions: ExtensionsApi }> {
-  const extensions = new ExtensionsApi({
-    functionName,
-    functionVersion: "$LATEST",
-    handler: "index.handler",
-  });
-  const api = await startRuntimeApi({ routes: extensions.routes });
-  api.onDispatch((inv) => extensions.dispatchInvoke(inv));
-  return { api, extensions };
-}
-
-function baseEnv(api: RuntimeApiServer, functionName: string, portFile: string, s3Endpoint: string) {
+export function spread(values: number[]): Spread {
+  const finite = values.filter((v) => Number.isFinite(v));
   return {
-    PATH: process.env.PATH,
-    AWS_LAMBDA_RUNTIME_API: api.address,
-    AWS_LAMBDA_FUNCTION_NAME: functionName,
-    AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/fis/",
-    AWS_ENDPOINT_URL_S3: s3Endpoint,
-    AWS_ACCESS_KEY_ID: "S3RVER",
-    AWS_SECRET_ACCESS_KEY: "S3RVER",
-    AWS_REGION: "us-east-1",
-    FAULTLINE_PORT_FILE: portFile,
-    FAULTLINE_LAB_OWNER: "bench",
+    median: percentile(finite, 50),
+    min: finite.length ? Math.min(...finite) : Number.NaN,
+    max: finite.length ? Math.max(...finite) : Number.NaN,
   };
 }
 
-async function measure(fn: () => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < WARMUP; i++) await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < MEASURED; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return samples;
-}
-
+/** Nearest-rank percentile; for p50 of an even count, the mean of the two middle values. */
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+  if (sorted.length === 0) return Number.NaN;
+  if (p === 50 && sorted.length % 2 === 0) {
+    const mid = sorted.length / 2;
+    return ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  }
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-function rssKb(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-}
+const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
+const signedMb = (kb: number) => `${kb >= 0 ? "+" : ""}${(kb / 1024).toFixed(1)} MB`;
 
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    let text = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes("\n")) resolve(text.split("\n")[0] ?? "");
-    });
-  });
-}
-
-/** SIGTERM first (the extension exits cleanly, writing its profile if asked), SIGKILL after 2 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await gone;
-}
-
-/** `… extension.ts memory`: only the memory figure (a minute), for profiling the extension's heap. */
-export async function benchExtensionMemory(log: (line: string) => void = console.log) {
+/** `… extension.ts memory [invocations]`: only the external/floor memory figure, for profiling the heap. */
+export async function benchExtensionMemory(log: (line: string) => void = console.log, invocations = 50_000) {
   const dir = mkdtempSync(join(tmpdir(), "faultline-bench-"));
-  const children: ChildProcess[] = [];
   try {
     const layer = await buildLayer({ out: join(dir, "layer.zip") });
     const opt = join(dir, "opt");
     execFileSync("unzip", ["-q", layer.zipPath, "-d", opt]);
     // No S3 at this endpoint: polls fail (logged once), which is not on the invocation path.
-    const memory = await memoryGrowth({ opt, s3Endpoint: "http://127.0.0.1:9", dir, children });
-    logMemory(memory, log);
-    return memory;
+    const start = (mode: Mode) => startEnvironment({ mode, opt, dir, s3Endpoint: "http://127.0.0.1:9" });
+    const out: Record<string, GrowthSample> = {};
+    for (const mode of ["external", "floor"] as const) {
+      const t0 = performance.now();
+      out[mode] = await memoryGrowth(await start(mode), invocations);
+      const g = out[mode] as GrowthSample;
+      log(
+        `${mode.padEnd(8)} RSS ${mb(g.after1000Kb)} after 1,000 → ${mb(g.afterKb)} after ${invocations.toLocaleString("en")} (${signedMb(g.afterKb - g.after1000Kb)}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
+    }
+    return out;
   } finally {
-    for (const child of children) await kill(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = process.argv[2] === "memory" ? await benchExtensionMemory() : await benchExtension();
+  const result =
+    process.argv[2] === "memory"
+      ? await benchExtensionMemory(console.log, Number(process.argv[3] ?? 50_000))
+      : await benchExtension(console.log, { quick: process.argv.includes("--quick") });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -237,7 +237,9 @@ describe("round trip: the synthesised templates in faultline up, through the AWS
         (await s3Client.send(new ListObjectsV2Command({ Bucket: "faultline-faults", Prefix: "FisConfigs/" })))
           .Contents ?? []
       )
-        .map((o) => o.Key!.split("/")[1])
+        .map((o) => o.Key!.split("/")[1]!)
+        // The engine's change marker (.faultline/…) sits beside the per-function fault objects.
+        .filter((segment) => !segment.startsWith("."))
         .sort();
     const { experiment } = await fisClient.send(
       new StartExperimentCommand({ experimentTemplateId: created.ErrorExperiment }),

@@ -25,12 +25,13 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
   return original instanceof Date ? original.getTime() / 1000 : value;
 }
 
+/** JSON as the API writes it (Dates as epoch seconds). */
+export function toJson(body: unknown): string {
+  return JSON.stringify(body ?? {}, replacer);
+}
+
 export function ok(body: unknown): ApiResponse {
-  return {
-    status: 200,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body ?? {}, replacer),
-  };
+  return { status: 200, headers: { "content-type": "application/json" }, body: toJson(body) };
 }
 
 /** The one error renderer: `x-amzn-errortype` + `{message}`, which both the SDK and botocore map to typed errors. */

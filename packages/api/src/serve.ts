@@ -3,9 +3,13 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Engine, type EngineOptions } from "@faultline/engine";
+import { CloudWatchMetricSource } from "@faultline/report";
+import type { LabView } from "./console.ts";
 import { type ApiOptions, type RunningApi, startApi } from "./server.ts";
 
-export interface ServeOptions extends ApiOptions {
+export interface ServeOptions extends Omit<ApiOptions, "console"> {
+  /** The web console at /console/ (on by default); `lab` when it runs in the lab (`faultline up`). */
+  console?: { dir?: string; lab?: LabView } | false;
   /** SQLite database and experiment logs. */
   dataDir: string;
   region?: string;
@@ -35,6 +39,8 @@ export interface Faultline {
   api: RunningApi;
   /** The FIS endpoint, for `--endpoint-url` / `AWS_ENDPOINT_URL_FIS`. */
   url: string;
+  /** The web console's address (`${url}/console/`), or undefined when it is off. */
+  consoleUrl: string | undefined;
   /** Stops every experiment (removing its faults), closes the API and the database. */
   close(): Promise<void>;
 }
@@ -84,7 +90,14 @@ export async function serveFaultline(options: ServeOptions): Promise<Faultline> 
   });
   let api: RunningApi;
   try {
-    api = await startApi(engine, options);
+    api = await startApi(engine, {
+      ...options,
+      // The console's live chart reads the same CloudWatch the engine's reports read.
+      console:
+        options.console === false
+          ? false
+          : { ...options.console, metrics: new CloudWatchMetricSource(cloudwatch) },
+    });
   } catch (error) {
     await engine.close();
     throw error;
@@ -93,6 +106,7 @@ export async function serveFaultline(options: ServeOptions): Promise<Faultline> 
     engine,
     api,
     url: api.url,
+    consoleUrl: options.console === false ? undefined : `${api.url}/console/`,
     async close() {
       await api.close();
       await engine.close();

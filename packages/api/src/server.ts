@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Engine, FisError, ValidationException } from "@faultline/engine";
+import { type ConsoleOptions, EVENTS_PATH, isConsoleAsset, isConsolePath, serveConsole } from "./console.ts";
+import { streamEvents } from "./console-events.ts";
 import { forbidden, HttpError, notFound, tooLarge, unsupportedMedia } from "./errors.ts";
 import { type ApiResponse, FileBody, file, ok, renderError } from "./render.ts";
 import { matchRoute } from "./routes.ts";
@@ -20,6 +22,11 @@ export interface ApiOptions {
   allowedHosts?: string[];
   /** Where requests that failed on a bug (answered 500) are reported; default stderr. */
   log?: (message: string) => void;
+  /**
+   * The web console at /console/ (docs/console.md); `false` turns it off, and with it the acceptance of
+   * same-origin browser requests. Default: on.
+   */
+  console?: ConsoleOptions | false;
 }
 
 export interface ApiRequest {
@@ -56,6 +63,11 @@ export function createApi(engine: Engine, options: ApiOptions = {}) {
         segments = pathname.split("/").slice(1).map(decodeURIComponent);
       } catch {
         throw new ValidationException("(path)", "is not validly percent-encoded");
+      }
+      if (options.console !== false && isConsolePath(pathname)) {
+        const res = await serveConsole(engine, options.console ?? {}, req.method, pathname);
+        res.headers["x-amzn-requestid"] = requestId;
+        return res;
       }
       const match = matchRoute(req.method, segments);
       if (match === undefined) throw notFound(req.method, pathname);
@@ -99,16 +111,38 @@ function hostName(value: string): string {
   return colon < 0 || !/^\d*$/.test(name.slice(colon + 1)) ? name : name.slice(0, colon);
 }
 
-/** Refuses what a browser page could send, oversize bodies, and (opt-in) unknown callers. */
+/**
+ * A request a browser sent on behalf of a page, and whether that page is the console itself. Browsers always send
+ * Origin on cross-site non-GET requests and on CORS requests, and Sec-Fetch-Site on every request (Chromium,
+ * Firefox, Safari); SDKs and the CLI send neither. The console's own requests say `same-origin` and, when they
+ * carry an Origin, it is this very host: a page of any other origin — another port on localhost included — fails
+ * both, and a rebound DNS name fails the Host check below.
+ */
+function fromPage(header: (name: string) => string | undefined): "no" | "same-origin" | "foreign" {
+  const origin = header("origin");
+  const site = header("sec-fetch-site");
+  if (origin === undefined && (site ?? "none") === "none") return "no";
+  const host = header("host");
+  const sameOrigin =
+    (site === undefined || site === "same-origin") &&
+    host !== undefined &&
+    (origin === undefined || origin.toLowerCase() === `http://${host.toLowerCase()}`);
+  return sameOrigin ? "same-origin" : "foreign";
+}
+
+/** Refuses what a foreign web page could send, oversize bodies, and (opt-in) unknown callers. */
 function guard(req: ApiRequest, options: ApiOptions, maxBody: number): void {
   const header = (name: string) => {
     const v = req.headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
-  // Browsers always send Origin on cross-site non-GET requests and on CORS requests; SDKs and the CLI never do.
-  if (header("origin") !== undefined || (header("sec-fetch-site") ?? "none") !== "none") {
-    throw forbidden("Requests from web pages are refused");
-  }
+  const page = fromPage(header);
+  const pathname = req.url.split("?")[0]!;
+  const consoleOn = options.console !== false;
+  // The console's static files are the same bytes for anyone (a link from elsewhere may open it); its data is not.
+  const pageAllowed = page === "no" || (consoleOn && (page === "same-origin" || isConsoleAsset(pathname)));
+  if (!pageAllowed)
+    throw forbidden("Requests from web pages are refused (except the console's, on its own origin)");
   const host = header("host");
   const allowed = (options.allowedHosts ?? []).map(hostName);
   if (host !== undefined && !LOOPBACK_HOST.test(host) && !allowed.includes(hostName(host))) {
@@ -148,6 +182,10 @@ export async function startApi(
   const handle = createApi(engine, options);
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (options.console !== false && (req.url ?? "").split("?")[0] === EVENTS_PATH) {
+      events(engine, options, req, res);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
@@ -195,6 +233,21 @@ export async function startApi(
         server.closeAllConnections();
       }),
   };
+}
+
+/** The console's event stream: guarded like every request, then held open (console-events.ts). */
+function events(engine: Engine, options: ApiOptions, req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? "/";
+  try {
+    if (req.method !== "GET")
+      throw new HttpError(405, "MethodNotAllowedException", `${req.method} is not allowed`);
+    guard({ method: "GET", url, headers: req.headers, body: Buffer.alloc(0) }, options, 0);
+  } catch (error) {
+    send(res, renderError(error, randomUUID()), false);
+    return;
+  }
+  const query = new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "");
+  streamEvents(engine, options.console ? options.console.metrics : undefined, res, query);
 }
 
 function send(res: ServerResponse, out: ApiResponse, closeAfter: boolean): void {

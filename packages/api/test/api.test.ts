@@ -96,12 +96,19 @@ describe("FIS API with @aws-sdk/client-fis 3.523.0", () => {
     const tags = await fis.send(new ListTagsForResourceCommand({ resourceArn: arn }));
     assert.deepEqual(tags.tags, { team: "sre" });
     const actions = await fis.send(new ListActionsCommand({}));
-    assert.deepEqual(actions.actions!.map((a) => a.id).sort(), [
-      "aws:fis:wait",
-      "aws:lambda:invocation-add-delay",
-      "aws:lambda:invocation-error",
-      "aws:lambda:invocation-http-integration-response",
-    ]);
+    assert.deepEqual(
+      actions.actions!.map((a) => a.id),
+      [
+        "aws:fis:wait",
+        "aws:lambda:invocation-add-delay",
+        "aws:lambda:invocation-error",
+        "aws:lambda:invocation-http-integration-response",
+        "faultline:lambda:init-delay",
+        "faultline:lambda:invocation-timeout",
+        "faultline:lambda:response-corruption",
+        "faultline:lambda:response-delay",
+      ],
+    );
     const action = await fis.send(new GetActionCommand({ id: "aws:lambda:invocation-add-delay" }));
     assert.equal(action.action!.targets!.Functions!.resourceType, "aws:lambda:function");
     const types = await fis.send(new ListTargetResourceTypesCommand({}));
@@ -328,4 +335,36 @@ describe("AWS CLI v1 and v2 (found on PATH) via --endpoint-url", () => {
       });
     });
   }
+});
+
+// botocore validates only minimum lengths and types before sending: what it lets through, the engine refuses
+// with FIS's typed error, and the CLI prints the message as it came.
+describe("AWS CLI v1: a ValidationException message names the field and the rule", () => {
+  test("aws:fis:wait shorter than FIS's one-minute minimum", async () => {
+    const file = join(dir, "short-wait.json");
+    const tpl = seedTemplate();
+    tpl.actions.pause = { actionId: "aws:fis:wait", parameters: { duration: "PT30S" }, startAfter: ["lat"] };
+    writeFileSync(file, JSON.stringify(tpl));
+    await assert.rejects(
+      run(
+        awsCliV1.require(),
+        [
+          "fis",
+          "create-experiment-template",
+          "--cli-input-json",
+          `file://${file}`,
+          "--endpoint-url",
+          api.url,
+        ],
+        { env: AWS_CLI_ENV },
+      ),
+      (e: { stderr: string }) => {
+        assert.match(
+          e.stderr,
+          /An error occurred \(ValidationException\) when calling the CreateExperimentTemplate operation: actions\.pause\.parameters\.duration: "PT30S" is shorter than the PT1M minimum of aws:fis:wait/,
+        );
+        return true;
+      },
+    );
+  });
 });

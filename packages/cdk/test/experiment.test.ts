@@ -170,7 +170,7 @@ describe("LambdaFaultExperiment", () => {
           duration: "PT2M",
           preventExecution: true,
         }),
-        pause: ExperimentAction.wait({ duration: "PT30S", startAfter: ["error"] }),
+        pause: ExperimentAction.wait({ duration: "PT1M", startAfter: ["error"] }),
       },
     });
     const template = Template.fromStack(stack);
@@ -187,7 +187,7 @@ describe("LambdaFaultExperiment", () => {
           ActionId: "aws:lambda:invocation-error",
           Parameters: { duration: "PT2M", preventExecution: "true" },
         },
-        pause: { ActionId: "aws:fis:wait", Parameters: { duration: "PT30S" }, StartAfter: ["error"] },
+        pause: { ActionId: "aws:fis:wait", Parameters: { duration: "PT1M" }, StartAfter: ["error"] },
       },
       StopConditions: [{ Source: "none" }],
       LogConfiguration: {
@@ -209,7 +209,7 @@ describe("LambdaFaultExperiment", () => {
     const { stack } = testStack();
     new LambdaFaultExperiment(stack, "Pause", {
       description: "pause",
-      actions: { pause: ExperimentAction.wait({ duration: Duration.seconds(30) }) },
+      actions: { pause: ExperimentAction.wait({ duration: Duration.minutes(1) }) },
     });
     assert.deepEqual(statementsOf(Template.fromStack(stack), "PauseRole"), []);
   });
@@ -282,7 +282,7 @@ describe("LambdaFaultExperiment: props are validated with the engine's rules at 
           }),
         },
       }),
-      /actions\.delay\.parameters\.duration: PT13H exceeds the quota of 12 hours/,
+      /actions\.delay\.parameters\.duration: PT13H exceeds the quota of PT12H per action/,
     ],
     [
       "a report window the engine does not take",

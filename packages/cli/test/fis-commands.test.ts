@@ -150,11 +150,12 @@ describe("faultline serve", () => {
     const exited = once(child, "exit");
     try {
       const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
-      const { fis } = JSON.parse(line) as { fis: string };
+      const { fis, console: consoleUrl } = JSON.parse(line) as { fis: string; console: string };
       assert.match(fis, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(consoleUrl, `${fis}/console/`, "the web console, on the API's port");
       const res = await fetch(`${fis}/actions`);
       assert.equal(res.status, 200);
-      assert.equal(((await res.json()) as { actions: unknown[] }).actions.length, 4);
+      assert.equal(((await res.json()) as { actions: unknown[] }).actions.length, 8);
       // --expected-bucket reaches readiness: ready1 reads its faults from "faults", not "chaos-configs".
       const file = join(dir, "serve-template.json");
       writeFileSync(file, JSON.stringify(seedTemplate()));
@@ -217,7 +218,7 @@ describe("faultline up", () => {
     try {
       const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
       const endpoints = JSON.parse(line) as { lambda: string; s3: string; fis: string };
-      assert.deepEqual(Object.keys(endpoints), ["lambda", "s3", "cloudwatch", "fis"]);
+      assert.deepEqual(Object.keys(endpoints), ["lambda", "s3", "cloudwatch", "fis", "console"]);
       const file = join(dir, "up-template.json");
       writeFileSync(file, JSON.stringify(seedTemplate()));
       const run = async (...args: string[]) => {

@@ -103,7 +103,17 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
     assert.match(dry.stdout, /env \+ AWS_FIS_CONFIGURATION_LOCATION=arn:aws:s3:::faults\/FisConfigs\//);
     assert.equal((await configOf(lambda, "web")).RevisionId, before.RevisionId, "a dry run changes nothing");
 
-    const enabled = await cli("enable", "web", "--bucket", "faults", "--slow-poll", "30", ...at);
+    const enabled = await cli(
+      "enable",
+      "web",
+      "--bucket",
+      "faults",
+      "--slow-poll",
+      "30",
+      "--marker-interval",
+      "500",
+      ...at,
+    );
     assert.equal(enabled.code, 0, enabled.stderr);
     const after = await configOf(lambda, "web");
     assert.deepEqual(layersOf(after), [
@@ -116,12 +126,25 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
       AWS_LAMBDA_EXEC_WRAPPER: "/opt/faultline/bootstrap",
       AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/FisConfigs/",
       AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "30",
+      FAULTLINE_MARKER_INTERVAL_MILLISECONDS: "500",
     });
     // The function now starts through faultline's wrapper and extension, and answers as before.
     const out = await lambda.send(new InvokeCommand({ FunctionName: "web", Payload: "{}" }));
     assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString());
     assert.equal(
-      (await cli("enable", "web", "--bucket", "faults", "--slow-poll", "30", ...at)).stdout,
+      (
+        await cli(
+          "enable",
+          "web",
+          "--bucket",
+          "faults",
+          "--slow-poll",
+          "30",
+          "--marker-interval",
+          "500",
+          ...at,
+        )
+      ).stdout,
       "web: no change\n",
     );
 

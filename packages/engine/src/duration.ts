@@ -25,3 +25,17 @@ export function parseDurationMs(text: string, field: string): number {
     1000;
   return Math.round(ms);
 }
+
+/** Milliseconds → the shortest ISO 8601 duration that says it (60000 → PT1M, 43200000 → PT12H). */
+export function formatDurationMs(ms: number): string {
+  const parts: [number, string][] = [
+    [Math.floor(ms / 3_600_000), "H"],
+    [Math.floor((ms % 3_600_000) / 60_000), "M"],
+    [(ms % 60_000) / 1000, "S"],
+  ];
+  const text = parts
+    .filter(([n]) => n > 0)
+    .map(([n, unit]) => `${n}${unit}`)
+    .join("");
+  return `PT${text || "0S"}`;
+}

@@ -5,16 +5,11 @@ import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwa
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import {
-  type FaultConfig,
-  faultActionFromFisParameters,
-  faultObjectKey,
-  isLambdaActionId,
-  serializeFaultConfig,
-} from "@faultline/protocol";
+import { type FaultConfig, faultObjectKey, serializeFaultConfig } from "@faultline/protocol";
 import { CloudWatchMetricSource, generateExperimentReport } from "@faultline/report";
 import { boundedClient, DEFAULT_CALL_TIMEOUT_MS } from "./aws-calls.ts";
-import { ACTIONS, TARGET_RESOURCE_TYPES } from "./catalog.ts";
+import { ACTIONS, faultOf, TARGET_RESOURCE_TYPES } from "./catalog.ts";
+import { ChangeMarkers } from "./change-markers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { parseDurationMs } from "./duration.ts";
 import {
@@ -25,7 +20,9 @@ import {
   ValidationException,
 } from "./errors.ts";
 import { EngineEvents } from "./events.ts";
+import { faultlineActionOnAwsExtension } from "./extension-support.ts";
 import { ExtensionVersionProbe } from "./extension-version.ts";
+import { awsFailure, type ExperimentError, experimentState, fitReason } from "./failures.ts";
 import { type Account, actionArn, experimentArn, newId, parseFisArn, templateArn } from "./ids.ts";
 import { ExperimentLog, type LogType } from "./logs.ts";
 import {
@@ -40,6 +37,7 @@ import {
 } from "./model.ts";
 import { paginate } from "./paging.ts";
 import { QUOTAS } from "./quotas.ts";
+import { checkTagKeys, checkTags, parseStartInput } from "./requests.ts";
 import { type FaultObjectRecord, type HaltRequest, Store } from "./store.ts";
 import {
   DEFAULT_READINESS,
@@ -171,6 +169,8 @@ const REASONS = {
  */
 export class Engine {
   readonly events = new EngineEvents();
+  /** Rewrites each function's change marker after its fault objects change (see change-markers.ts). */
+  readonly markers: ChangeMarkers;
   readonly account: Account;
   private readonly store: Store;
   private readonly clock: Clock;
@@ -237,6 +237,7 @@ export class Engine {
         ? join(tmpdir(), `faultline-reports-${process.pid}`)
         : join(options.dataDir, "reports"));
     this.say = options.log ?? ((m) => console.error(`faultline engine: ${m}`));
+    this.markers = new ChangeMarkers(this.s3, this.say).follow(this.events);
   }
 
   /** Opens the store and reconciles whatever a previous process left unfinished. */
@@ -705,7 +706,7 @@ export class Engine {
 
   tagResource(arn: string, tags: Record<string, string>): void {
     const r = this.taggable(arn);
-    const next = { ...r.tags, ...tags };
+    const next = { ...r.tags, ...checkTags(tags) };
     if (Object.keys(next).length > QUOTAS.tagsPerResource) {
       throw new ValidationException("tags", `at most ${QUOTAS.tagsPerResource} tags per resource`);
     }
@@ -715,7 +716,7 @@ export class Engine {
   untagResource(arn: string, keys: string[]): void {
     const r = this.taggable(arn);
     const next = { ...r.tags };
-    for (const k of keys) delete next[k];
+    for (const k of checkTagKeys(keys)) delete next[k];
     r.save(next);
   }
 
@@ -748,7 +749,9 @@ export class Engine {
     run.queue = run.queue.then(step).catch((error: unknown) => {
       if (run.halting) return; // a step cancelled by the halt
       this.say(`experiment ${run.exp.id}: ${(error as Error).stack ?? error}`);
-      this.requestHalt(run, "failed", `Internal error: ${(error as Error).message}`);
+      this.requestHalt(run, "failed", `Internal error: ${(error as Error).message}`, {
+        code: "InternalFailure",
+      });
     });
   }
 
@@ -765,10 +768,15 @@ export class Engine {
    * Halts the run (the first request says how it ends): cancels its in-flight AWS calls and starts the cleanup
    * at once, outside the run's queue. Asked again while a halt that failed is not running, starts it anew.
    */
-  private requestHalt(run: Run, status: HaltRequest["status"], reason: string): void {
+  private requestHalt(
+    run: Run,
+    status: HaltRequest["status"],
+    reason: string,
+    error?: ExperimentError,
+  ): void {
     if (TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
     if (!run.halting) {
-      const request = { status, reason };
+      const request = { status, reason, ...(error ? { error } : {}) };
       run.halting = request;
       run.abort.abort(new CallCancelledError(`experiment ${run.exp.id} is halting: ${reason}`));
       // Kept so that a restart in the middle of the cleanup ends the experiment the same way.
@@ -834,10 +842,15 @@ export class Engine {
     }
   }
 
-  private setExperimentState(run: Run, status: ExperimentStatus, reason: string): void {
+  private setExperimentState(
+    run: Run,
+    status: ExperimentStatus,
+    reason: string,
+    error?: ExperimentError,
+  ): void {
     const old = run.exp.state;
     const { startTime, endTime } = run.exp;
-    run.exp.state = { status, reason };
+    run.exp.state = experimentState(status, reason, error);
     if (status === "running" && !run.exp.startTime) run.exp.startTime = new Date(this.clock.now());
     if (TERMINAL_EXPERIMENT.has(status)) run.exp.endTime = new Date(this.clock.now());
     this.save(run, () => Object.assign(run.exp, { state: old, startTime, endTime }));
@@ -853,7 +866,7 @@ export class Engine {
       detail: {
         "experiment-id": run.exp.id,
         "experiment-template-id": run.exp.experimentTemplateId,
-        "new-state": { status, reason },
+        "new-state": { status, reason: run.exp.state.reason },
         "old-state": { status: old.status, reason: old.reason },
       },
     });
@@ -862,7 +875,7 @@ export class Engine {
   private setActionState(run: Run, name: string, status: ActionStatus, reason: string): void {
     const action = run.exp.actions[name]!;
     const { state, startTime, endTime } = action;
-    action.state = { status, reason };
+    action.state = { status, reason: fitReason(reason) };
     if ((status === "running" || status === "initiating") && !action.startTime) {
       action.startTime = new Date(this.clock.now());
     }
@@ -898,6 +911,7 @@ export class Engine {
           run,
           "failed",
           `Could not read the stop condition alarms: ${(error as Error).message}`,
+          awsFailure(error, "stopConditions"),
         );
       }
       if (firing.length > 0) {
@@ -906,6 +920,7 @@ export class Engine {
           run,
           "failed",
           `${REASONS.stopCondition}: ${firing.join(", ")} in ALARM before start`,
+          { code: "ConfigurationFailure", location: "stopConditions" },
         );
       }
     }
@@ -929,6 +944,7 @@ export class Engine {
           run,
           "failed",
           `Target resolution failed for ${targetName}: ${(error as Error).message}`,
+          awsFailure(error, `targets.${targetName}`),
         );
       }
       if (run.halting) return;
@@ -958,11 +974,14 @@ export class Engine {
             run,
             "failed",
             `Target resolution returned an empty set for target ${targetName}.`,
+            { code: "InvalidTarget", location: `targets.${targetName}` },
           );
         }
       }
     }
     this.store.putResolvedTargets(run.exp.id, resolved);
+    const unsupported = faultlineActionOnAwsExtension(run.exp.actions, run.functions);
+    if (unsupported) return this.requestHalt(run, "failed", unsupported.reason, unsupported.error);
     this.setExperimentState(run, "running", REASONS.running);
     if (run.exp.experimentOptions.actionsMode === "skip-all") {
       for (const name of Object.keys(run.exp.actions))
@@ -997,7 +1016,8 @@ export class Engine {
     const durationMs = actionDurationMs(action);
     const actionId = action.actionId;
     let skipped: ResolvedFunction[] = [];
-    if (isLambdaActionId(actionId)) {
+    const fault = faultOf(action);
+    if (fault) {
       const targetName = action.targets?.[LAMBDA_TARGET_KEY] ?? "";
       const fns = run.functions.get(targetName) ?? [];
       if (fns.length === 0) {
@@ -1012,10 +1032,10 @@ export class Engine {
           run,
           name,
           `Targets are not ready for faultline: ${describeProblems(notReady)}`,
+          "ConfigurationFailure",
         );
       }
       if (notReady.length > 0) skipped = notReady;
-      const fault = faultActionFromFisParameters(actionId, action.parameters ?? {});
       const start = this.clock.now();
       const records: (FaultObjectRecord & { body: string })[] = ready.map((fn) => {
         const config: FaultConfig = {
@@ -1057,7 +1077,12 @@ export class Engine {
       } catch (error) {
         // Cancelled by a halt, which deletes whatever may have been written.
         if (run.halting) return;
-        return this.failAction(run, name, `Could not write fault objects to S3: ${(error as Error).message}`);
+        return this.failAction(
+          run,
+          name,
+          `Could not write fault objects to S3: ${(error as Error).message}`,
+          awsFailure(error, `actions.${name}`).code,
+        );
       }
       if (run.halting) return;
     }
@@ -1084,6 +1109,7 @@ export class Engine {
         run,
         name,
         `Could not delete ${failed} fault objects from S3; the engine will retry.`,
+        "DependentServiceFailure",
       );
     }
     this.setActionState(run, name, "completed", REASONS.actionCompleted);
@@ -1091,11 +1117,19 @@ export class Engine {
     this.scheduleReady(run);
   }
 
-  private async failAction(run: Run, name: string, reason: string): Promise<void> {
+  private async failAction(
+    run: Run,
+    name: string,
+    reason: string,
+    code: ExperimentError["code"],
+  ): Promise<void> {
     if (run.halting) return;
     this.setActionState(run, name, "failed", reason);
     this.log(run, "action-error", { action_name: name, action_state: { status: "failed", reason } });
-    this.requestHalt(run, "failed", `Action ${name} failed: ${reason}`);
+    this.requestHalt(run, "failed", `Action ${name} failed: ${reason}`, {
+      code,
+      location: `actions.${name}`,
+    });
   }
 
   private async pollAlarms(run: Run, alarms: string[]): Promise<void> {
@@ -1159,16 +1193,21 @@ export class Engine {
         this.setActionState(run, name, "cancelled", REASONS.actionCancelled);
       }
     }
-    const { status, reason } = run.halting!;
-    await this.finish(run, status, reason);
+    const { status, reason, error } = run.halting!;
+    await this.finish(run, status, reason, error);
   }
 
-  private async finish(run: Run, status: ExperimentStatus, reason: string): Promise<void> {
+  private async finish(
+    run: Run,
+    status: ExperimentStatus,
+    reason: string,
+    error?: ExperimentError,
+  ): Promise<void> {
     if (TERMINAL_EXPERIMENT.has(run.exp.state.status)) return;
     for (const cancel of run.timers) cancel();
     run.timers.clear();
     const reportAfterMs = this.planReport(run.exp, status);
-    this.setExperimentState(run, status, reason);
+    this.setExperimentState(run, status, reason, error);
     // The end is recorded (or kept in memory): what follows is bookkeeping that must not undo it.
     this.bestEffort(`log the end of experiment ${run.exp.id}`, () =>
       this.log(run, "experiment-end", { experiment_state: run.exp.state }),
@@ -1350,47 +1389,4 @@ function splitObjectId(id: string): [string, string] {
 
 function pick(r: FaultObjectRecord): FaultObjectRecord {
   return { bucket: r.bucket, key: r.key, experimentId: r.experimentId, actionName: r.actionName };
-}
-
-function parseStartInput(input: unknown): {
-  clientToken?: string;
-  experimentTemplateId: string;
-  actionsMode: "run-all" | "skip-all";
-  tags: Record<string, string>;
-} {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new ValidationException("(body)", "the request body must be a JSON object");
-  }
-  const body = input as Record<string, unknown>;
-  for (const key of Object.keys(body)) {
-    if (!["clientToken", "experimentTemplateId", "experimentOptions", "tags"].includes(key)) {
-      throw new ValidationException(key, "is not a known field");
-    }
-  }
-  const id = body.experimentTemplateId;
-  if (typeof id !== "string" || id === "")
-    throw new ValidationException("experimentTemplateId", "is required");
-  const token = body.clientToken;
-  if (token !== undefined && (typeof token !== "string" || token.length === 0 || token.length > 1024)) {
-    throw new ValidationException("clientToken", "must be a string of 1 to 1024 characters");
-  }
-  const options = (body.experimentOptions ?? {}) as Record<string, unknown>;
-  const mode = options.actionsMode ?? "run-all";
-  if (mode !== "run-all" && mode !== "skip-all") {
-    throw new ValidationException("experimentOptions.actionsMode", 'must be "run-all" or "skip-all"');
-  }
-  const tags = (body.tags ?? {}) as Record<string, string>;
-  if (
-    typeof tags !== "object" ||
-    Array.isArray(tags) ||
-    Object.values(tags).some((v) => typeof v !== "string")
-  ) {
-    throw new ValidationException("tags", "must be an object of strings");
-  }
-  return {
-    ...(typeof token === "string" ? { clientToken: token } : {}),
-    experimentTemplateId: id,
-    actionsMode: mode,
-    tags,
-  };
 }

@@ -10,6 +10,9 @@ export function paginate<T>(
     throw new ValidationException("maxResults", "must be a whole number from 1 to 100");
   }
   let offset = 0;
+  if (page.nextToken !== undefined && page.nextToken.length > 1024) {
+    throw new ValidationException("nextToken", "must be at most 1024 characters");
+  }
   if (page.nextToken) {
     const decoded = Number(Buffer.from(page.nextToken, "base64url").toString("utf8"));
     if (!Number.isInteger(decoded) || decoded < 0)

@@ -4,6 +4,8 @@ export const QUOTAS = {
   parallelActions: 10,
   stopConditionsPerTemplate: 5,
   maxActionDurationMs: 12 * 3600 * 1000,
+  /** "Experiment duration": the longest startAfter chain, end to end. */
+  maxExperimentDurationMs: 12 * 3600 * 1000,
   activeExperiments: 5,
   resourceArnsPerTarget: 5,
   templates: 500,

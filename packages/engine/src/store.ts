@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import type { ExperimentError } from "./failures.ts";
 import type { Experiment, ExperimentTemplate, ResolvedTarget, StopConditionEvent } from "./model.ts";
 
 /** A report to build (or built): due when the post-experiment window has elapsed. */
@@ -25,6 +26,8 @@ export interface FaultObjectRecord {
 export interface HaltRequest {
   status: "stopped" | "failed";
   reason: string;
+  /** Why it failed, for `state.error`. Not recorded: after a restart the failure reads InternalFailure. */
+  error?: ExperimentError;
 }
 
 const TIME_FIELDS = new Set(["creationTime", "lastUpdateTime", "startTime", "endTime"]);

@@ -1,17 +1,11 @@
-import { FaultConfigError, faultActionFromFisParameters, isLambdaActionId } from "@faultline/protocol";
+import { type FaultActionId, FaultConfigError, faultActionFromFisParameters } from "@faultline/protocol";
 import { z } from "zod";
-import { parseDurationMs } from "./duration.ts";
+import { type EngineAction, engineAction, SUPPORTED_ACTION_IDS } from "./catalog.ts";
+import { formatDurationMs, parseDurationMs } from "./duration.ts";
 import { ServiceQuotaExceededException, ValidationException } from "./errors.ts";
 import type { TemplateAction, TemplateBody, TemplateTarget } from "./model.ts";
 import { QUOTAS } from "./quotas.ts";
-
-/** Actions faultline can run; everything else in FIS's catalogue is refused by name. */
-export const SUPPORTED_ACTION_IDS = [
-  "aws:lambda:invocation-add-delay",
-  "aws:lambda:invocation-error",
-  "aws:lambda:invocation-http-integration-response",
-  "aws:fis:wait",
-] as const;
+import { shape, str, stringMap, tagMap, token } from "./shapes.ts";
 
 /** FIS documents no bounds for the report windows (see docs/engine.md); faultline takes 1 s to 30 min. */
 export const REPORT_WINDOW_MAX_MS = 30 * 60_000;
@@ -23,62 +17,47 @@ const FUNCTION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_
 const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const ALARM_ARN = /^arn:[a-z-]+:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/;
 const QUALIFIER = /^[\p{L}\p{Z}\p{N}_.:/=+\-@$]+$/u;
-const NO_SPACE = /^\S+$/;
 const SELECTION = /^(ALL|COUNT\((\d+)\)|PERCENT\((\d+)\))$/;
-
-const str = (min: number, max: number) =>
-  z
-    .string({ error: "must be a string" })
-    .min(min, min === 1 ? "must not be empty" : `must be at least ${min} characters`)
-    .max(max, `must be at most ${max} characters`);
-const stringMap = (keyMax: number, valueMax: number) =>
-  z.record(str(1, keyMax), z.string({ error: "must be a string" }).max(valueMax), {
-    error: "must be an object of strings",
-  });
 
 const targetSchema = z.strictObject(
   {
-    resourceType: str(1, 128),
-    resourceArns: z.array(str(20, 2048), { error: "must be a list of ARNs" }).optional(),
-    resourceTags: stringMap(128, 256).optional(),
+    resourceType: token(128),
+    resourceArns: z.array(token(2048, 20), { error: "must be a list of ARNs" }).optional(),
+    resourceTags: tagMap.optional(),
     filters: z
       .array(
         z.strictObject({
-          path: str(1, 256),
-          values: z.array(str(0, 128), { error: "must be a list of strings" }),
+          path: token(256),
+          values: z.array(token(128), { error: "must be a list of strings" }),
         }),
         { error: "must be a list of {path, values}" },
       )
       .optional(),
-    selectionMode: str(1, 64),
-    parameters: stringMap(64, 1024).optional(),
+    selectionMode: token(64),
+    parameters: stringMap(token(64), str(1, 1024)).optional(),
   },
   { error: "must be an object" },
 );
 
 const actionSchema = z.strictObject(
   {
-    actionId: str(1, 128),
-    description: str(0, 512).optional(),
-    parameters: z
-      .record(str(1, 64), str(0, 1024).regex(NO_SPACE, "must not contain whitespace"), {
-        error: "must be an object of strings",
-      })
-      .optional(),
-    targets: stringMap(64, 64).optional(),
-    startAfter: z.array(str(1, 64), { error: "must be a list of action names" }).optional(),
+    actionId: token(128),
+    description: str(1, 512).optional(),
+    parameters: stringMap(token(64), token(1024)).optional(),
+    targets: stringMap(token(64), token(64)).optional(),
+    startAfter: z.array(token(64), { error: "must be a list of action names" }).optional(),
   },
   { error: "must be an object" },
 );
 
 const stopConditionSchema = z.strictObject(
-  { source: str(1, 64), value: str(20, 2048).optional() },
+  { source: token(64), value: str(20, 2048).optional() },
   { error: "must be an object" },
 );
 
 const logConfigurationSchema = z.strictObject({
-  cloudWatchLogsConfiguration: z.strictObject({ logGroupArn: str(20, 2048) }).optional(),
-  s3Configuration: z.strictObject({ bucketName: str(3, 63), prefix: str(1, 700).optional() }).optional(),
+  cloudWatchLogsConfiguration: z.strictObject({ logGroupArn: token(2048, 20) }).optional(),
+  s3Configuration: z.strictObject({ bucketName: token(63, 3), prefix: str(1, 700).optional() }).optional(),
   logSchemaVersion: z.number({ error: "is required and must be a number" }).int(),
 });
 
@@ -87,22 +66,22 @@ const reportConfigurationSchema = z.strictObject(
     outputs: z
       .strictObject({
         s3Configuration: z
-          .strictObject({ bucketName: str(3, 63), prefix: str(1, 256).optional() })
+          .strictObject({ bucketName: token(63, 3), prefix: token(256).optional() })
           .optional(),
       })
       .optional(),
     dataSources: z
       .strictObject({
         cloudWatchDashboards: z
-          .array(z.strictObject({ dashboardIdentifier: str(1, 512) }), {
+          .array(z.strictObject({ dashboardIdentifier: token(512) }), {
             error: "must be a list of {dashboardIdentifier}",
           })
           .max(QUOTAS.reportDashboards, `at most ${QUOTAS.reportDashboards} dashboards`)
           .optional(),
       })
       .optional(),
-    preExperimentDuration: str(1, 32).optional(),
-    postExperimentDuration: str(1, 32).optional(),
+    preExperimentDuration: token(32).optional(),
+    postExperimentDuration: token(32).optional(),
   },
   { error: "must be an object" },
 );
@@ -112,17 +91,15 @@ const optionsSchema = z.strictObject({
   emptyTargetResolutionMode: z.enum(["fail", "skip"]).optional(),
 });
 
-const names = (max: number) => str(1, max).regex(NO_SPACE, "must not contain whitespace");
-
 const createSchema = z.strictObject(
   {
-    clientToken: str(1, 1024).optional(),
-    description: str(0, 512),
-    targets: z.record(names(64), targetSchema, { error: "must be an object" }).optional(),
-    actions: z.record(names(64), actionSchema, { error: "must be an object" }),
+    clientToken: token(1024).optional(),
+    description: str(1, 512),
+    targets: z.record(token(64), targetSchema, { error: "must be an object" }).optional(),
+    actions: z.record(token(64), actionSchema, { error: "must be an object" }),
     stopConditions: z.array(stopConditionSchema, { error: "must be a list" }),
-    roleArn: str(20, 2048),
-    tags: stringMap(128, 256).optional(),
+    roleArn: token(2048, 20),
+    tags: tagMap.optional(),
     logConfiguration: logConfigurationSchema.optional(),
     experimentOptions: optionsSchema.optional(),
     experimentReportConfiguration: reportConfigurationSchema.optional(),
@@ -142,23 +119,6 @@ const updateSchema = createSchema
 export type CreateTemplateInput = z.input<typeof createSchema>;
 export type UpdateTemplateInput = z.input<typeof updateSchema>;
 
-/** Turns the first zod issue into a ValidationException naming the field path. */
-function shape<T>(schema: z.ZodType<T>, input: unknown): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  let path = issue.path.map(String).join(".");
-  let message = issue.message;
-  if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0]!;
-    path = path === "" ? key : `${path}.${key}`;
-    message = "is not a known field";
-  } else if (issue.code === "invalid_type" && issue.input === undefined) {
-    message = "is required";
-  }
-  throw new ValidationException(path === "" ? "(body)" : path, message);
-}
-
 /** Validates a CreateExperimentTemplate body. Pure: no I/O. */
 export function validateCreateTemplate(input: unknown): {
   body: TemplateBody;
@@ -166,9 +126,6 @@ export function validateCreateTemplate(input: unknown): {
   clientToken?: string;
 } {
   const raw = shape(createSchema, input);
-  if (raw.tags && Object.keys(raw.tags).length > QUOTAS.tagsPerResource) {
-    throw new ValidationException("tags", `at most ${QUOTAS.tagsPerResource} tags`);
-  }
   const body = checkBody({
     description: raw.description,
     roleArn: raw.roleArn,
@@ -251,6 +208,7 @@ function checkBody(body: TemplateBody): TemplateBody {
   }
   for (const [name, action] of Object.entries(body.actions)) checkAction(name, action, body.targets);
   checkDag(body.actions);
+  checkExperimentDuration(body.actions);
   return body;
 }
 
@@ -358,61 +316,96 @@ function checkStopConditions(body: TemplateBody): void {
 
 function checkAction(name: string, action: TemplateAction, targets: Record<string, TemplateTarget>): void {
   const field = `actions.${name}`;
-  const id = action.actionId;
-  if (!(SUPPORTED_ACTION_IDS as readonly string[]).includes(id)) {
+  const definition = engineAction(action.actionId);
+  if (!definition) {
     throw new ValidationException(
       `${field}.actionId`,
-      `"${id}" is not supported by faultline (supported: ${SUPPORTED_ACTION_IDS.join(", ")})`,
+      `"${action.actionId}" is not supported by faultline (supported: ${SUPPORTED_ACTION_IDS.join(", ")})`,
     );
   }
-  const params = action.parameters ?? {};
-  if (params.duration === undefined)
-    throw new ValidationException(`${field}.parameters.duration`, "is required");
-  const ms = parseDurationMs(params.duration, `${field}.parameters.duration`);
-  if (ms <= 0) throw new ValidationException(`${field}.parameters.duration`, "must be longer than zero");
-  if (ms > QUOTAS.maxActionDurationMs) {
+  checkDuration(field, action, definition);
+  checkParameters(field, action, definition);
+  checkActionTargets(field, action, definition, targets);
+}
+
+/** Every action needs a duration within its bounds (FIS docs: 12 h at most; aws:fis:wait one minute at least). */
+function checkDuration(field: string, action: TemplateAction, definition: EngineAction): void {
+  const path = `${field}.parameters.duration`;
+  const text = action.parameters?.duration;
+  if (text === undefined) throw new ValidationException(path, "is required");
+  const ms = parseDurationMs(text, path);
+  if (ms < definition.duration.minMs) {
+    throw new ValidationException(
+      path,
+      definition.duration.minMs <= 1
+        ? "must be longer than zero"
+        : `"${text}" is shorter than the ${formatDurationMs(definition.duration.minMs)} minimum of ${definition.id}`,
+    );
+  }
+  if (ms > definition.duration.maxMs) {
     throw new ServiceQuotaExceededException(
-      `${field}.parameters.duration: ${params.duration} exceeds the quota of 12 hours per action`,
+      `${path}: ${text} exceeds the quota of ${formatDurationMs(definition.duration.maxMs)} per action`,
     );
   }
-  const actionTargets = action.targets ?? {};
-  if (isLambdaActionId(id)) {
+}
+
+function checkParameters(field: string, action: TemplateAction, definition: EngineAction): void {
+  const params = action.parameters ?? {};
+  if (definition.fault) {
     try {
-      faultActionFromFisParameters(id, params, `${field}.parameters`);
+      faultActionFromFisParameters(definition.fault.id as FaultActionId, params, `${field}.parameters`);
     } catch (error) {
       if (error instanceof FaultConfigError) {
         throw new ValidationException(error.field, error.message.slice(error.field.length + 2));
       }
       throw error;
     }
-    for (const key of Object.keys(actionTargets)) {
-      if (key !== LAMBDA_TARGET_KEY) {
-        throw new ValidationException(
-          `${field}.targets.${key}`,
-          `${id} takes one target key, ${LAMBDA_TARGET_KEY}`,
-        );
-      }
+    return;
+  }
+  for (const key of Object.keys(params)) {
+    if (key !== "duration") {
+      throw new ValidationException(`${field}.parameters.${key}`, `is not a parameter of ${definition.id}`);
     }
-    const ref = actionTargets[LAMBDA_TARGET_KEY];
+  }
+}
+
+/** Each target key the action takes must name a target of the template, of the resource type it acts on. */
+function checkActionTargets(
+  field: string,
+  action: TemplateAction,
+  definition: EngineAction,
+  targets: Record<string, TemplateTarget>,
+): void {
+  const given = action.targets ?? {};
+  const keys = Object.keys(definition.targets);
+  if (keys.length === 0) {
+    if (Object.keys(given).length > 0) {
+      throw new ValidationException(`${field}.targets`, `${definition.id} takes no targets`);
+    }
+    return;
+  }
+  for (const key of Object.keys(given)) {
+    if (!keys.includes(key)) {
+      throw new ValidationException(
+        `${field}.targets.${key}`,
+        `${definition.id} takes one target key, ${keys.join(", ")}`,
+      );
+    }
+  }
+  for (const [key, { resourceType }] of Object.entries(definition.targets)) {
+    const ref = given[key];
     if (ref === undefined) {
+      throw new ValidationException(`${field}.targets.${key}`, "is required: the name of a target");
+    }
+    const target = targets[ref];
+    if (!target) {
+      throw new ValidationException(`${field}.targets.${key}`, `refers to unknown target "${ref}"`);
+    }
+    if (target.resourceType !== resourceType) {
       throw new ValidationException(
-        `${field}.targets.${LAMBDA_TARGET_KEY}`,
-        "is required: the name of a target",
+        `${field}.targets.${key}`,
+        `target "${ref}" is of type ${target.resourceType}; ${definition.id} acts on ${resourceType}`,
       );
-    }
-    if (!targets[ref]) {
-      throw new ValidationException(
-        `${field}.targets.${LAMBDA_TARGET_KEY}`,
-        `refers to unknown target "${ref}"`,
-      );
-    }
-  } else {
-    for (const key of Object.keys(params)) {
-      if (key !== "duration")
-        throw new ValidationException(`${field}.parameters.${key}`, `is not a parameter of ${id}`);
-    }
-    if (Object.keys(actionTargets).length > 0) {
-      throw new ValidationException(`${field}.targets`, `${id} takes no targets`);
     }
   }
 }
@@ -454,4 +447,30 @@ function checkDag(actions: Record<string, TemplateAction>): void {
 /** The duration of a validated action, in ms. */
 export function actionDurationMs(action: TemplateAction): number {
   return parseDurationMs(action.parameters?.duration ?? "PT0S", "parameters.duration");
+}
+
+/** FIS's quota on a whole experiment (12 h): the longest chain of actions through startAfter, end to end. */
+function checkExperimentDuration(actions: Record<string, TemplateAction>): void {
+  const ends = new Map<string, { ms: number; chain: string[] }>();
+  const end = (name: string): { ms: number; chain: string[] } => {
+    const known = ends.get(name);
+    if (known) return known;
+    const action = actions[name]!;
+    let before = { ms: 0, chain: [] as string[] };
+    for (const dep of action.startAfter ?? []) {
+      const e = end(dep);
+      if (e.ms > before.ms) before = e;
+    }
+    const result = { ms: before.ms + actionDurationMs(action), chain: [...before.chain, name] };
+    ends.set(name, result);
+    return result;
+  };
+  const longest = Object.keys(actions)
+    .map(end)
+    .reduce((a, b) => (b.ms > a.ms ? b : a));
+  if (longest.ms > QUOTAS.maxExperimentDurationMs) {
+    throw new ServiceQuotaExceededException(
+      `actions: ${longest.chain.join(" → ")} runs ${formatDurationMs(longest.ms)} end to end, over the quota of ${formatDurationMs(QUOTAS.maxExperimentDurationMs)} per experiment`,
+    );
+  }
 }

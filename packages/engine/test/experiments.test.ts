@@ -134,7 +134,8 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
         parameters: { duration: "PT1M" },
         targets: { Functions: "fns" },
       },
-      pause: { actionId: "aws:fis:wait", parameters: { duration: "PT30S" }, startAfter: ["delay"] },
+      // FIS's shortest wait is one minute.
+      pause: { actionId: "aws:fis:wait", parameters: { duration: "PT1M" }, startAfter: ["delay"] },
       error: {
         actionId: "aws:lambda:invocation-error",
         parameters: { duration: "PT1M", preventExecution: "true" },
@@ -151,7 +152,7 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
     await e.idle(x.id);
     assert.deepEqual(await moto.keys(BUCKET), []);
     assert.equal(e.getExperiment(x.id).actions.pause!.state.status, "running");
-    clock.advance(30_000);
+    clock.advance(60_000);
     await e.idle(x.id);
     assert.deepEqual(await moto.keys(BUCKET), [`FisConfigs/py/${x.id}/error.json`]);
     clock.advance(60_000);
@@ -436,5 +437,74 @@ describe("experiments against moto (Lambda, S3, CloudWatch)", () => {
     assert.deepEqual(await moto.keys(BUCKET), []);
     for (const id of ids) assert.equal(e.getExperiment(id).state.status, "stopped");
     await e.close();
+  });
+});
+
+const slow = {
+  actionId: "faultline:lambda:response-delay",
+  parameters: { duration: "PT1M", delayMilliseconds: "300" },
+  targets: { Functions: "fns" },
+};
+describe("state.error on failed experiments; faultline: actions and AWS's FIS extension", () => {
+  let e: Engine;
+  before(async () => {
+    await moto.bucket("faults-fl");
+    await moto.fn("fl", {
+      tags: { kind: "faultline" },
+      layer: await moto.layer(),
+      env: readyEnv("faults-fl"),
+    });
+    await moto.fn("aws", {
+      tags: { kind: "aws" },
+      env: { ...readyEnv("faults-fl"), AWS_LAMBDA_EXEC_WRAPPER: "/opt/aws-fis/bootstrap" },
+    });
+    ({ e } = await engine());
+  });
+  after(async () => {
+    await e?.close();
+  });
+  const run = async (value: string, actions: Record<string, unknown>, key = "kind") => {
+    const tpl = seedTemplate();
+    tpl.targets.fns = {
+      resourceType: "aws:lambda:function",
+      resourceTags: { [key]: value },
+      selectionMode: "ALL",
+    };
+    tpl.actions = actions;
+    const t = await e.createExperimentTemplate(tpl);
+    return e.startExperiment({ experimentTemplateId: t.id });
+  };
+
+  test("a faultline: action on a function running AWS's extension fails at target resolution, nothing written", async () => {
+    const x = await run("aws", { slow });
+    const done = await e.settled(x.id);
+    assert.equal(done.state.status, "failed");
+    assert.deepEqual(done.state.error, { code: "ConfigurationFailure", location: "actions.slow" });
+    assert.match(
+      done.state.reason,
+      /needs faultline's extension, but aws in target fns runs AWS's FIS extension/,
+    );
+    assert.equal(done.actions.slow!.state.status, "cancelled");
+    assert.deepEqual(await moto.keys("faults-fl"), []);
+  });
+  test("the same action on faultline's extension writes the table-derived fault object", async () => {
+    const x = await run("faultline", { slow });
+    await e.idle(x.id);
+    const [key] = await moto.keys("faults-fl");
+    const obj = await moto.s3().send(new GetObjectCommand({ Bucket: "faults-fl", Key: key }));
+    const fault = parseFaultConfig(await obj.Body!.transformToString());
+    assert.equal(fault.actionId, "faultline:lambda:response-delay");
+    assert.deepEqual(fault.parameters, { delayMilliseconds: 300, invocationPercentage: 100 });
+    e.stopExperiment(x.id);
+    assert.equal((await e.settled(x.id)).state.error, undefined);
+  });
+  test("an empty target is InvalidTarget at the target", async () => {
+    const done = await e.settled((await run("nobody", { lat: seedTemplate().actions.lat })).id);
+    assert.deepEqual(done.state.error, { code: "InvalidTarget", location: "targets.fns" });
+  });
+  test("a target without the extension is a ConfigurationFailure at the action", async () => {
+    const done = await e.settled((await run("bare", { lat: seedTemplate().actions.lat }, "group")).id);
+    assert.deepEqual(done.state.error, { code: "ConfigurationFailure", location: "actions.lat" });
+    assert.match(done.state.reason, /^Action lat failed: Targets are not ready for faultline/);
   });
 });

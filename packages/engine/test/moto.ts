@@ -157,9 +157,13 @@ export class Moto {
     return out.FunctionArn!;
   }
 
+  /** The bucket's keys but the engine's change markers (`<prefix>.faultline/markers/<function>`). */
   async keys(bucket: string): Promise<string[]> {
     const out = await this.s3().send(new ListObjectsV2Command({ Bucket: bucket }));
-    return (out.Contents ?? []).map((o) => o.Key!).sort();
+    return (out.Contents ?? [])
+      .map((o) => o.Key!)
+      .filter((k) => !/(^|\/)\.faultline\/markers\//.test(k))
+      .sort();
   }
 
   async stop(): Promise<void> {

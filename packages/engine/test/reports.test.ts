@@ -77,11 +77,7 @@ describe("experiment report configuration (validation)", () => {
       }),
     );
     assert.equal(ok.body.experimentReportConfiguration?.preExperimentDuration, "PT5S");
-    bad(
-      { preExperimentDuration: "5 minutes" },
-      "experimentReportConfiguration.preExperimentDuration",
-      /ISO 8601/,
-    );
+    bad({ preExperimentDuration: "5min" }, "experimentReportConfiguration.preExperimentDuration", /ISO 8601/);
     bad({ postExperimentDuration: "PT2H" }, "experimentReportConfiguration.postExperimentDuration", /PT30M/);
     bad({ postExperimentDuration: "PT0S" }, "experimentReportConfiguration.postExperimentDuration", /PT1S/);
     bad(

@@ -51,7 +51,7 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
   for (const problem of problems) log.error(`invalid setting, passing every invocation through: ${problem}`);
 
   const faults = createFaultSource({ settings, problems, log, clock, random });
-  const { poller, plan, onInjected } = faults;
+  const { poller, plan, onInjected, settle } = faults;
 
   let proxy: RuntimeApiProxy | undefined;
   if (settings.upstream === undefined) {
@@ -59,7 +59,7 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
   } else {
     try {
       proxy = await startProxy(
-        { upstream: settings.upstream, plan, onInjected, clock, log },
+        { upstream: settings.upstream, plan, onInjected, beforeFirstNext: faults.holdInit, clock, log },
         { explicit: settings.listenerPort, preferred: DEFAULT_LISTENER_PORT },
       );
       writePortFile(settings.portFile, proxy.port);
@@ -108,8 +108,11 @@ export async function startExtension(options: ExtensionOptions): Promise<Running
         for (;;) {
           const event = await api.next();
           if (event.eventType === "SHUTDOWN") break;
-          // Start a due poll now, in parallel with the runtime; the proxy joins it if it is still running.
-          if (poller?.isStale()) void poller.poll();
+          // Start a due poll or marker check now, in parallel with the runtime (the proxy joins a stale one);
+          // the next event is asked for only once it ended, so the environment does not freeze mid-request.
+          if (poller?.isDue()) void poller.refresh();
+          const settling = settle();
+          if (settling !== undefined) await settling;
         }
       } catch (error) {
         if (!stopped) log.error(`extensions API: ${(error as Error).message}`);

@@ -1,11 +1,15 @@
 import type { ActiveFault, LambdaActionId } from "@faultline/protocol";
 import type { RandomSource } from "./clock.ts";
-import { FAULTS, type Fault, type Outcome, type Slot } from "./faults/index.ts";
+import { FAULTS, type Fault, type Outcome, type Posted, type Slot } from "./faults/index.ts";
 
 /** What happens to one invocation. Empty (no keys) → the invocation passes through untouched. */
 export interface Plan {
   delay?: { fault: ActiveFault; milliseconds: number };
-  outcome?: { fault: ActiveFault; preventExecution: boolean; outcome: Outcome };
+  outcome?:
+    | { fault: ActiveFault; preventExecution: boolean; outcome: Posted }
+    | { fault: ActiveFault; preventExecution: false; outcome: Outcome };
+  /** The runtime's answer is held this long before it goes on (response-delay). */
+  hold?: { fault: ActiveFault; milliseconds: number };
 }
 
 export interface InvocationIdentity {
@@ -31,6 +35,7 @@ export function planInvocation(
     if (nowMs < fault.startMs || nowMs >= fault.endMs) continue;
     if (!qualifierMatches(fault.qualifier, identity)) continue;
     const slot = FAULTS[fault.actionId].slot;
+    if (slot === "init") continue;
     const current = winners.get(slot);
     if (current === undefined || earlier(fault, current)) winners.set(slot, fault);
   }
@@ -39,9 +44,35 @@ export function planInvocation(
     if (!roll(fault.parameters.invocationPercentage, random)) continue;
     const injection = inject(fault);
     if (injection.kind === "delay") plan.delay = { fault, milliseconds: injection.milliseconds };
-    else plan.outcome = { fault, preventExecution: injection.preventExecution, outcome: injection.outcome };
+    else if (injection.kind === "hold") plan.hold = { fault, milliseconds: injection.milliseconds };
+    else if (injection.kind === "outcome")
+      plan.outcome = injection.preventExecution
+        ? { fault, preventExecution: true, outcome: injection.outcome }
+        : { fault, preventExecution: false, outcome: injection.outcome };
   }
   return plan;
+}
+
+/**
+ * Decides one new environment's Init (init-delay): the earliest live `init` fault for this environment's
+ * version, its percentage rolled once. An environment does not know which alias will invoke it, so a fault
+ * qualified by an alias matches no Init (only its version, or none).
+ */
+export function planInit(
+  faults: readonly ActiveFault[],
+  nowMs: number,
+  functionVersion: string,
+  random: RandomSource,
+): { fault: ActiveFault; milliseconds: number } | undefined {
+  let winner: ActiveFault | undefined;
+  for (const fault of faults) {
+    if (nowMs < fault.startMs || nowMs >= fault.endMs || FAULTS[fault.actionId].slot !== "init") continue;
+    if (fault.qualifier !== undefined && fault.qualifier !== functionVersion) continue;
+    if (winner === undefined || earlier(fault, winner)) winner = fault;
+  }
+  if (winner === undefined || !roll(winner.parameters.invocationPercentage, random)) return undefined;
+  const injection = inject(winner);
+  return injection.kind === "init" ? { fault: winner, milliseconds: injection.milliseconds } : undefined;
 }
 
 /** The one place the percentage is rolled. */

@@ -1,4 +1,5 @@
 import { type ActiveFault, parseFaultConfig } from "@faultline/protocol";
+import { ChangeMarker } from "./change-marker.ts";
 import type { Clock } from "./clock.ts";
 import { ObjectTooLargeError, StoreError } from "./errors.ts";
 import type { Logger } from "./log.ts";
@@ -24,10 +25,26 @@ export interface PollerOptions {
    * for an empty loop. The external extension keeps its timers referenced (its process has nothing else).
    */
   background?: boolean;
+  /**
+   * The function's change marker (see change-marker.ts): read with a conditional GET every `checkMs` — a list
+   * runs only when it changed. Absent: the list poll alone (as AWS FIS's extension does).
+   */
+  marker?: { key: string; checkMs: number };
 }
 
 export const DEFAULT_POLL_BUDGET_MS = 10_000;
 export const DEFAULT_FETCH_CONCURRENCY = 16;
+/**
+ * A marker check is due a little before its interval is up: a function invoked once a second (whose checks start
+ * as invocations arrive) then checks on every invocation despite jitter, not every other one.
+ */
+const MARKER_DUE_FRACTION = 0.9;
+/**
+ * An invocation arriving after this long without a marker check (an environment idle, frozen, for 10 s) is held
+ * for one, at most AWS_FIS_POLL_MAX_WAIT_MILLISECONDS: a function invoked rarely sees a fault on its next
+ * invocation. Busier functions are never held for the marker: their checks run beside and after the invocation.
+ */
+export const MARKER_IDLE_HOLD_MS = 10_000;
 /** `<experimentId>/<actionName>.json` under the function's prefix: anything else is not a fault object. */
 const FAULT_KEY = /^[^/]+\/.+\.json$/;
 
@@ -50,7 +67,14 @@ export class FaultPoller {
   #abandon: AbortController | undefined;
   /** The last poll was cut short with objects still to fetch: the next one is due at once. */
   #backlog = false;
+  /** When the last cycle (marker check and/or list) started: poll budgets and holds count from here. */
   #lastAttemptMs = Number.NEGATIVE_INFINITY;
+  #lastListMs = Number.NEGATIVE_INFINITY;
+  #lastMarkerMs = Number.NEGATIVE_INFINITY;
+  /** The cycle in flight was started for a stale view: invocations arriving meanwhile wait for it. */
+  #inflightHolds = false;
+  readonly #marker: ChangeMarker | undefined;
+  #markerFailures = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastSummary = "";
@@ -58,11 +82,19 @@ export class FaultPoller {
   #live: readonly ActiveFault[] = [];
   /** The earliest end among #live: once passed, #live is rebuilt. */
   #liveUntilMs = Number.NEGATIVE_INFINITY;
+  /** Cycles that listed, and marker reads (conditional GETs). */
   polls = 0;
+  markerChecks = 0;
 
   constructor(options: PollerOptions) {
     this.#o = options;
     this.#budgetMs = options.pollBudgetMs ?? DEFAULT_POLL_BUDGET_MS;
+    if (options.marker !== undefined && options.marker.checkMs > 0) this.#marker = new ChangeMarker();
+  }
+
+  /** The change marker's state, or undefined when marker checks are off. */
+  get markerState(): ChangeMarker["state"] | undefined {
+    return this.#marker?.state;
   }
 
   /** Every known valid fault not yet ended, including not-yet-started ones (the injector checks the window). */
@@ -96,13 +128,57 @@ export class FaultPoller {
     if (this.#cache.delete(key)) this.#liveUntilMs = Number.NEGATIVE_INFINITY;
   }
 
-  /** A poll is running (an invocation arriving now may wait for it). */
+  /** A poll for a stale view is running (an invocation arriving now may wait for it). */
   get polling(): boolean {
-    return this.#inflight !== undefined;
+    return this.#inflight !== undefined && this.#inflightHolds;
   }
 
+  /** Stale enough to hold an invocation for: a list is due, or the marker went unchecked for a long idle. */
   isStale(): boolean {
-    return this.#backlog || this.#o.clock.now() - this.#lastAttemptMs >= this.intervalMs();
+    const now = this.#o.clock.now();
+    if (this.#backlog || now - this.#lastListMs >= this.intervalMs()) return true;
+    return this.#marker !== undefined && this.#marker.state !== "unreachable"
+      ? now - this.#lastMarkerMs >= MARKER_IDLE_HOLD_MS
+      : false;
+  }
+
+  /** Worth a cycle now, in the background (stale, or a marker check is due). */
+  isDue(): boolean {
+    return this.isStale() || (this.#marker !== undefined && this.#o.clock.now() >= this.#markerDueMs());
+  }
+
+  /**
+   * Unreachable: backing off, doubling per failed read up to the slow interval (the list poll carries on alone),
+   * so a one-off timeout costs a second or two, and a lasting 403 a read per slow interval.
+   */
+  #markerIntervalMs(): number {
+    const marker = this.#o.marker;
+    if (this.#marker === undefined || marker === undefined) return Number.POSITIVE_INFINITY;
+    if (this.#marker.state !== "unreachable") return marker.checkMs;
+    return Math.min(this.#o.slowPollMs, marker.checkMs * 2 ** this.#markerFailures);
+  }
+
+  #markerDueMs(): number {
+    if (this.#marker === undefined) return Number.POSITIVE_INFINITY;
+    return this.#lastMarkerMs + this.#markerIntervalMs() * MARKER_DUE_FRACTION;
+  }
+
+  /**
+   * The cycle in flight, if any, bounded by `maxWaitMs` (undefined when none: nothing allocated). Awaited before
+   * the environment may freeze — the extension's next event, the runtime's next invocation — so a check started
+   * as an invocation arrived finishes while the environment is still thawed, not a second later.
+   */
+  settle(maxWaitMs: number): Promise<void> | undefined {
+    const inflight = this.#inflight;
+    if (inflight === undefined) return undefined;
+    return new Promise<void>((resolve) => {
+      // Referenced: in-process, the runtime's own next call is not made yet and must not be skipped by an exit.
+      const timer = setTimeout(resolve, maxWaitMs);
+      void inflight.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /**
@@ -111,10 +187,23 @@ export class FaultPoller {
    * wedge polling for good.
    */
   poll(): Promise<void> {
+    return this.#run(true);
+  }
+
+  /**
+   * The cheap cycle the timer and arriving invocations start: the marker when its check is due, a list only when
+   * one is due or the marker changed. Joins a cycle in flight like `poll`.
+   */
+  refresh(): Promise<void> {
+    return this.#run(false);
+  }
+
+  #run(forceList: boolean): Promise<void> {
     if (this.#inflight !== undefined && this.#o.clock.now() - this.#lastAttemptMs > this.#budgetMs) {
       this.#abandonInflight();
     }
     if (this.#inflight === undefined) {
+      this.#inflightHolds = this.isStale();
       const abandon = new AbortController();
       this.#abandon = abandon;
       const budget = setTimeout(() => this.#abandon === abandon && this.#abandonInflight(), this.#budgetMs);
@@ -122,7 +211,7 @@ export class FaultPoller {
       const abandoned = new Promise<void>((resolve) =>
         abandon.signal.addEventListener("abort", () => resolve()),
       );
-      const running = Promise.race([this.#pollOnce(abandon.signal), abandoned]).finally(() => {
+      const running = Promise.race([this.#pollOnce(abandon.signal, forceList), abandoned]).finally(() => {
         clearTimeout(budget);
         if (this.#inflight !== running) return;
         this.#inflight = undefined;
@@ -154,7 +243,7 @@ export class FaultPoller {
    */
   async refreshIfStale(maxWaitMs: number): Promise<void> {
     if (this.#inflight === undefined && !this.isStale()) return;
-    const polling = this.poll();
+    const polling = this.refresh();
     // The budget counts from the poll's start, so a slow or unreachable store holds invocations for at most
     // `maxWaitMs` per poll in total, not `maxWaitMs` each.
     const waitMs = maxWaitMs - (this.#o.clock.now() - this.#lastAttemptMs);
@@ -180,37 +269,97 @@ export class FaultPoller {
   #schedule(): void {
     clearTimeout(this.#timer);
     if (this.#stopped) return;
-    const due = this.#backlog ? 0 : this.#lastAttemptMs + this.intervalMs() - this.#o.clock.now();
+    const due = this.#backlog
+      ? 0
+      : Math.min(this.#lastListMs + this.intervalMs(), this.#markerDueMs()) - this.#o.clock.now();
     const wait = Math.max(0, due);
-    this.#timer = setTimeout(() => void this.poll(), wait);
+    this.#timer = setTimeout(() => void this.refresh(), wait);
     this.#timer.unref();
   }
 
-  async #pollOnce(abandoned: AbortSignal): Promise<void> {
+  /**
+   * One cycle (`poll` always lists): the marker first when its check is due, then a list if one is due or the
+   * marker asked for it (its ETag then predates the listing, so a change made between the two is never missed).
+   */
+  async #pollOnce(abandoned: AbortSignal, forceList: boolean): Promise<void> {
+    const now = this.#o.clock.now();
+    this.#lastAttemptMs = now;
+    let list = forceList || this.#backlog || now - this.#lastListMs >= this.intervalMs();
+    const marker = this.#marker;
+    if (marker !== undefined && marker.state === "unknown" && list) {
+      // The first list goes alone, so the invocation it may hold waits for one request, not two. The marker's
+      // first read is due at once after it (not worth holding an invocation for) and lists again, which covers
+      // a change made between the two.
+      this.#lastMarkerMs = now - this.#markerIntervalMs();
+    } else if (marker !== undefined && now >= this.#markerDueMs()) {
+      const markerSaysList = await this.#checkMarker(marker, abandoned);
+      if (abandoned.aborted) return;
+      list ||= markerSaysList;
+    }
+    if (!list) return;
+    const ok = await this.#list(abandoned);
+    marker?.listed(ok);
+  }
+
+  async #checkMarker(marker: ChangeMarker, abandoned: AbortSignal): Promise<boolean> {
+    const { store, log, clock } = this.#o;
+    const key = this.#o.marker?.key ?? "";
+    this.#lastMarkerMs = clock.now();
+    this.markerChecks++;
+    const wasUnreachable = marker.state === "unreachable";
+    try {
+      const read = await store.etagIfChanged(key, marker.etag, abandoned);
+      this.#markerFailures = 0;
+      if (wasUnreachable) {
+        log.forget((k) => k === "marker:unreachable");
+        log.info(`change marker ${key} readable again: checking it every ${this.#o.marker?.checkMs} ms`);
+      }
+      return marker.answer(read);
+    } catch (error) {
+      if (abandoned.aborted) return false;
+      this.#markerFailures++;
+      const message = (error as Error).message;
+      // S3 answers 403 for a missing key when the role may not list it: the marker may simply not exist yet.
+      const hint = message.includes("AccessDenied")
+        ? "; without s3:ListBucket on it a marker not written yet reads as AccessDenied"
+        : "";
+      log.once(
+        "WARN",
+        "marker:unreachable",
+        `cannot read the change marker ${key} (${message}${hint}): new faults and stops are seen on the list poll (every ${this.#o.slowPollMs / 1000}s while idle) until it is readable (retrying less and less often)`,
+      );
+      return marker.answer({ kind: "failed" });
+    }
+  }
+
+  /** One ListObjectsV2 (and GetObjects for new ETags). Returns whether it succeeded. */
+  async #list(abandoned: AbortSignal): Promise<boolean> {
     const { store, prefix, clock, log } = this.#o;
     const started = clock.now();
-    this.#lastAttemptMs = started;
+    this.#lastListMs = started;
     this.polls++;
     log.debug("polling S3 for active faults impacting this Lambda function");
     try {
       const listed = await store.list(prefix, abandoned);
-      if (abandoned.aborted) return;
+      if (abandoned.aborted) return false;
       const wanted = this.#reconcile(listed);
       // Set while objects remain to fetch (this poll was abandoned or its slice ran out): the next poll then
       // runs at once and carries on.
       this.#backlog = wanted.length > 0;
       const complete = await this.#fetchAll(wanted, started, abandoned);
-      if (abandoned.aborted) return;
+      if (abandoned.aborted) return false;
       this.#backlog = !complete;
       log.forget((key) => key.startsWith("poll:"));
       log.metric("PollDuration", clock.now() - started, "Milliseconds", { Invocation: this.#o.functionName });
       this.#report();
+      return !this.#backlog;
     } catch (error) {
-      if (abandoned.aborted) return;
+      if (abandoned.aborted) return false;
       this.#backlog = false;
       const message = (error as Error).message;
       log.once("WARN", `poll:${message}`, `failed to retrieve active fault configurations: ${message}`);
       log.metric("PollErrors", 1, "Count", { Invocation: this.#o.functionName });
+      return false;
     }
   }
 

@@ -1,8 +1,17 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  type AnswerRule,
+  answerRule,
+  holdFor,
+  ownAnswer,
+  parseDeadline,
+  readAll,
+  replacementFor,
+} from "./answer.ts";
 import type { Clock } from "./clock.ts";
 import { UpstreamError } from "./errors.ts";
-import type { Outcome } from "./faults/index.ts";
+import type { Posted } from "./faults/index.ts";
 import type { Plan } from "./injector.ts";
 import type { Logger } from "./log.ts";
 
@@ -15,7 +24,9 @@ export interface ProxyOptions {
    */
   plan(invokedFunctionArn: string, requestId: string): Plan | Promise<Plan>;
   /** Called once per injected fault (logs, metrics). */
-  onInjected?(plan: Plan, requestId: string, part: "delay" | "outcome"): void;
+  onInjected?(plan: Plan, requestId: string, part: "delay" | "outcome" | "hold"): void;
+  /** Awaited before the runtime's first `next` goes upstream, which ends Init (init-delay). Must not reject. */
+  beforeFirstNext?(): Promise<void>;
   clock: Clock;
   log: Logger;
 }
@@ -41,8 +52,9 @@ const NO_MATCH = /.*/.exec("") as RegExpExecArray;
 export async function startProxy(options: ProxyOptions, port: { explicit?: number; preferred: number }) {
   const [upstreamHost, upstreamPort] = splitHostPort(options.upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
-  /** Invocations whose result is replaced once the handler has run (preventExecution false). */
-  const replacements = new Map<string, Outcome>();
+  /** Invocations whose answer a fault changes or holds once the handler has run (preventExecution false). */
+  const rules = new Map<string, AnswerRule>();
+  let initHeld = options.beforeFirstNext === undefined;
 
   /** Sent as Host upstream: node adds none when headers come as a list, and Lambda's Runtime API needs one. */
   const upstreamHostHeader = options.upstream;
@@ -75,7 +87,7 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
   }
 
   /** Posts an injected result for `requestId` in the runtime's place. */
-  function postOutcome(requestId: string, outcome: Outcome) {
+  function postOutcome(requestId: string, outcome: Posted) {
     const headers: OutgoingHttpHeaders = {
       "content-type": outcome.kind === "error" ? "application/json" : outcome.contentType,
       "content-length": outcome.body.length,
@@ -87,6 +99,10 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
 
   /** GET next: where delays happen and where preventExecution short-circuits. */
   const next: Handler = async (req, res) => {
+    if (!initHeld) {
+      initHeld = true;
+      await options.beforeFirstNext?.();
+    }
     for (;;) {
       // A runtime that hangs up while waiting (it died) must not have an event taken on its behalf.
       if (req.socket.destroyed) return;
@@ -105,31 +121,41 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
         options.onInjected?.(plan, requestId, "delay");
         await options.clock.sleep(plan.delay.milliseconds);
       }
-      if (plan.outcome === undefined) return relay(event, res);
-      options.onInjected?.(plan, requestId, "outcome");
-      if (!plan.outcome.preventExecution) {
-        // Entries leave on the runtime's result; a runtime that died mid-invocation leaves one behind, so cap.
-        if (replacements.size >= MAX_PENDING_REPLACEMENTS) {
-          replacements.delete(replacements.keys().next().value as string);
-        }
-        replacements.set(requestId, plan.outcome.outcome);
-        return relay(event, res);
+      if (plan.outcome === undefined && plan.hold === undefined) return relay(event, res);
+      if (plan.outcome !== undefined) options.onInjected?.(plan, requestId, "outcome");
+      if (plan.hold !== undefined) options.onInjected?.(plan, requestId, "hold");
+      if (plan.outcome?.preventExecution) {
+        // The runtime never sees this event: answer it ourselves (held first, if a response-delay says so), then
+        // wait for the next one on its behalf.
+        event.resume();
+        if (plan.hold !== undefined) await options.clock.sleep(plan.hold.milliseconds);
+        (await postOutcome(requestId, plan.outcome.outcome)).resume();
+        continue;
       }
-      // The runtime never sees this event: answer it ourselves, then wait for the next one on its behalf.
-      event.resume();
-      (await postOutcome(requestId, plan.outcome.outcome)).resume();
+      const deadline = parseDeadline(event.headers["lambda-runtime-deadline-ms"]);
+      const rule = answerRule(plan, options.clock.now(), deadline);
+      // Entries leave on the runtime's result; a runtime that died mid-invocation leaves one behind, so cap.
+      if (rules.size >= MAX_PENDING_REPLACEMENTS) rules.delete(rules.keys().next().value as string);
+      if (rule !== undefined) rules.set(requestId, rule);
+      return relay(event, res);
     }
   };
 
-  /** POST …/{id}/response or …/{id}/error: replaced when a fault said so, piped through otherwise. */
+  /**
+   * POST …/{id}/response or …/{id}/error: held and/or replaced when a fault said so, piped through otherwise.
+   * A replaced answer is read whole and posted buffered, streamed or not (a corruption needs the whole body).
+   */
   const result: Handler = async (req, res, match) => {
     const requestId = decodeURIComponent(match[1] ?? "");
-    const outcome = replacements.get(requestId);
-    if (outcome === undefined) return forward(req, res);
-    replacements.delete(requestId);
-    req.resume();
-    await new Promise<void>((resolve) => (req.readableEnded ? resolve() : req.once("end", resolve)));
-    relay(await postOutcome(requestId, outcome), res);
+    const rule = rules.get(requestId);
+    if (rule === undefined) return forward(req, res);
+    rules.delete(requestId);
+    const holdMs = holdFor(rule, options.clock.now());
+    // Held past the deadline, the runtime is killed by Lambda's timeout: then nothing more is sent.
+    if (holdMs > 0 && !(await heldUnlessClosed(holdMs, res))) return;
+    if (rule.outcome === undefined || rule.outcome.kind === "timeout") return forward(req, res);
+    const own = ownAnswer(req, match[2] === "error", await readAll(req));
+    relay(await postOutcome(requestId, replacementFor(rule.outcome, own) ?? own), res);
   };
 
   const passThrough: Handler = (req, res) => forward(req, res);
@@ -139,7 +165,7 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
     { method: "GET", path: /^\/2018-06-01\/runtime\/invocation\/next$/, handler: next },
     {
       method: "POST",
-      path: /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(?:response|error)$/,
+      path: /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/,
       handler: result,
     },
   ];
@@ -236,6 +262,21 @@ async function listen(server: http.Server, port: { explicit?: number; preferred:
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     return attempt(0);
   }
+}
+
+/** Resolves true after `ms`, or false as soon as the runtime hangs up. */
+function heldUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const gone = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off("close", gone);
+      resolve(true);
+    }, ms);
+    res.once("close", gone);
+  });
 }
 
 function relay(answer: IncomingMessage, res: ServerResponse): void {

@@ -16,9 +16,16 @@ export interface ObjectStore {
   /** `signal` abandons the call (the poll it belongs to overran): it then rejects soon, sockets released. */
   list(prefix: string, signal?: AbortSignal): Promise<ObjectSummary[]>;
   get(key: string, signal?: AbortSignal): Promise<{ etag: string; body: string }>;
+  /**
+   * Conditional GetObject (If-None-Match `etag`): "unchanged" on 304, "missing" on 404 NoSuchKey, else the new
+   * ETag. Throws StoreError on anything else (403, 5xx, unreachable).
+   */
+  etagIfChanged(key: string, etag: string | undefined, signal?: AbortSignal): Promise<MarkerRead>;
   /** Requests sent so far (the benchmark reports requests per poll). */
   readonly requestCount: number;
 }
+
+export type MarkerRead = { kind: "unchanged" } | { kind: "missing" } | { kind: "changed"; etag: string };
 
 /** Limits on one request. Fault objects are a few hundred bytes; a listing page of 1,000 keys ~ 300 KB. */
 export interface RequestLimits {
@@ -116,6 +123,18 @@ export class S3ObjectStore implements ObjectStore {
     return { etag, body };
   }
 
+  async etagIfChanged(key: string, etag: string | undefined, signal?: AbortSignal): Promise<MarkerRead> {
+    const headers: Record<string, string> =
+      etag === undefined || etag === "" ? {} : { "If-None-Match": etag };
+    const answer = await this.#send("GetObject", key, undefined, signal, headers);
+    if (answer.status === 304) return { kind: "unchanged" };
+    if (answer.status === 404 && errorCode(answer.status, answer.body) === "NoSuchKey")
+      return { kind: "missing" };
+    if (answer.status !== 200 || answer.etag === "")
+      throw new StoreError(`error when calling GetObject on S3: ${errorCode(answer.status, answer.body)}`);
+    return { kind: "changed", etag: answer.etag };
+  }
+
   close(): void {
     void this.#transport?.then((t) => t.agent.destroy());
   }
@@ -142,6 +161,7 @@ export class S3ObjectStore implements ObjectStore {
     key: string,
     query: URLSearchParams | undefined,
     signal: AbortSignal | undefined,
+    headers: Record<string, string> = {},
   ): Promise<Answer> {
     const encodedKey = key.split("/").map(encodeRfc3986).join("/");
     const basePath = this.#base.pathname.replace(/\/$/, "");
@@ -156,7 +176,7 @@ export class S3ObjectStore implements ObjectStore {
         method: "GET",
         service: "s3",
         region: this.#settings.region,
-        headers: {},
+        headers,
       },
       accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
     );

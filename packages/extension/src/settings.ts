@@ -22,6 +22,8 @@ export interface Settings {
   slowPollMs: number;
   hotPollMs: number;
   pollMaxWaitMs: number;
+  /** `FAULTLINE_MARKER_INTERVAL_MILLISECONDS`: how often the change marker is read; 0 = never (list poll only). */
+  markerCheckMs: number;
   logLevel: LogLevel;
   logFormat: "text" | "json";
   metrics: boolean;
@@ -44,6 +46,11 @@ export const DEFAULT_HOT_POLL_SECONDS = 5;
  * minute while idle), and an S3 GET in-region takes tens of milliseconds.
  */
 export const DEFAULT_POLL_MAX_WAIT_MS = 1000;
+/**
+ * One conditional GET a second while the environment is thawed: a 304 costs a GET (a tenth of a LIST's price),
+ * and a fault or a stop reaches a function invoked once a second within about 2 s.
+ */
+export const DEFAULT_MARKER_INTERVAL_MS = 1000;
 export const DEFAULT_LISTENER_PORT = 9100;
 export const DEFAULT_PORT_FILE = "/tmp/.faultline/proxy-port";
 
@@ -102,6 +109,21 @@ export function readSettings(env: Env): ReadSettingsResult {
       () => envInteger(env, "AWS_FIS_POLL_MAX_WAIT_MILLISECONDS", 0, 900_000, DEFAULT_POLL_MAX_WAIT_MS),
       DEFAULT_POLL_MAX_WAIT_MS,
     ),
+    markerCheckMs: attempt(() => {
+      const ms = envInteger(
+        env,
+        "FAULTLINE_MARKER_INTERVAL_MILLISECONDS",
+        0,
+        3_600_000,
+        DEFAULT_MARKER_INTERVAL_MS,
+      );
+      if (ms > 0 && ms < 100)
+        throw new SettingsError(
+          "FAULTLINE_MARKER_INTERVAL_MILLISECONDS",
+          `must be 0 (off) or from 100 to 3600000, got ${ms}`,
+        );
+      return ms;
+    }, DEFAULT_MARKER_INTERVAL_MS),
     logLevel: attempt(
       () => envEnum(env, "AWS_FIS_LOG_LEVEL", ["DEBUG", "INFO", "WARN", "ERROR"] as const, "INFO", true),
       "INFO",

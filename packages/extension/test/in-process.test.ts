@@ -5,13 +5,16 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExtensionsApi } from "../../lab/src/extensions-api/index.ts";
 import { startRuntimeApi } from "../../lab/src/runtime-api/index.ts";
-import type { Outcome } from "../src/faults/index.ts";
+import type { AnswerRule } from "../src/answer.ts";
+import * as faultSide from "../src/in-process/fault-side.ts";
 import { installInProcess } from "../src/in-process/index.ts";
 import { hookNativeClient, type NextEvent } from "../src/in-process/native-client.ts";
 import type { Plan } from "../src/injector.ts";
@@ -54,7 +57,7 @@ function hook(client: ReturnType<typeof fakeClient>["client"], plans: Array<Plan
     onInjected: () => {},
     clock,
     log,
-    replacements: new Map<string, Outcome>(),
+    rules: new Map<string, AnswerRule>(),
   });
   return lines;
 }
@@ -107,7 +110,7 @@ describe("in-process preload", () => {
       AWS_LAMBDA_FUNCTION_NAME: "f",
       AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9",
     };
-    const inProcess = installInProcess({ env, write: (l) => lines.push(l) });
+    const inProcess = installInProcess({ env, loadFaultSide: () => faultSide, write: (l) => lines.push(l) });
     try {
       assert.equal(env.NODE_OPTIONS, "--max-old-space-size=100");
       assert.equal(inProcess.state(), "waiting");
@@ -115,6 +118,100 @@ describe("in-process preload", () => {
       inProcess.attach({ next: () => {} });
       assert.equal(inProcess.state(), "unknown-client");
       assert.equal(lines.filter((l) => l.includes("runtime client not recognised")).length, 1);
+    } finally {
+      inProcess.close();
+    }
+  });
+});
+
+describe("in-process preload: the fault side off the runtime's path, its first poll before Init ends", () => {
+  const EMPTY_LIST =
+    '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>';
+
+  it("the fault side loads and polls in the background once the client is found; the first next waits for that poll", async () => {
+    let listed!: () => void;
+    const firstList = new Promise<void>((resolve) => (listed = resolve));
+    let answerList!: () => void;
+    const s3 = http.createServer((req, res) => {
+      req.resume();
+      answerList = () => res.writeHead(200, { "content-type": "application/xml" }).end(EMPTY_LIST);
+      listed();
+    });
+    await new Promise<void>((resolve) => s3.listen(0, "127.0.0.1", resolve));
+    const env: Record<string, string | undefined> = {
+      AWS_LAMBDA_FUNCTION_NAME: "f",
+      AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9",
+      AWS_FIS_CONFIGURATION_LOCATION: "arn:aws:s3:::faults/fis/",
+      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(s3.address() as AddressInfo).port}`,
+      AWS_ACCESS_KEY_ID: "k",
+      AWS_SECRET_ACCESS_KEY: "s",
+      AWS_REGION: "us-east-1",
+    };
+    let loads = 0;
+    const lines: string[] = [];
+    const inProcess = installInProcess({
+      env,
+      loadFaultSide: () => {
+        loads++;
+        return faultSide;
+      },
+      write: (l) => lines.push(l),
+    });
+    try {
+      let asked!: () => void;
+      const realNextCalled = new Promise<void>((resolve) => (asked = resolve));
+      let deliver!: (event: NextEvent) => void;
+      const client = {
+        next: () => {
+          asked();
+          return new Promise<NextEvent>((resolve) => (deliver = resolve));
+        },
+        done: () => {},
+        error: () => {},
+      };
+      inProcess.attach(client);
+      assert.equal(inProcess.state(), "hooked");
+      assert.equal(loads, 0, "nothing loaded on the runtime client's synchronous path");
+      await firstList; // loaded and polling in the background, before the runtime asked for anything
+      assert.equal(loads, 1);
+      let nextReached = false;
+      void realNextCalled.then(() => (nextReached = true));
+      const next = client.next();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(nextReached, false, "the first next (the end of Init) waits for the poll in flight");
+      answerList();
+      await realNextCalled;
+      deliver({ bodyJson: "{}", headers: { "lambda-runtime-aws-request-id": "a" } });
+      assert.equal((await next).headers["lambda-runtime-aws-request-id"], "a");
+      assert.equal(lines.filter((l) => l.includes("extension enabled")).length, 1);
+      assert.equal(loads, 1);
+    } finally {
+      inProcess.close();
+      s3.close();
+    }
+  });
+
+  it("a fault side that cannot load: every event passes through, said once", async () => {
+    const lines: string[] = [];
+    const inProcess = installInProcess({
+      env: { AWS_LAMBDA_FUNCTION_NAME: "f", AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9" },
+      loadFaultSide: () => {
+        throw new Error("Cannot find module 'in-process-faults.cjs'");
+      },
+      write: (l) => lines.push(l),
+    });
+    try {
+      const { client, posted } = fakeClient(["a", "b"]);
+      inProcess.attach(client);
+      assert.equal((await client.next()).headers["lambda-runtime-aws-request-id"], "a");
+      client.done("a", "1");
+      assert.equal((await client.next()).headers["lambda-runtime-aws-request-id"], "b");
+      assert.deepEqual(posted, ["done a 1"]);
+      assert.equal(
+        lines.filter((l) => l.includes("could not load its fault side")).length,
+        1,
+        lines.join("\n"),
+      );
     } finally {
       inProcess.close();
     }

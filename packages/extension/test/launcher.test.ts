@@ -6,10 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { staticBusybox } from "../src/layer.ts";
 
 const LAUNCHER = join(import.meta.dirname, "..", "layer", "launcher");
 const root = mkdtempSync(join(tmpdir(), "faultline-launcher-"));
@@ -61,5 +62,54 @@ describe("launcher: which mode (FAULTLINE_MODE=auto)", () => {
       mode({ LAMBDA_RUNTIME_DIR: nodeClient, FAULTLINE_MODE: "fast" }),
       /invalid setting FAULTLINE_MODE="fast"[\s\S]*in-process$/,
     );
+  });
+});
+
+describe("launcher: the xz standalone build (node unpacked into /tmp once per environment)", () => {
+  let busybox: string | undefined;
+  try {
+    busybox = staticBusybox();
+  } catch {
+    if (process.env.CI === "true")
+      throw new Error("CI needs a static busybox (scripts/setup.sh: busybox-static)");
+  }
+  const skip = busybox ? {} : { skip: "no statically linked busybox on PATH (Debian: busybox-static)" };
+  const xzOpt = join(root, "opt-xz");
+  const unpackDir = join(root, "unpacked");
+  const launcher = join(xzOpt, "extensions", "faultline");
+  const layFakeNode = (script: string) => {
+    mkdirSync(join(xzOpt, "extensions"), { recursive: true });
+    mkdirSync(join(xzOpt, "faultline"), { recursive: true });
+    copyFileSync(LAUNCHER, launcher);
+    chmodSync(launcher, 0o755);
+    copyFileSync(busybox!, join(xzOpt, "faultline", "busybox"));
+    chmodSync(join(xzOpt, "faultline", "busybox"), 0o755);
+    writeFileSync(join(xzOpt, "faultline", "node.xz"), execFileSync("xz", ["-c"], { input: script }));
+  };
+  const run = () =>
+    execFileSync(launcher, {
+      env: { PATH: "/usr/bin:/bin", FAULTLINE_MODE: "external", FAULTLINE_UNPACK_DIR: unpackDir },
+      encoding: "utf8",
+    }).trim();
+
+  it("runs the extension on the unpacked node, and unpacks it only once", skip, () => {
+    layFakeNode('#!/bin/sh\necho "fake node ran $1"\n');
+    assert.equal(run(), `fake node ran ${xzOpt}/extensions/../faultline/extension.cjs`);
+    rmSync(join(xzOpt, "faultline", "node.xz"));
+    writeFileSync(join(xzOpt, "faultline", "node.xz"), "not xz");
+    assert.equal(run(), `fake node ran ${xzOpt}/extensions/../faultline/extension.cjs`, "the same node");
+    assert.deepEqual(readdirSync(unpackDir), ["node"], "no temporary file left");
+  });
+
+  it("a node.xz that does not unpack: says so, exits non-zero, leaves no partial node", skip, () => {
+    rmSync(unpackDir, { recursive: true, force: true });
+    layFakeNode("");
+    writeFileSync(join(xzOpt, "faultline", "node.xz"), "not xz");
+    assert.throws(run, (e: { status: number; stdout: string }) => {
+      assert.equal(e.status, 1);
+      assert.match(e.stdout, /could not unpack node into/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(unpackDir), []);
   });
 });

@@ -31,9 +31,14 @@ describe("the built layer zip, unmodified: launcher, exec wrapper, bundled exten
     assert.match(listing, /-rwxr-xr-x .* faultline\/bootstrap\n/);
     assert.match(listing, / faultline\/extension\.cjs\n/);
     assert.match(listing, / faultline\/in-process\.cjs\n/);
+    assert.match(listing, / faultline\/in-process-faults\.cjs\n/);
     assert.match(listing, /-rwxr-xr-x .* faultline\/lifecycle\n/);
     assert.equal(readFileSync(join(opt, "faultline/VERSION"), "utf8").trim(), FAULTLINE_VERSION);
     assert.ok(zip.bundleBytes < 100_000, `bundle ${zip.bundleBytes} bytes`);
+    // The preload runs during the runtime's init: the hooks only; the poller and S3 client are the fault side's.
+    const preload = readFileSync(join(opt, "faultline/in-process.cjs"), "utf8");
+    assert.ok(!preload.includes("list-type"), "the preload carries no S3 client");
+    assert.ok(readFileSync(join(opt, "faultline/in-process-faults.cjs"), "utf8").includes("list-type"));
   });
 
   it("--standalone carries an executable node that the launcher prefers", async () => {

@@ -194,6 +194,7 @@ describe("a poll that overruns its budget is abandoned", () => {
     return {
       requestCount: 0,
       lists: 0,
+      etagIfChanged: () => Promise.reject(new Error("unused")),
       list(prefix) {
         this.lists++;
         if (this.lists === 1) return new Promise(() => {});

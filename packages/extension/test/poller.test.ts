@@ -164,6 +164,7 @@ describe("FaultPoller against a real S3 server (s3rver)", () => {
       requestCount: 0,
       list: () => new Promise<[]>((resolve) => (release = () => resolve([]))),
       get: () => Promise.reject(new Error("unused")),
+      etagIfChanged: () => Promise.reject(new Error("unused")),
     };
     const log = testLogger(clock, () => {}, { level: "ERROR" });
     const poller = new FaultPoller({

@@ -21,6 +21,21 @@ describe("readSettings", () => {
     assert.equal(settings.logFormat, "text");
   });
 
+  it("reads the change marker every second by default; 0 turns it off; 1–99 ms is refused, naming the variable", () => {
+    const read = (value?: string) =>
+      readSettings({
+        ...base,
+        AWS_FIS_CONFIGURATION_LOCATION: "s3://faults/x/",
+        ...(value === undefined ? {} : { FAULTLINE_MARKER_INTERVAL_MILLISECONDS: value }),
+      });
+    assert.equal(read().settings.markerCheckMs, 1000);
+    assert.equal(read("0").settings.markerCheckMs, 0);
+    assert.equal(read("250").settings.markerCheckMs, 250);
+    assert.deepEqual(read("50").problems, [
+      "FAULTLINE_MARKER_INTERVAL_MILLISECONDS: must be 0 (off) or from 100 to 3600000, got 50",
+    ]);
+  });
+
   it("accepts s3:// locations, a 1 s slow poll, chaining through LRAP_* and JSON logs", () => {
     const { settings, problems } = readSettings({
       ...base,

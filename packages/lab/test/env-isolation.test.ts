@@ -3,15 +3,16 @@
  * documents for runtimes and extensions (issue 11 items 4 and 5).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { buildLayer } from "../../extension/src/layer.ts";
 import { CollectingLogSink, labOwnedProcesses, makeInput } from "../../testing/src/index.ts";
 import type { ExecutionEnvironment, FunctionSpec, InvocationReport } from "../src/contract.ts";
 import { createEnvironmentFactory } from "../src/environment/index.ts";
 import { RUNTIME_ONLY_VARIABLES } from "../src/environment/lambda-env.ts";
+import { hostNodePaths } from "../src/sandbox/host-node.ts";
 
 const fixtures = join(import.meta.dirname, "fixtures", "env-isolation");
 const factory = createEnvironmentFactory({ shutdownGraceMs: 500 });
@@ -56,6 +57,7 @@ interface Probe {
   uid: number;
   gid: number;
   pid: number;
+  execPath: string;
   home: { dir?: string; user?: string; error?: string };
   readShadow: boolean;
   writeTask: boolean;
@@ -122,6 +124,52 @@ describe(`isolation of function code (sandbox: ${factory.sandbox})`, () => {
       }
     },
   );
+});
+
+describe(`OS-only runtimes have no Node (sandbox: ${factory.sandbox})`, () => {
+  // Paths where a Node install lives on hosts like this one, whatever host-node.ts computes.
+  const probePaths = [
+    ...new Set([
+      process.execPath,
+      realpathSync(process.execPath),
+      "/usr/bin/node",
+      "/usr/local/bin/node",
+      "/usr/lib/node_modules",
+      "/usr/local/lib/node_modules",
+      ...hostNodePaths(),
+    ]),
+  ];
+  const provided = (runtime: string) =>
+    create({
+      runtime,
+      handler: "probe",
+      codeDir: join(fixtures, "provided"),
+      layers: [],
+      environment: { PROBE_PATHS: probePaths.join(":") },
+    });
+
+  // Lambda docs (runtimes-provided): an OS-only runtime is "an OS environment" for binaries that need no
+  // "dedicated language runtime"; so the lab's own node must not be reachable there (an honest no-node proof).
+  it(
+    "provided.al2023 and provided.al2 (OS-only: runtimes-provided) find no node: not on PATH, not at the host's install paths, /var/lang/bin empty",
+    needsNamespace,
+    async () => {
+      assert.ok(
+        probePaths.some((p) => existsSync(p)),
+        "the host has a node to hide (this process's own)",
+      );
+      for (const runtime of ["provided.al2023", "provided.al2"]) {
+        const seen = body(await invoke(provided(runtime), {}));
+        assert.deepEqual(seen, { nodeOnPath: "", visible: [], langBin: "" }, runtime);
+      }
+    },
+  );
+
+  it("a Node runtime beside them still runs on node at /var/lang/bin/node", needsNamespace, async () => {
+    await invoke(provided("provided.al2023"), {});
+    const p = body<Probe>(await invoke(create(), { labPid: process.pid }));
+    assert.equal(p.execPath, `/var/lang/bin/${basename(realpathSync(process.execPath))}`);
+  });
 });
 
 describe("environment variables (Lambda docs: configuration-envvars › Defined runtime environment variables)", () => {

@@ -1,4 +1,4 @@
-import { type FaultAction, isLambdaActionId, MAX_STARTUP_DELAY_MS } from "./actions.ts";
+import { type FaultAction, faultActionFromJson, isFaultActionId } from "./actions/index.ts";
 import { FaultConfigError } from "./errors.ts";
 
 export const FAULT_CONFIG_VERSION = 1 as const;
@@ -53,62 +53,21 @@ export function validateFaultConfig(raw: unknown): ActiveFault {
   if (endMs <= startMs) throw new FaultConfigError("endTime", "must be after startTime");
   let qualifier: string | undefined;
   if (obj.qualifier !== undefined) qualifier = nonEmptyString(obj.qualifier, "qualifier");
-  if (!isLambdaActionId(obj.actionId)) {
+  if (!isFaultActionId(obj.actionId)) {
     throw new FaultConfigError("actionId", `unknown action ${JSON.stringify(obj.actionId)}`);
   }
-  const params = record(obj.parameters, "parameters");
-  const invocationPercentage = integer(
-    params.invocationPercentage,
-    "parameters.invocationPercentage",
-    1,
-    100,
-  );
-  const base = {
+  const fault = faultActionFromJson(obj.actionId, record(obj.parameters, "parameters"));
+  return {
     version: FAULT_CONFIG_VERSION,
     experimentId,
     actionName,
+    ...(qualifier === undefined ? {} : { qualifier }),
     startTime,
     endTime,
     startMs,
     endMs,
+    ...fault,
   };
-  const withQualifier = qualifier === undefined ? base : { ...base, qualifier };
-  switch (obj.actionId) {
-    case "aws:lambda:invocation-add-delay":
-      return {
-        ...withQualifier,
-        actionId: obj.actionId,
-        parameters: {
-          startupDelayMilliseconds: integer(
-            params.startupDelayMilliseconds,
-            "parameters.startupDelayMilliseconds",
-            0,
-            MAX_STARTUP_DELAY_MS,
-          ),
-          invocationPercentage,
-        },
-      };
-    case "aws:lambda:invocation-error":
-      return {
-        ...withQualifier,
-        actionId: obj.actionId,
-        parameters: {
-          preventExecution: boolean(params.preventExecution, "parameters.preventExecution"),
-          invocationPercentage,
-        },
-      };
-    case "aws:lambda:invocation-http-integration-response":
-      return {
-        ...withQualifier,
-        actionId: obj.actionId,
-        parameters: {
-          statusCode: integer(params.statusCode, "parameters.statusCode", 0, 999),
-          contentTypeHeader: nonEmptyString(params.contentTypeHeader, "parameters.contentTypeHeader"),
-          preventExecution: boolean(params.preventExecution, "parameters.preventExecution"),
-          invocationPercentage,
-        },
-      };
-  }
 }
 
 function record(value: unknown, field: string): Record<string, unknown> {
@@ -135,14 +94,23 @@ function isoTime(value: unknown, field: string): string {
   return text;
 }
 
-function integer(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new FaultConfigError(field, `must be a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function boolean(value: unknown, field: string): boolean {
-  if (typeof value !== "boolean") throw new FaultConfigError(field, "must be true or false");
-  return value;
+/** The fault object the engine writes for one (function, experiment, action), active in [startMs, endMs). */
+export function newFaultConfig(options: {
+  experimentId: string;
+  actionName: string;
+  fault: FaultAction;
+  qualifier?: string | undefined;
+  startMs: number;
+  endMs: number;
+}): FaultConfig {
+  const { experimentId, actionName, fault, qualifier, startMs, endMs } = options;
+  return {
+    version: FAULT_CONFIG_VERSION,
+    experimentId,
+    actionName,
+    ...fault,
+    ...(qualifier ? { qualifier } : {}),
+    startTime: new Date(startMs).toISOString(),
+    endTime: new Date(endMs).toISOString(),
+  };
 }

@@ -50,3 +50,25 @@ export function faultObjectKey(
 ): string {
   return `${functionPrefix(location, functionName)}${experimentId}/${actionName}.json`;
 }
+
+/**
+ * The function's change marker, `<prefix>.faultline/markers/<functionName>`: rewritten by the engine after every
+ * write or delete of that function's fault objects, and read by the extension with a conditional GET. Outside
+ * every `<prefix><functionName>/` (a function name cannot start with "."), so no listing — ours or AWS FIS's
+ * extension's — ever sees it as a fault object.
+ */
+export function changeMarkerKey(location: ConfigurationLocation, functionName: string): string {
+  return `${location.prefix}${CHANGE_MARKER_FOLDER}${functionName}`;
+}
+
+const CHANGE_MARKER_FOLDER = ".faultline/markers/";
+
+/** The marker key of a fault object's key (`<prefix><functionName>/<experimentId>/<actionName>.json`). */
+export function changeMarkerKeyOf(faultKey: string, experimentId: string, actionName: string): string {
+  const suffix = `/${experimentId}/${actionName}.json`;
+  if (!faultKey.endsWith(suffix))
+    throw new ConfigurationLocationError(`"${faultKey}" is not a fault object key`);
+  const head = faultKey.slice(0, -suffix.length);
+  const slash = head.lastIndexOf("/");
+  return changeMarkerKey({ bucket: "", prefix: head.slice(0, slash + 1) }, head.slice(slash + 1));
+}

@@ -35,6 +35,7 @@ interface EnableOptions extends TargetOptions {
   slowPoll?: string;
   hotPoll?: string;
   maxWait?: string;
+  markerInterval?: string;
   metrics?: boolean;
 }
 
@@ -66,6 +67,10 @@ export const enable: CliCommand = {
       .option("--slow-poll <seconds>", `sets ${POLL_VARIABLES.slowPoll} (extension default 60)`)
       .option("--hot-poll <seconds>", `sets ${POLL_VARIABLES.hotPoll} (extension default 5)`)
       .option("--max-wait <ms>", `sets ${POLL_VARIABLES.maxWait} (extension default 1000)`)
+      .option(
+        "--marker-interval <ms>",
+        `sets ${POLL_VARIABLES.markerInterval} (extension default 1000; 0: no change marker, list poll only)`,
+      )
       .option("--metrics", `sets ${POLL_VARIABLES.metrics}=all (FaultInjected EMF metrics, for reports)`);
     targetOptions(command).action(async (names: string[], o: EnableOptions) => {
       const lambda = lambdaClient(o);
@@ -125,6 +130,12 @@ function pollVariables(o: EnableOptions): Record<string, string> {
   if (o.slowPoll !== undefined) vars[POLL_VARIABLES.slowPoll] = int("--slow-poll", o.slowPoll, 1, 86400);
   if (o.hotPoll !== undefined) vars[POLL_VARIABLES.hotPoll] = int("--hot-poll", o.hotPoll, 1, 3600);
   if (o.maxWait !== undefined) vars[POLL_VARIABLES.maxWait] = int("--max-wait", o.maxWait, 0, 900000);
+  if (o.markerInterval !== undefined) {
+    const ms = int("--marker-interval", o.markerInterval, 0, 3_600_000);
+    if (ms !== "0" && Number(ms) < 100)
+      throw new UsageError(`--marker-interval ${ms}: must be 0 (off) or from 100 to 3600000`);
+    vars[POLL_VARIABLES.markerInterval] = ms;
+  }
   if (o.metrics) vars[POLL_VARIABLES.metrics] = "all";
   return vars;
 }

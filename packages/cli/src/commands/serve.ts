@@ -57,7 +57,7 @@ export const serve: CliCommand = {
         "--verify-signatures",
         "verify every request's SigV4 signature against $FAULTLINE_API_ACCESS_KEY_ID / $FAULTLINE_API_SECRET_ACCESS_KEY",
       )
-      .option("--json", 'print one JSON line {"fis": url} when ready')
+      .option("--json", 'print one JSON line {"fis": url, "console": url} when ready')
       .action(async (o: ServeCliOptions) => {
         const port = Number(o.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -94,12 +94,14 @@ export const serve: CliCommand = {
             ...(o.accessKeyId ? { accessKeyIds: o.accessKeyId } : {}),
             ...(credentials ? { credentials } : {}),
           },
+          // A browser cannot sign requests: with a caller check the console could not work, so it is off.
+          ...(o.accessKeyId || credentials ? { console: false as const } : {}),
           log: (m) => io.stderr(`faultline engine: ${m}\n`),
         });
         io.stdout(
           o.json
-            ? `${JSON.stringify({ fis: f.url })}\n`
-            : `faultline engine + FIS API at ${f.url}\nCtrl-C to stop.\n`,
+            ? `${JSON.stringify({ fis: f.url, console: f.consoleUrl })}\n`
+            : `faultline engine + FIS API at ${f.url}\n${f.consoleUrl ? `console at ${f.consoleUrl}\n` : ""}Ctrl-C to stop.\n`,
         );
         await untilStopSignal(() => f.close(), io);
       });

@@ -1,6 +1,6 @@
 /**
  * `faultline up --config <lab.json> [--json]`: the lab, the engine and the FIS API together for local work.
- * With --json, stdout is exactly one line {"lambda","s3","cloudwatch","fis"} once everything is ready. The FIS port comes
+ * With --json, stdout is exactly one line {"lambda","s3","cloudwatch","fis","console"} once everything is ready. The FIS port comes
  * from the lab config's `ports.fis` (0 = any free port). Ctrl-C stops experiments (removing their faults),
  * then the API, then the lab — within 10 s (src/shutdown.ts); so does SIGTERM/SIGHUP, or the exit of the
  * process that started it (`npx`).
@@ -10,6 +10,7 @@ import type { loadLabConfig } from "@faultline/lab";
 import type { CliCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { untilStopSignal } from "../shutdown.ts";
+import { labView } from "./lab-view.ts";
 
 interface UpOptions {
   config: string;
@@ -32,7 +33,7 @@ export const up: CliCommand = {
       .option("--data-dir <dir>", "engine database and experiment logs", ".faultline/engine")
       .option(
         "--json",
-        "print one JSON line {lambda, s3, cloudwatch, fis} when ready, nothing else on stdout",
+        "print one JSON line {lambda, s3, cloudwatch, fis, console} when ready, nothing else on stdout",
       )
       .option(
         "--allowed-host <name...>",
@@ -53,6 +54,7 @@ export const up: CliCommand = {
         // Every server refuses other Host names and requests from web pages (DNS-rebinding defence).
         const allowedHosts = [...(config.allowedHosts ?? []), ...(o.allowedHost ?? [])];
         const lab = await startLab(config, { allowedHosts: o.allowedHost ?? [] });
+        const view = labView(lab);
         let f: Awaited<ReturnType<typeof serveFaultline>>;
         try {
           f = await serveFaultline({
@@ -70,6 +72,7 @@ export const up: CliCommand = {
               tagging: lab.endpoints.lambda,
             },
             credentials: S3_CREDENTIALS,
+            console: { lab: view },
             log: (m) => io.stderr(`faultline engine: ${m}\n`),
           });
         } catch (error) {
@@ -81,6 +84,7 @@ export const up: CliCommand = {
           s3: lab.endpoints.s3,
           cloudwatch: lab.endpoints.cloudwatch,
           fis: f.url,
+          console: f.consoleUrl,
         };
         io.stdout(
           o.json
@@ -91,6 +95,7 @@ export const up: CliCommand = {
                 `  s3          ${endpoints.s3}`,
                 `  cloudwatch  ${endpoints.cloudwatch}`,
                 `  fis         ${endpoints.fis}   (export AWS_ENDPOINT_URL_FIS=${endpoints.fis})`,
+                `  console     ${endpoints.console}   (open it in a browser on this machine)`,
                 "Ctrl-C to stop.",
                 "",
               ].join("\n"),
@@ -103,6 +108,7 @@ export const up: CliCommand = {
               .catch((error: unknown) =>
                 io.stderr(`error while stopping the engine: ${(error as Error).message}\n`),
               );
+            view.close();
             await lab.stop();
           },
           io,

@@ -1,10 +1,10 @@
 import { basename } from "node:path";
-import { FAULTLINE_VERSION } from "@faultline/protocol";
+import type { AnswerRule } from "../answer.ts";
 import { type Clock, type RandomSource, systemClock } from "../clock.ts";
-import { createFaultSource, type FaultSource } from "../fault-source.ts";
-import type { Outcome } from "../faults/index.ts";
-import { loggerFor } from "../log.ts";
-import { readSettings } from "../settings.ts";
+import type { FaultSource } from "../fault-source.ts";
+import type { Posted } from "../faults/index.ts";
+import { Logger } from "../log.ts";
+import type { FaultSide, openFaultSide } from "./fault-side.ts";
 import { hookNativeClient, isKnownNativeClient, postOutcome } from "./native-client.ts";
 import { interceptStreamedResults, type StreamedResults } from "./streamed-results.ts";
 
@@ -18,6 +18,11 @@ export type InProcessState = "waiting" | "hooked" | "unknown-client" | "disabled
 export interface InProcessOptions {
   /** The runtime's environment (process.env); NODE_OPTIONS is cleaned in place. */
   env: Record<string, string | undefined>;
+  /**
+   * Loads the fault side (settings, logger, poller, S3, injector). In the layer: a require of
+   * faultline/in-process-faults.cjs, so the preload itself stays a few kilobytes.
+   */
+  loadFaultSide(): { openFaultSide: typeof openFaultSide };
   clock?: Clock;
   random?: RandomSource;
   write?: (line: string) => void;
@@ -32,8 +37,10 @@ export interface InProcess {
 
 /**
  * The in-process mode, preloaded into the Node runtime (`--require`): waits for the runtime client's native
- * module to load, checks its shape, and wraps its calls. Faults are decided by the same fault source as the
- * external proxy; polling runs on unref'd timers beside the runtime. Anything unexpected: pass-through.
+ * module to load, checks its shape, and wraps its calls. The preload is only the hooks: the fault side (a separate
+ * bundle) is loaded, and its first poll started, in the background once the runtime client is found; the runtime's
+ * first `next` waits for that poll (bounded) and any init-delay. Faults are decided by the same fault source as
+ * the external proxy; polling runs on unref'd timers beside the runtime. Anything unexpected: pass-through.
  */
 export function installInProcess(o: InProcessOptions): InProcess {
   const clock = o.clock ?? systemClock;
@@ -43,13 +50,22 @@ export function installInProcess(o: InProcessOptions): InProcess {
     if (cleaned === "") delete env.NODE_OPTIONS;
     else env.NODE_OPTIONS = cleaned;
   }
-  const { settings, problems } = readSettings(env);
-  const log = loggerFor(settings, clock, o.write);
+  // Settings are read when the fault side loads, from the environment as the runtime was started with (the
+  // function's init code may change process.env).
+  const startEnv = { ...env };
+  let side: FaultSide | undefined;
+  const faultSide = (): FaultSide => {
+    side ??= loadFaultSide(o, startEnv, clock);
+    return side;
+  };
+  const log: Pick<Logger, "once" | "error"> = {
+    once: (...a) => faultSide().log.once(...a),
+    error: (...a) => faultSide().log.error(...a),
+  };
   let state: InProcessState = "waiting";
-  let faults: FaultSource | undefined;
   let streamed: StreamedResults | undefined;
-  const replacements = new Map<string, Outcome>();
-  let post: ((id: string, outcome: Outcome) => void) | undefined;
+  const rules = new Map<string, AnswerRule>();
+  let post: ((id: string, outcome: Posted) => void) | undefined;
   const restoreDlopen = watchNativeLoad((exports) => attach(exports));
 
   if (env.AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1 === "true") {
@@ -57,10 +73,11 @@ export function installInProcess(o: InProcessOptions): InProcess {
     disable(
       "the runtime client's alternative HTTP client is on (AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1)",
     );
-  } else if (settings.extensionsApi !== undefined) {
+  } else if (env.AWS_LAMBDA_RUNTIME_API) {
     streamed = interceptStreamedResults({
-      runtimeApi: settings.extensionsApi,
-      replacements,
+      runtimeApi: env.AWS_LAMBDA_RUNTIME_API,
+      rules,
+      clock,
       post: (id, outcome) => post?.(id, outcome),
       log,
     });
@@ -69,7 +86,7 @@ export function installInProcess(o: InProcessOptions): InProcess {
   function disable(reason: string): void {
     restoreDlopen();
     state = "disabled";
-    log.warn(`in-process mode off, passing every invocation through: ${reason}`);
+    faultSide().log.warn(`in-process mode off, passing every invocation through: ${reason}`);
   }
 
   function attach(nativeClient: unknown): void {
@@ -77,40 +94,42 @@ export function installInProcess(o: InProcessOptions): InProcess {
     restoreDlopen();
     if (!isKnownNativeClient(nativeClient)) {
       state = "unknown-client";
-      log.warn(
+      faultSide().log.warn(
         `runtime client not recognised (${NATIVE_CLIENT_FILE} without next/done/error): passing every invocation through; FAULTLINE_MODE=external uses the proxy instead`,
       );
       return;
     }
     state = "hooked";
-    log.info(`extension enabled ${FAULTLINE_VERSION} (in-process)`);
-    for (const problem of problems)
-      log.error(`invalid setting, passing every invocation through: ${problem}`);
-    faults = createFaultSource({
-      settings,
-      problems,
-      log,
-      clock,
-      random: o.random ?? Math.random,
-      background: true,
-    });
+    const faults = (): FaultSource => faultSide().faults();
     post = (id, outcome) => {
       try {
         postOutcome(nativeClient, id, outcome);
       } catch (error) {
-        log.error(`could not post the injected result: ${(error as Error).message}`, id);
+        faultSide().log.error(`could not post the injected result: ${(error as Error).message}`, id);
       }
     };
-    // No poll during the runtime's init: on this one thread it would delay the handler's loading (signing,
-    // sockets). The first invocation finds the view stale and polls, held at most AWS_FIS_POLL_MAX_WAIT_MILLISECONDS
-    // as in the external mode; the poller then keeps its own (unref'd) timer.
+    // The fault side loads, and its first poll starts, on the event loop's next turn: off the preload's and the
+    // runtime client's synchronous path, overlapping the runtime's own init and the handler's loading. The first
+    // `next` (which ends Init) waits for that poll — at most AWS_FIS_POLL_MAX_WAIT_MILLISECONDS from its start, as in
+    // the external mode — and holds for an init-delay fault, so the delay counts in Init Duration and the first
+    // invocation finds a fresh view. The poller then keeps its own unref'd timer.
+    setImmediate(() => {
+      try {
+        const poller = faults().poller;
+        if (poller?.isStale()) void poller.poll();
+      } catch (error) {
+        log.once("ERROR", "hook:start", `in-process start failed: ${(error as Error).message}`);
+      }
+    }).unref();
     hookNativeClient(nativeClient, {
-      plan: faults.plan,
-      onInjected: faults.onInjected,
+      plan: (invokedFunctionArn) => faults().plan(invokedFunctionArn),
+      onInjected: (plan, requestId, part) => faults().onInjected(plan, requestId, part),
+      beforeFirstNext: () => faults().holdInit(),
       clock,
       log,
-      replacements,
+      rules,
       beforeReplacement: streamed?.ready,
+      beforeNext: () => faults().settle(),
     });
   }
 
@@ -119,10 +138,40 @@ export function installInProcess(o: InProcessOptions): InProcess {
     attach,
     close() {
       restoreDlopen();
-      faults?.close();
+      side?.close();
       streamed?.close();
     },
   };
+}
+
+/** The fault side, or — if it cannot load (a damaged layer) — a pass-through stand-in that says so once. */
+function loadFaultSide(
+  o: InProcessOptions,
+  env: Record<string, string | undefined>,
+  clock: Clock,
+): FaultSide {
+  try {
+    return o.loadFaultSide().openFaultSide({ env, clock, random: o.random ?? Math.random, write: o.write });
+  } catch (error) {
+    const log = new Logger({
+      level: "INFO",
+      format: "text",
+      metrics: false,
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? "",
+      clock,
+      write: o.write,
+    });
+    log.error(`in-process mode could not load its fault side, passing every invocation through: ${error}`);
+    const passThrough: FaultSource = {
+      poller: undefined,
+      plan: () => ({}),
+      onInjected: () => {},
+      holdInit: async () => {},
+      settle: () => undefined,
+      close: () => {},
+    };
+    return { log, faults: () => passThrough, close: () => {} };
+  }
 }
 
 /** Calls `onLoad` with the exports of the first rapid-client.node loaded, then steps out of the way. */

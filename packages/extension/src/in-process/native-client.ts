@@ -1,5 +1,6 @@
+import { type AnswerRule, answerRule, holdFor, parseDeadline, replacementFor } from "../answer.ts";
 import type { Clock } from "../clock.ts";
-import type { Outcome } from "../faults/index.ts";
+import type { Posted } from "../faults/index.ts";
 import type { Plan } from "../injector.ts";
 import type { Logger } from "../log.ts";
 
@@ -20,13 +21,17 @@ export interface NextEvent {
 
 export interface HookOptions {
   plan(invokedFunctionArn: string): Plan | Promise<Plan>;
-  onInjected(plan: Plan, requestId: string, part: "delay" | "outcome"): void;
+  onInjected(plan: Plan, requestId: string, part: "delay" | "outcome" | "hold"): void;
+  /** Awaited before the runtime's first `next`, which ends Init (the first poll, init-delay). */
+  beforeFirstNext?(): Promise<void>;
   clock: Clock;
-  log: Logger;
-  /** Invocations whose result is replaced once the handler has run (shared with the stream interceptor). */
-  replacements: Map<string, Outcome>;
+  log: Pick<Logger, "once" | "error">;
+  /** Invocations whose answer a fault changes or holds once the handler has run (shared with the stream interceptor). */
+  rules: Map<string, AnswerRule>;
   /** Awaited before a replacement is handed to the runtime (the stream interceptor gets ready). */
   beforeReplacement?(): Promise<void>;
+  /** Awaited (when it returns a promise) before the runtime's next call, which lets the environment freeze. */
+  beforeNext?(): Promise<void> | undefined;
 }
 
 const MAX_PENDING_REPLACEMENTS = 64;
@@ -41,7 +46,7 @@ export function isKnownNativeClient(candidate: unknown): candidate is NativeRunt
 }
 
 /** Posts `outcome` for `id` in the runtime's place, through the client's own (synchronous) calls. */
-export function postOutcome(native: NativeRuntimeClient, id: string, outcome: Outcome): void {
+export function postOutcome(native: NativeRuntimeClient, id: string, outcome: Posted): void {
   const body = outcome.body.toString("utf8");
   if (outcome.kind === "error") native.error(encodeURIComponent(id), body, XRAY_CAUSE);
   else native.done(encodeURIComponent(id), body);
@@ -59,7 +64,10 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
     done: (id, body) => original.done.call(native, id, body),
     error: (id, body, cause) => original.error.call(native, id, body, cause),
   };
-  const post = (id: string, outcome: Outcome) => postOutcome(unwrapped, id, outcome);
+  const post = (id: string, outcome: Posted) => postOutcome(unwrapped, id, outcome);
+  let initHeld = o.beforeFirstNext === undefined;
+  /** An answer being held (response-delay, invocation-timeout): the next `next` waits for it to be posted. */
+  let held: Promise<void> | undefined;
 
   async function decide(event: NextEvent): Promise<"deliver" | "answered"> {
     const requestId = stringHeader(event, "lambda-runtime-aws-request-id");
@@ -69,21 +77,57 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
       o.onInjected(plan, requestId, "delay");
       await o.clock.sleep(plan.delay.milliseconds);
     }
-    if (plan.outcome === undefined) return "deliver";
-    o.onInjected(plan, requestId, "outcome");
-    if (plan.outcome.preventExecution) {
+    if (plan.outcome === undefined && plan.hold === undefined) return "deliver";
+    if (plan.outcome !== undefined) o.onInjected(plan, requestId, "outcome");
+    if (plan.hold !== undefined) o.onInjected(plan, requestId, "hold");
+    if (plan.outcome?.preventExecution) {
+      if (plan.hold !== undefined) await o.clock.sleep(plan.hold.milliseconds);
       post(requestId, plan.outcome.outcome);
       return "answered";
     }
+    const deadline = parseDeadline(event.headers?.["lambda-runtime-deadline-ms"]);
+    const rule = answerRule(plan, o.clock.now(), deadline);
+    if (rule === undefined) return "deliver";
     await o.beforeReplacement?.();
-    if (o.replacements.size >= MAX_PENDING_REPLACEMENTS) {
-      o.replacements.delete(o.replacements.keys().next().value as string);
-    }
-    o.replacements.set(requestId, plan.outcome.outcome);
+    if (o.rules.size >= MAX_PENDING_REPLACEMENTS) o.rules.delete(o.rules.keys().next().value as string);
+    o.rules.set(requestId, rule);
     return "deliver";
   }
 
+  /** Posts what the rule makes of the runtime's own answer, now or once its hold ends. */
+  function answer(rule: AnswerRule, id: string, own: Posted, passOn: () => unknown): unknown {
+    const replacement = replacementFor(rule.outcome, own);
+    const send = replacement === undefined ? passOn : () => post(decodeId(id), replacement);
+    const holdMs = holdFor(rule, o.clock.now());
+    if (holdMs <= 0) return send();
+    // A ref'd timer: the runtime must stay alive, busy with this invocation, until the answer goes (or Lambda's
+    // timeout kills it).
+    held = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        held = undefined;
+        try {
+          send();
+        } catch (error) {
+          o.log.error(`could not post the held answer: ${(error as Error).message}`, decodeId(id));
+        }
+        resolve();
+      }, holdMs),
+    );
+    return undefined;
+  }
+
   native.next = async function next(): Promise<NextEvent> {
+    if (!initHeld) {
+      initHeld = true;
+      try {
+        await o.beforeFirstNext?.();
+      } catch (error) {
+        o.log.once("ERROR", "hook:init", `in-process init hold failed: ${(error as Error).message}`);
+      }
+    }
+    if (held !== undefined) await held;
+    const settling = o.beforeNext?.();
+    if (settling !== undefined) await settling;
     for (;;) {
       const event = await unwrapped.next();
       let verdict: "deliver" | "answered" = "deliver";
@@ -100,23 +144,25 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
     }
   };
   native.done = function done(id: string, body: string) {
-    const outcome = take(o.replacements, id);
-    if (outcome === undefined) return unwrapped.done(id, body);
-    return post(decodeId(id), outcome);
+    const rule = take(o.rules, id);
+    if (rule === undefined) return unwrapped.done(id, body);
+    const own: Posted = { kind: "response", contentType: "application/json", body: Buffer.from(body) };
+    return answer(rule, id, own, () => unwrapped.done(id, body));
   };
   native.error = function error(id: string, body: string, xrayCause: string) {
-    const outcome = take(o.replacements, id);
-    if (outcome === undefined) return unwrapped.error(id, body, xrayCause);
-    return post(decodeId(id), outcome);
+    const rule = take(o.rules, id);
+    if (rule === undefined) return unwrapped.error(id, body, xrayCause);
+    const own: Posted = { kind: "error", errorType: "Unhandled", body: Buffer.from(body) };
+    return answer(rule, id, own, () => unwrapped.error(id, body, xrayCause));
   };
 }
 
-function take(replacements: Map<string, Outcome>, id: string): Outcome | undefined {
-  if (replacements.size === 0) return undefined;
+function take(rules: Map<string, AnswerRule>, id: string): AnswerRule | undefined {
+  if (rules.size === 0) return undefined;
   const key = decodeId(id);
-  const outcome = replacements.get(key);
-  if (outcome !== undefined) replacements.delete(key);
-  return outcome;
+  const rule = rules.get(key);
+  if (rule !== undefined) rules.delete(key);
+  return rule;
 }
 
 /** aws-lambda-ric 3.x/4.x pass the id URI-encoded, Lambda's own runtime passes it raw. */

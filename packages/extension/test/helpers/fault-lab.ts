@@ -15,10 +15,10 @@ import {
   InvokeWithResponseStreamCommand,
   LambdaClient,
 } from "@aws-sdk/client-lambda";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { serializeFaultConfig } from "@faultline/protocol";
 import { type Lab, type StartLabOptions, startLab } from "../../../lab/src/index.ts";
-import { buildLayer } from "../../src/layer.ts";
+import { type BuildLayerOptions, buildLayer } from "../../src/layer.ts";
 import { faultConfig } from "./faults.ts";
 import { FIXTURE_DIR } from "./harness.ts";
 import { CREDENTIALS } from "./s3.ts";
@@ -29,6 +29,9 @@ export interface FaultLabFunction {
   /** Added to (and overriding) the suite's environment. */
   env?: Record<string, string>;
   timeout?: number;
+  /** Default nodejs20.x with the Node fixture; an OS-only runtime needs its own `code` (a bootstrap). */
+  runtime?: "nodejs20.x" | "provided.al2023" | "provided.al2";
+  code?: string;
 }
 
 export interface FaultLabOptions {
@@ -36,6 +39,8 @@ export interface FaultLabOptions {
   /** Added to every function's environment, after the faultline defaults. */
   env?: Record<string, string>;
   labOptions?: StartLabOptions;
+  /** Build the layer with node inside (`faultline layer build --standalone`). */
+  standalone?: BuildLayerOptions["standalone"];
 }
 
 export interface FaultLab {
@@ -45,6 +50,7 @@ export interface FaultLab {
   invoke(fn: string, payload: unknown): Promise<InvokeCommandOutput>;
   /** Writes one fault object for `fn` under the configuration location, active from a second ago for 10 min. */
   putFault(fn: string, shape: Parameters<typeof faultConfig>[0]): Promise<unknown>;
+  deleteFault(fn: string, actionName?: string): Promise<unknown>;
   /**
    * Invokes until `done` holds, for at most 5 s: the extension picks a new object up on the first
    * invocation after its 1 s poll interval (holding that invocation for the poll), so no sleep is needed.
@@ -57,15 +63,17 @@ export interface FaultLab {
   /** A URL a handler calls to report a side effect (environments get a private /tmp, so over HTTP). */
   sideEffect(): string;
   happened(url: string): boolean;
+  /** When the side effect at `url` happened (performance.now()), if it did. */
+  happenedAt(url: string): number | undefined;
   stream(fn: string, n: number): Promise<{ text: string; errorCode: string | undefined }>;
   stop(): Promise<void>;
 }
 
 export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
   const dir = mkdtempSync(join(tmpdir(), "faultline-lab-"));
-  const effects = new Set<string>();
+  const effects = new Map<string, number>();
   const probe = http.createServer((req, res) => {
-    effects.add(req.url ?? "");
+    effects.set(req.url ?? "", performance.now());
     res.end();
   });
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
@@ -104,6 +112,8 @@ export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
           Body: serializeFaultConfig(faultConfig(shape, Date.now() - 1000, 600_000)),
         }),
       ),
+    deleteFault: (fn, actionName = "act") =>
+      s3.send(new DeleteObjectCommand({ Bucket: "faults", Key: `fis/${fn}/EXP1/${actionName}.json` })),
     async invokeUntil(fn, payload, done) {
       const deadline = performance.now() + 5000;
       while (performance.now() < deadline) {
@@ -115,6 +125,7 @@ export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
     },
     sideEffect: () => `http://127.0.0.1:${(probe.address() as AddressInfo).port}/effect-${++n}`,
     happened: (url) => effects.has(new URL(url).pathname),
+    happenedAt: (url) => effects.get(new URL(url).pathname),
     async stream(fn, n) {
       const out = await lambda.send(
         new InvokeWithResponseStreamCommand({ FunctionName: fn, Payload: JSON.stringify({ n }) }),
@@ -138,15 +149,15 @@ export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
 }
 
 async function startLabWithLayer(dir: string, o: FaultLabOptions): Promise<Lab> {
-  const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+  const layer = await buildLayer({ out: join(dir, "faultline-layer.zip"), standalone: o.standalone });
   return startLab(
     {
       buckets: ["faults"],
       functions: o.functions.map((f) => ({
         name: f.name,
-        runtime: "nodejs20.x" as const,
+        runtime: f.runtime ?? ("nodejs20.x" as const),
         handler: f.handler ?? "index.handler",
-        code: FIXTURE_DIR,
+        code: f.code ?? FIXTURE_DIR,
         layers: [layer.zipPath],
         timeout: f.timeout ?? 10,
         environment: {

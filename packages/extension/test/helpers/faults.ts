@@ -38,6 +38,26 @@ export const integration = (
   parameters: { statusCode, contentTypeHeader, preventExecution, invocationPercentage: 100 },
 });
 
+export const invocationTimeout = (invocationPercentage = 100): Shape => ({
+  actionId: "faultline:lambda:invocation-timeout",
+  parameters: { invocationPercentage },
+});
+export const responseDelay = (delayMilliseconds: number, invocationPercentage = 100): Shape => ({
+  actionId: "faultline:lambda:response-delay",
+  parameters: { delayMilliseconds, invocationPercentage },
+});
+export const responseCorruption = (
+  corruption: "truncated" | "malformed",
+  invocationPercentage = 100,
+): Shape => ({
+  actionId: "faultline:lambda:response-corruption",
+  parameters: { corruption, invocationPercentage },
+});
+export const initDelay = (delayMilliseconds: number, invocationPercentage = 100): Shape => ({
+  actionId: "faultline:lambda:init-delay",
+  parameters: { delayMilliseconds, invocationPercentage },
+});
+
 /** A clock the test moves by hand. */
 export function manualClock(start = Date.parse("2026-11-26T12:00:00.000Z")) {
   let now = start;

@@ -23,7 +23,13 @@ import type {
 import { ExtensionsApi, type ShutdownReason } from "../extensions-api/index.ts";
 import { labWorkRoot, listExtensions, mergeLayers } from "../layers.ts";
 import { type InitErrorReport, type RuntimeApiServer, startRuntimeApi } from "../runtime-api/index.ts";
-import { openSandbox, type Sandbox, type SandboxMode, type SandboxMounts } from "../sandbox/index.ts";
+import {
+  emptyDir,
+  openSandbox,
+  type Sandbox,
+  type SandboxMode,
+  type SandboxMounts,
+} from "../sandbox/index.ts";
 import { extensionEnvironment, isNodeRuntime, lambdaEnvironment, mapPath } from "./lambda-env.ts";
 import { fnError, initTimeoutError, runtimeExitError, timeoutError, unavailableError } from "./outcomes.ts";
 import { killAllOnExit, track, untrack } from "./reaper.ts";
@@ -265,19 +271,19 @@ export class LabEnvironment implements ExecutionEnvironment {
     }
     const tmp = join(await labWorkRoot(), `tmp-${this.id}`);
     await mkdir(tmp, { recursive: true });
+    const node = isNodeRuntime(spec.runtime);
     this.mounts = {
       opt,
       task: spec.codeDir,
       tmp,
-      // Only Node runtimes have Lambda's Node runtime client in /var/runtime; an OS-only runtime brings its own in
+      // Only Node runtimes have Lambda's Node runtime client in /var/runtime and node in /var/lang/bin; an OS-only
+      // runtime is "an OS environment" with no language runtime (runtimes-provided), and brings its own client in
       // its bootstrap (the docs are silent on what else /var/runtime holds there: the lab gives an empty dir).
-      runtime: isNodeRuntime(spec.runtime)
-        ? dirname(dirname(this.settings.ricEntry))
-        : await emptyRuntimeDir(),
-      lang: dirname(this.settings.nodeBinary),
+      runtime: node ? dirname(dirname(this.settings.ricEntry)) : await emptyDir(),
+      lang: node ? dirname(this.settings.nodeBinary) : await emptyDir(),
     };
     try {
-      this.sandbox = await openSandbox(this.settings.sandbox, this.mounts);
+      this.sandbox = await openSandbox(this.settings.sandbox, this.mounts, { osOnly: !node });
     } catch (err) {
       return fnError("Runtime.Unknown", `RequestId: ${requestId} Error: ${(err as Error).message}`);
     }
@@ -776,10 +782,3 @@ function signalName(signal: NodeJS.Signals): string {
 }
 
 export { killAllOnExit };
-
-/** The /var/runtime of OS-only (provided.*) runtimes: nothing of the lab's Node runtime client. */
-async function emptyRuntimeDir(): Promise<string> {
-  const dir = join(await labWorkRoot(), "empty-runtime");
-  await mkdir(dir, { recursive: true });
-  return dir;
-}

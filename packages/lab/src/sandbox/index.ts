@@ -5,8 +5,9 @@
  * "namespace" (root, util-linux `unshare`/`nsenter`/`setpriv`): one sandbox per environment, as Lambda has one
  * execution environment. A holder process creates a private mount namespace and a private PID namespace with its
  * own /proc; in it the merged layers are bind-mounted read-only at /opt, the code read-only at /var/task, the
- * runtime interface client read-only at /var/runtime, the lab's node read-only at /var/lang/bin, and last a
- * private dir at /tmp owned by the sandbox user. The holder then sleeps as the namespace's PID 1. Every runtime
+ * runtime interface client read-only at /var/runtime, the lab's node read-only at /var/lang/bin (an empty dir for
+ * OS-only runtimes, which also do not see the host's node install: host-node.ts), and last a private dir at /tmp
+ * owned by the sandbox user. The holder then sleeps as the namespace's PID 1. Every runtime
  * and extension process enters those namespaces (`nsenter`), drops to the sandbox user (uid 993, Lambda's
  * sbx_user1051, no capabilities, no new privileges) and runs as PID 2, 3… beside the others, as in Lambda (so a
  * process that signals itself dies, which PID 1 would not). Killing the namespace's init kills every process in
@@ -26,6 +27,7 @@ import { createInterface } from "node:readline";
 import { SandboxError } from "../environment/errors.ts";
 import { track, untrack } from "../environment/reaper.ts";
 import { labWorkRoot } from "../layers.ts";
+import { type HiddenEntries, hostNodePaths, whiteoutDirs } from "./host-node.ts";
 
 export type SandboxMode = "namespace" | "plain";
 
@@ -102,9 +104,21 @@ function deathSig(): string[] {
   return setprivAvailable ? ["setpriv", "--pdeathsig", "KILL", "--"] : [];
 }
 
+export interface SandboxOptions {
+  /**
+   * An OS-only runtime (provided.*): the host's node install is hidden (namespace mode only; see host-node.ts).
+   * The caller also mounts an empty dir at /var/lang/bin for it.
+   */
+  osOnly?: boolean;
+}
+
 /** Starts the environment's sandbox (namespace mode: the holder, mounts done) or the plain stand-in. */
-export async function openSandbox(mode: SandboxMode, mounts: SandboxMounts): Promise<Sandbox> {
-  return mode === "namespace" ? openNamespace(mounts) : plainSandbox(mounts);
+export async function openSandbox(
+  mode: SandboxMode,
+  mounts: SandboxMounts,
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
+  return mode === "namespace" ? openNamespace(mounts, options) : plainSandbox(mounts);
 }
 
 function plainSandbox(mounts: SandboxMounts): Sandbox {
@@ -116,27 +130,40 @@ function plainSandbox(mounts: SandboxMounts): Sandbox {
   };
 }
 
-// Mount order matters: /tmp last, because the sources may themselves live under the host's /tmp (a checkout in
-// /tmp, the lab's scratch dirs). Whatever a process needs from the host must be mounted before it.
+// Mount order matters: the host's node is hidden first (OS-only runtimes), /tmp last, because the sources may
+// themselves live under the host's /tmp (a checkout in /tmp, the lab's scratch dirs). Whatever a process needs
+// from the host must be mounted before it. After the 8 fixed arguments come triples: a dir, its overlay
+// lowerdir (whiteouts:dir, escaped) and the whiteouts dir whose entries are the names hidden in it.
 const HOLDER_SCRIPT = [
   "set -e",
   'ro() { mount --bind "$1" "$2"; mount -o remount,bind,ro "$2"; }',
-  'ro "$1" /opt',
+  "opt=$1 task=$2 tmp=$3 runtime=$4 lang=$5 tasklower=$6 etc=$7 empty=$8",
+  "shift 8",
+  'while [ "$#" -ge 3 ]; do',
+  // Fallback without overlayfs: an empty dir over a dir, an empty 0644 file over anything else.
+  '  mount -t overlay overlay -o "ro,lowerdir=$2" "$1" 2>/dev/null || for w in "$3"/* "$3"/.[!.]*; do',
+  '    [ -c "$w" ] || continue',
+  '    t="$1/$(basename "$w")"',
+  '    if [ -d "$t" ]; then ro "$empty" "$t"; else ro "$etc/absent" "$t"; fi',
+  "  done",
+  "  shift 3",
+  "done",
+  'ro "$opt" /opt',
   // The code dir's own mode must not matter (a mkdtemp dir is 0700): Lambda's /var/task is root's, 0755. A
   // read-only overlay whose top layer is an empty 0755 dir gives exactly that; a plain bind if overlay fails.
-  'mount -t overlay overlay -o "ro,lowerdir=$6" /var/task 2>/dev/null || ro "$2" /var/task',
-  'ro "$4" /var/runtime',
-  'ro "$5" /var/lang/bin',
-  'ro "$7/passwd" /etc/passwd',
-  'ro "$7/group" /etc/group',
-  'mount --bind "$3" /tmp',
+  'mount -t overlay overlay -o "ro,lowerdir=$tasklower" /var/task 2>/dev/null || ro "$task" /var/task',
+  'ro "$runtime" /var/runtime',
+  'ro "$lang" /var/lang/bin',
+  'ro "$etc/passwd" /etc/passwd',
+  'ro "$etc/group" /etc/group',
+  'mount --bind "$tmp" /tmp',
   "echo ready",
   "exec sleep infinity",
 ].join("\n");
 
 const MOUNT_POINTS = ["/var/task", "/var/runtime", "/var/lang/bin"];
 
-async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
+async function openNamespace(mounts: SandboxMounts, options: SandboxOptions): Promise<Sandbox> {
   for (const mountPoint of MOUNT_POINTS) {
     if (!existsSync(mountPoint)) mkdirSync(mountPoint, { recursive: true });
   }
@@ -158,8 +185,10 @@ async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
       mounts.tmp,
       mounts.runtime,
       mounts.lang,
-      `${overlayPath(await emptyRoot())}:${overlayPath(mounts.task)}`,
+      `${overlayPath(await emptyDir())}:${overlayPath(mounts.task)}`,
       await sandboxEtc(),
+      await emptyDir(),
+      ...(options.osOnly ? hideArgs(await hiddenHostNode()) : []),
     ],
     { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
     "/",
@@ -210,20 +239,39 @@ async function openNamespace(mounts: SandboxMounts): Promise<Sandbox> {
   };
 }
 
-/** An empty, root-owned 0755 directory: the top layer of the /var/task overlay. */
-async function emptyRoot(): Promise<string> {
-  const dir = join(await labWorkRoot(), "var-task-root");
+/**
+ * Made once per lab (the scratch root is the lab process's own), not on every environment start: the cold path
+ * only mounts them.
+ */
+function oncePerLab<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make().catch((err: unknown) => {
+      made = undefined;
+      throw err;
+    });
+    return made;
+  };
+}
+
+/**
+ * An empty, root-owned 0755 directory: the top layer of the /var/task overlay, and the /var/runtime and
+ * /var/lang/bin of OS-only runtimes.
+ */
+export const emptyDir = oncePerLab(async () => {
+  const dir = join(await labWorkRoot(), "empty");
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o755);
   return dir;
-}
+});
 
 /**
  * The host's /etc/passwd and /etc/group plus Lambda's sbx_user1051 (993:990, home /home/sbx_user1051), mounted
  * over the originals in the sandbox: code that asks who it is (os.homedir(), which the AWS SDKs call to find
- * ~/.aws/config) gets an answer, as on Lambda, instead of ENOENT for a uid without an entry.
+ * ~/.aws/config) gets an answer, as on Lambda, instead of ENOENT for a uid without an entry. Also `absent`, the
+ * empty file bind-mounted over a hidden host file when overlayfs is refused.
  */
-async function sandboxEtc(): Promise<string> {
+const sandboxEtc = oncePerLab(async () => {
   const dir = join(await labWorkRoot(), "etc");
   await mkdir(dir, { recursive: true });
   const host = async (file: string) => (await readFile(file, "utf8").catch(() => "")).replace(/\n*$/, "\n");
@@ -239,8 +287,22 @@ async function sandboxEtc(): Promise<string> {
     join(dir, "group"),
     new RegExp(`^[^:]*:[^:]*:${SANDBOX_GID}:`, "m").test(group) ? group : group + gline,
   );
+  await writeFile(join(dir, "absent"), "", { mode: 0o644 });
   await chmod(dir, 0o755);
   return dir;
+});
+
+/** The whiteouts hiding the host's node install from OS-only runtimes (host-node.ts). */
+const hiddenHostNode = oncePerLab(async () =>
+  whiteoutDirs(hostNodePaths(), join(await labWorkRoot(), "hide-node")),
+);
+
+function hideArgs(hidden: HiddenEntries[]): string[] {
+  return hidden.flatMap((h) => [
+    h.parent,
+    `${overlayPath(h.whiteouts)}:${overlayPath(h.parent)}`,
+    h.whiteouts,
+  ]);
 }
 
 /** overlayfs separates lowerdir entries with ':' and options with ',': escape them in paths. */
