@@ -19,7 +19,7 @@ const BUILD = join(root, "build");
 const COMPILED = join(BUILD, "tsc");
 
 /** Publishable packages in dependency order; `testing` and the examples stay private. */
-const PUBLISHED = ["protocol", "report", "engine", "api", "extension", "lab", "cli"];
+const PUBLISHED = ["protocol", "report", "engine", "api", "extension", "lab", "cli", "cdk"];
 
 /** Files a package reads at run time besides its compiled code (paths inside the package). */
 const ASSETS = {
@@ -101,6 +101,8 @@ function publishedManifest(pkg) {
     ...(source.optionalDependencies
       ? { optionalDependencies: pinInternal(source.optionalDependencies) }
       : {}),
+    // @faultline/cdk: aws-cdk-lib and constructs are the app's own, never a second copy.
+    ...(source.peerDependencies ? { peerDependencies: source.peerDependencies } : {}),
   };
   if (!manifest.description) throw new Error(`packages/${pkg}/package.json: no description`);
   return manifest;

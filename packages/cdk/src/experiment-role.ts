@@ -1,0 +1,132 @@
+/**
+ * The experiment role's statements, read off the template: only what its actions, report and log delivery
+ * need (the FIS docs' lists). Stop-condition alarms are read by FIS's service-linked role
+ * (AmazonFISServiceRolePolicy), not by this role, so they add nothing here.
+ */
+
+import { normalisePrefix } from "@faultline/engine/rules";
+import { Stack } from "aws-cdk-lib";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { Construct } from "constructs";
+import type { ExperimentAction } from "./actions.ts";
+import type { LambdaFaultExperimentProps } from "./experiment.ts";
+import type { Wildcard } from "./nag.ts";
+
+export interface RoleGrants {
+  statements: PolicyStatement[];
+  /** The wildcard resources among them, each with why it cannot be narrower. */
+  wildcards: Wildcard[];
+}
+
+export function roleStatements(
+  scope: Construct,
+  props: LambdaFaultExperimentProps,
+  lambdaActions: readonly ExperimentAction[],
+): RoleGrants {
+  const statements: PolicyStatement[] = [];
+  const wildcards: Wildcard[] = [];
+  const stack = Stack.of(scope);
+  if (lambdaActions.length > 0 && props.configBucket) {
+    // FIS Lambda actions (D-ACT): write and remove fault objects, read each function's configuration, resolve tags.
+    const faultObjects = props.configBucket.arnForObjects(`${normalisePrefix(props.configPrefix)}*`);
+    const functions = functionResources(stack, lambdaActions);
+    wildcards.push(
+      {
+        resource: faultObjects,
+        reason: "FIS writes one fault object per function and action under the prefix",
+      },
+      { resource: "*", reason: "tag:GetResources has no resource type" },
+      ...functions
+        .filter((f) => f.endsWith("*"))
+        .map((resource) => ({
+          resource,
+          reason:
+            "Tag- or filter-selected targets are resolved when an experiment starts; ARN targets' versions and aliases",
+        })),
+    );
+    statements.push(
+      new PolicyStatement({
+        sid: "WriteFaultObjects",
+        actions: ["s3:PutObject", "s3:DeleteObject"],
+        resources: [faultObjects],
+      }),
+      new PolicyStatement({
+        sid: "ReadTargetFunctions",
+        actions: ["lambda:GetFunction"],
+        resources: functions,
+      }),
+      new PolicyStatement({ sid: "ResolveTargetTags", actions: ["tag:GetResources"], resources: ["*"] }),
+    );
+  }
+  const report = props.report;
+  if (report) {
+    const prefix = report.prefix ? `${report.prefix.replace(/\/+$/, "")}/*` : "*";
+    const reports = report.bucket.arnForObjects(prefix);
+    wildcards.push(
+      {
+        resource: reports,
+        reason: "FIS writes the report and one image per dashboard widget under the prefix",
+      },
+      { resource: "*", reason: "cloudwatch:GetMetricWidgetImage has no resource type" },
+    );
+    statements.push(
+      new PolicyStatement({
+        sid: "WriteReports",
+        actions: ["s3:PutObject", "s3:GetObject"],
+        resources: [reports],
+      }),
+      // GetMetricWidgetImage has no resource type: it can only be granted on "*".
+      new PolicyStatement({
+        sid: "RenderReportWidgets",
+        actions: ["cloudwatch:GetMetricWidgetImage"],
+        resources: ["*"],
+      }),
+    );
+    const dashboards = (report.dashboards ?? []).map((d) => (typeof d === "string" ? d : d.dashboardArn));
+    if (dashboards.length > 0) {
+      statements.push(
+        new PolicyStatement({
+          sid: "ReadReportDashboards",
+          actions: ["cloudwatch:GetDashboard"],
+          resources: dashboards,
+        }),
+      );
+    }
+  }
+  if (props.logGroup) {
+    wildcards.push({ resource: "*", reason: "CloudWatch Logs' log-delivery actions have no resource type" });
+    // Vended-log delivery to CloudWatch Logs (the FIS logging docs point to CloudWatch Logs' list); no resource types.
+    statements.push(
+      new PolicyStatement({
+        sid: "DeliverExperimentLogs",
+        actions: [
+          "logs:CreateLogDelivery",
+          "logs:PutResourcePolicy",
+          "logs:DescribeResourcePolicies",
+          "logs:DescribeLogGroups",
+        ],
+        resources: ["*"],
+      }),
+    );
+  }
+  return { statements, wildcards };
+}
+
+/**
+ * ARN-selected targets: those functions, unqualified and any version or alias. Tag- or filter-selected: every
+ * function of this account and Region (FIS resolves them when an experiment starts).
+ */
+function functionResources(stack: Stack, actions: readonly ExperimentAction[]): string[] {
+  const resources = new Set<string>();
+  for (const action of actions) {
+    const arns = action.target?.selection.resourceArns;
+    if (!arns) {
+      return [`arn:${stack.partition}:lambda:${stack.region}:${stack.account}:function:*`];
+    }
+    for (const arn of arns) {
+      resources.add(arn);
+      resources.add(`${arn}:*`);
+    }
+  }
+  return [...resources];
+}
