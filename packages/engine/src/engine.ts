@@ -27,6 +27,7 @@ import {
 import { EngineEvents } from "./events.ts";
 import { ExtensionVersionProbe } from "./extension-version.ts";
 import { type Account, actionArn, experimentArn, newId, parseFisArn, templateArn } from "./ids.ts";
+import { ACTION_LIFECYCLE, EXPERIMENT_LIFECYCLE } from "./lifecycle.ts";
 import { ExperimentLog, type LogType } from "./logs.ts";
 import {
   type ActionStatus,
@@ -40,6 +41,7 @@ import {
 } from "./model.ts";
 import { paginate } from "./paging.ts";
 import { QUOTAS } from "./quotas.ts";
+import { type SafetyLever, SafetyLevers } from "./safety-lever.ts";
 import { type FaultObjectRecord, type HaltRequest, Store } from "./store.ts";
 import {
   DEFAULT_READINESS,
@@ -206,6 +208,7 @@ export class Engine {
   private readonly deletedUnrecorded = new Set<string>();
   private closing: Promise<void> | undefined;
   private closed = false;
+  private readonly lever: SafetyLevers;
 
   private constructor(private readonly options: EngineOptions) {
     this.account = {
@@ -237,12 +240,18 @@ export class Engine {
         ? join(tmpdir(), `faultline-reports-${process.pid}`)
         : join(options.dataDir, "reports"));
     this.say = options.log ?? ((m) => console.error(`faultline engine: ${m}`));
+    this.lever = new SafetyLevers(this.store, this.account, {
+      stopEverything: (reason) => this.stopEverything(reason),
+      changed: (lever) => this.events.emit("safety-lever", lever),
+      say: this.say,
+    });
   }
 
   /** Opens the store and reconciles whatever a previous process left unfinished. */
   static async open(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(options);
     await engine.reconcile();
+    engine.lever.resume();
     return engine;
   }
 
@@ -316,7 +325,8 @@ export class Engine {
       if (earlier) return earlier;
     }
     const template = this.getExperimentTemplate(req.experimentTemplateId);
-    if (this.store.activeExperiments().length >= QUOTAS.activeExperiments) {
+    const blocked = this.lever.blocking();
+    if (!blocked && this.store.activeExperiments().length >= QUOTAS.activeExperiments) {
       throw new ServiceQuotaExceededException(
         `at most ${QUOTAS.activeExperiments} active experiments; stop one or wait for one to finish`,
       );
@@ -352,8 +362,17 @@ export class Engine {
     this.store.putExperiment(exp, req.clientToken);
     const run = newRun(exp, template);
     this.runs.set(id, run);
-    this.enqueue(run, () => this.initiate(run));
-    return structuredClone(exp);
+    // FIS: an experiment started while the safety lever is engaged ends `cancelled`, nothing injected.
+    if (blocked) this.cancel(run, blocked);
+    else this.enqueue(run, () => this.initiate(run));
+    return structuredClone(run.exp);
+  }
+
+  private cancel(run: Run, reason: string): void {
+    for (const name of Object.keys(run.exp.actions)) {
+      this.setActionState(run, name, "cancelled", REASONS.actionCancelled);
+    }
+    void this.finish(run, "cancelled", reason);
   }
 
   getExperiment(id: string): Experiment {
@@ -420,6 +439,29 @@ export class Engine {
     await Promise.all(runs.map((r) => r.halted));
     await this.sweep();
     return { stopped: runs.map((r) => r.exp.id) };
+  }
+
+  // ------------------------------------------------------------ safety lever
+
+  getSafetyLever(id: string): SafetyLever {
+    return this.lever.get(id);
+  }
+
+  /** UpdateSafetyLeverState: engaging answers `engaging` at once and stops every running experiment. */
+  updateSafetyLeverState(id: string, input: unknown): SafetyLever {
+    return this.lever.update(id, input);
+  }
+
+  /** Resolves once an engage in progress is done: every experiment it stopped has ended, the lever engaged. */
+  safetyLeverSettled(): Promise<SafetyLever> {
+    return this.lever.settled();
+  }
+
+  /** The lever's engaging → engaged wait: every live experiment stopped and ended (its faults removed). */
+  private async stopEverything(reason: string): Promise<void> {
+    const ids = [...this.runs.keys()];
+    await this.stopAll(reason);
+    await Promise.all(ids.map((id) => this.settled(id)));
   }
 
   /** Resolves when every queued step of this experiment has run (for tests driving a ManualClock). */
@@ -837,7 +879,7 @@ export class Engine {
   private setExperimentState(run: Run, status: ExperimentStatus, reason: string): void {
     const old = run.exp.state;
     const { startTime, endTime } = run.exp;
-    run.exp.state = { status, reason };
+    run.exp.state = { status: EXPERIMENT_LIFECYCLE.move(old.status, status), reason };
     if (status === "running" && !run.exp.startTime) run.exp.startTime = new Date(this.clock.now());
     if (TERMINAL_EXPERIMENT.has(status)) run.exp.endTime = new Date(this.clock.now());
     this.save(run, () => Object.assign(run.exp, { state: old, startTime, endTime }));
@@ -862,7 +904,7 @@ export class Engine {
   private setActionState(run: Run, name: string, status: ActionStatus, reason: string): void {
     const action = run.exp.actions[name]!;
     const { state, startTime, endTime } = action;
-    action.state = { status, reason };
+    action.state = { status: ACTION_LIFECYCLE.move(state.status, status), reason };
     if ((status === "running" || status === "initiating") && !action.startTime) {
       action.startTime = new Date(this.clock.now());
     }
