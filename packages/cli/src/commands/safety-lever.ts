@@ -86,8 +86,9 @@ async function update(
   let lever = await leverRequest(client, endpoint, "PATCH", `${leverPath(o.id)}/state`, {
     state: { status, reason: o.reason },
   });
+  // Said once: the lever stays engaging for as long as a stopping experiment's fault objects may be in S3.
+  if (o.wait && lever.state.status === "engaging" && !o.json) io.stdout(render(lever));
   while (o.wait && lever.state.status === "engaging") {
-    if (!o.json) io.stdout(render(lever));
     await new Promise((r) => setTimeout(r, Number(o.interval)));
     lever = await leverRequest(client, endpoint, "GET", leverPath(o.id));
   }
