@@ -11,6 +11,7 @@ import { labUp } from "./lab-up.ts";
 import { layerBuild } from "./layer.ts";
 import { layerPublish } from "./layer-publish.ts";
 import { report } from "./report.ts";
+import { safetyLever } from "./safety-lever.ts";
 import { serve } from "./serve.ts";
 import { templates } from "./templates.ts";
 import { up } from "./up.ts";
@@ -27,4 +28,5 @@ export const commands: CliCommand[] = [
   templates, // faultline templates create|list|get|update|delete
   experiments, // faultline experiments start [--watch|--preview]|preview|get|list|stop [--all]
   report, // faultline report <experimentId> [--out <dir>] [--open] [--rebuild]
+  safetyLever, // faultline safety-lever status|engage|disengage [--reason …] [--no-wait]: FIS's safety lever
 ];
