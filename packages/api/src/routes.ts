@@ -218,6 +218,21 @@ export const ROUTES: Route[] = [
     },
   },
 
+  {
+    method: "GET",
+    path: "/safetyLevers/{id}",
+    operation: "GetSafetyLever",
+    handler: ({ engine, params }) => ({ safetyLever: engine.getSafetyLever(params.id!) }),
+  },
+  {
+    method: "PATCH",
+    path: "/safetyLevers/{id}/state",
+    operation: "UpdateSafetyLeverState",
+    handler: ({ engine, params, body }) => ({
+      safetyLever: engine.updateSafetyLeverState(params.id!, body),
+    }),
+  },
+
   // faultline's extensions of the FIS API, outside FIS's paths (see docs/api.md).
   {
     method: "POST",

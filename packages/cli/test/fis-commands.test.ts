@@ -9,8 +9,10 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Faultline, serveFaultline } from "@faultline/api";
 import { FAULTLINE_VERSION } from "@faultline/protocol";
+import { awsCli } from "../../api/test/kit.ts";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
+import { awsCliV1 } from "../../testing/src/index.ts";
 import { main } from "../src/main.ts";
 import { runCli } from "./run-cli.ts";
 
@@ -114,6 +116,66 @@ describe("faultline templates / experiments (through the FIS API)", () => {
     await f.engine.settled(x.id);
     assert.deepEqual(await moto.keys("faults"), []);
     assert.equal((await cli("experiments", "stop", "--all")).stdout, "no active experiments\n");
+  });
+});
+
+describe("faultline safety-lever (FIS GetSafetyLever / UpdateSafetyLeverState)", () => {
+  test("engage stops the running experiment and its faults; botocore (AWS CLI v1) sees the lever, gets cancelled experiments and FIS's errors; disengaged, experiments run", async () => {
+    const v1 = awsCli(awsCliV1, "fis", f.url);
+    const tpl = seedTemplate();
+    tpl.targets.fns = {
+      resourceType: "aws:lambda:function",
+      resourceArns: ["arn:aws:lambda:us-east-1:123456789012:function:ready1"],
+      selectionMode: "ALL",
+    };
+    const file = join(dir, "lever.json");
+    writeFileSync(file, JSON.stringify(tpl));
+    const id = (await cli("templates", "create", "-f", file)).stdout.trim();
+    const x = JSON.parse((await cli("experiments", "start", id, "--json")).stdout);
+    await f.engine.idle(x.id);
+    assert.equal((await moto.keys("faults")).length, 1);
+
+    const before = (await v1("get-safety-lever", "--id", "default")).safetyLever;
+    assert.equal(before.state.status, "disengaged");
+    assert.equal(before.arn, "arn:aws:fis:us-east-1:123456789012:safety-lever/default");
+
+    const engaged = await cli("safety-lever", "engage", "--reason", "game day over");
+    assert.equal(engaged.code, 0, engaged.stderr);
+    assert.match(engaged.stdout, /default {2}engaged {2}game day over\n$/);
+    // The lever is engaged only once the stop is done: the experiment ended and its fault object is gone.
+    const stopped = f.engine.getExperiment(x.id);
+    assert.deepEqual(stopped.state, {
+      status: "stopped",
+      reason: "Experiment stopped: the safety lever was engaged (game day over).",
+    });
+    assert.deepEqual(await moto.keys("faults"), []);
+
+    const blocked = (await v1("start-experiment", "--experiment-template-id", id)).experiment;
+    assert.equal(blocked.state.status, "cancelled");
+    assert.match(blocked.state.reason, /safety lever is engaged \(game day over\)/);
+    assert.deepEqual(await moto.keys("faults"), []);
+    await assert.rejects(
+      v1("update-safety-lever-state", "--id", "default", "--state", "status=engaged,reason=another"),
+      (e: { stderr: string }) => /ConflictException/.test(e.stderr) && /already engaged/.test(e.stderr),
+    );
+    const missingReason = await cli("safety-lever", "engage");
+    assert.equal(missingReason.code, 2);
+    assert.match(missingReason.stderr, /--reason/);
+
+    // AWS CLI v2 2.9.19 predates these operations; v1's botocore has them.
+    const off = (
+      await v1("update-safety-lever-state", "--id", "default", "--state", "status=disengaged,reason=thaw")
+    ).safetyLever;
+    assert.deepEqual(off.state, { status: "disengaged", reason: "thaw" });
+    assert.equal((await cli("safety-lever", "status")).stdout, "default  disengaged  thaw\n");
+    const unknown = await cli("safety-lever", "status", "--id", "SL123");
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /ResourceNotFoundException: Safety lever SL123 not found/);
+    const again = JSON.parse((await cli("experiments", "start", id, "--json")).stdout);
+    await f.engine.idle(again.id);
+    assert.equal(f.engine.getExperiment(again.id).state.status, "running");
+    f.engine.stopExperiment(again.id);
+    await f.engine.settled(again.id);
   });
 });
 

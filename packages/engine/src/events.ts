@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ActionStatus, ExperimentReport, ExperimentStatus } from "./model.ts";
+import type { SafetyLever } from "./safety-lever.ts";
 
 /** FIS's EventBridge "FIS Experiment State Change" event, as published on the in-process bus. */
 export interface ExperimentStateChangeEvent {
@@ -45,9 +46,11 @@ interface EventMap {
   action: [ActionStateChangeEvent];
   "fault-object": [FaultObjectEvent];
   report: [ReportStateChangeEvent];
+  /** The safety lever changed state (FIS's `SafetyLever` shape). */
+  "safety-lever": [SafetyLever];
 }
 
-/** Typed in-process bus: `experiment` (FIS-shaped), `action`, `fault-object` and `report` events. */
+/** Typed in-process bus: `experiment` (FIS-shaped), `action`, `fault-object`, `report` and `safety-lever` events. */
 export class EngineEvents extends EventEmitter<EventMap> {
   constructor() {
     super();

@@ -22,6 +22,8 @@ export const experimentArn = (a: Account, id: string) =>
   `arn:${a.partition}:fis:${a.region}:${a.accountId}:experiment/${id}`;
 export const actionArn = (a: Account, id: string) =>
   `arn:${a.partition}:fis:${a.region}:${a.accountId}:action/${id}`;
+export const safetyLeverArn = (a: Account, id: string) =>
+  `arn:${a.partition}:fis:${a.region}:${a.accountId}:safety-lever/${id}`;
 
 /** `arn:aws:fis:r:a:experiment-template/EXT…` → { kind, id }, or undefined for anything else. */
 export function parseFisArn(

@@ -72,6 +72,7 @@ export class Store {
         experiment_id TEXT PRIMARY KEY, status TEXT NOT NULL, due INTEGER NOT NULL, html TEXT, pdf TEXT);
       CREATE TABLE IF NOT EXISTS halt_requests (
         experiment_id TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS safety_levers (id TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT NOT NULL);
     `);
   }
 
@@ -244,6 +245,20 @@ export class Store {
     return this.db
       .prepare("SELECT status, reason FROM halt_requests WHERE experiment_id = ?")
       .get(experimentId) as HaltRequest | undefined;
+  }
+
+  // the safety lever: its state survives restarts (an engaged lever stays engaged)
+  putSafetyLever(id: string, state: { status: string; reason: string }): void {
+    this.db
+      .prepare(
+        "INSERT INTO safety_levers (id, status, reason) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, reason = excluded.reason",
+      )
+      .run(id, state.status, state.reason);
+  }
+  safetyLever(id: string): { status: string; reason: string } | undefined {
+    return this.db.prepare("SELECT status, reason FROM safety_levers WHERE id = ?").get(id) as
+      | { status: string; reason: string }
+      | undefined;
   }
 
   // fault objects

@@ -205,6 +205,44 @@ describe("stop removes the faults whatever S3 does", () => {
   );
 
   test(
+    "the safety lever stays engaging while S3 swallows the deletes, through a shutdown; the next engine stops the experiment and engages it",
+    BOUND,
+    async () => {
+      const dataDir = join(dir, "lever");
+      const { first, x } = await startedExperiment(dataDir, 300);
+      proxy.rule = (r) => (isDelete(r) ? "hang" : "pass");
+      try {
+        const deleting = proxy.nextStall(isDelete);
+        const engaging = first.e.updateSafetyLeverState("default", {
+          state: { status: "engaged", reason: "incident 7" },
+        });
+        assert.equal(engaging.state.status, "engaging");
+        await deleting;
+        // Not engaged while a fault object it is stopping may still be in S3.
+        assert.equal(first.e.getSafetyLever("default").state.status, "engaging");
+        await first.e.close();
+      } finally {
+        proxy.rule = () => "pass";
+      }
+      const second = await reopen(dataDir);
+      try {
+        const done = await second.settled(x.id);
+        assert.deepEqual(done.state, {
+          status: "stopped",
+          reason: "Experiment stopped: the safety lever was engaged (incident 7).",
+        });
+        assert.deepEqual((await second.safetyLeverSettled()).state, {
+          status: "engaged",
+          reason: "incident 7",
+        });
+        assert.deepEqual(await moto.keys(BUCKET), []);
+      } finally {
+        await second.close();
+      }
+    },
+  );
+
+  test(
     "an experiment stopped just before a crash ends stopped after the restart, its faults removed",
     BOUND,
     async () => {

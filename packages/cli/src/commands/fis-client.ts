@@ -17,13 +17,19 @@ export function clientOptions(command: Command): Command {
     .option("--json", "print the API response as JSON");
 }
 
-export function connect(options: ClientOptions): FisClient {
+/** The FIS API's URL: --endpoint, then $AWS_ENDPOINT_URL_FIS, then $FAULTLINE_ENDPOINT. */
+export function endpointOf(options: ClientOptions): string {
   const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_FIS ?? process.env.FAULTLINE_ENDPOINT;
   if (!endpoint) {
     throw new UsageError(
       "no FIS endpoint: pass --endpoint <url> or set AWS_ENDPOINT_URL_FIS (faultline up prints it)",
     );
   }
+  return endpoint;
+}
+
+export function connect(options: ClientOptions): FisClient {
+  const endpoint = endpointOf(options);
   const haveKeys = process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY;
   return new FisClient({
     endpoint,

@@ -11,6 +11,7 @@ import { labUp } from "./lab-up.ts";
 import { layerBuild } from "./layer.ts";
 import { layerPublish } from "./layer-publish.ts";
 import { report } from "./report.ts";
+import { safetyLever } from "./safety-lever.ts";
 import { scenarios } from "./scenarios.ts";
 import { serve } from "./serve.ts";
 import { templates } from "./templates.ts";
@@ -31,4 +32,5 @@ export const commands: CliCommand[] = [
   experiments, // faultline experiments start [--watch|--preview]|preview|get|list|stop [--all]
   test, // faultline test <file…> [--junit out.xml] [--report-dir d]: resilience tests (exit 0/1/2)
   report, // faultline report <experimentId> [--out <dir>] [--open] [--rebuild]
+  safetyLever, // faultline safety-lever status|engage|disengage [--reason …] [--no-wait]: FIS's safety lever
 ];
