@@ -113,9 +113,15 @@ export function guardedListener(spec: GuardedServerSpec): RequestListener {
   };
 }
 
-/** `createServer` with `guardedListener`. */
+/**
+ * `createServer` with `guardedListener`. Idle keep-alive connections live 60 s, not Node's 5 s: a client that sends
+ * its next request just as a 5 s idle socket closes gets ECONNRESET, which one-attempt clients do not retry (AWS
+ * endpoints keep idle connections far longer; the docs give no figure).
+ */
 export function createGuardedServer(spec: GuardedServerSpec): Server {
-  return createServer(guardedListener(spec));
+  const server = createServer(guardedListener(spec));
+  server.keepAliveTimeout = 60_000;
+  return server;
 }
 
 /**

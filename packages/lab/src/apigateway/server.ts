@@ -165,7 +165,6 @@ export async function startApiGateway(
     refuse: (_req, res) => sendAnswer(res, messageAnswer(403, "Forbidden"), {}),
     fail: (_req, res) => sendAnswer(res, messageAnswer(500, MESSAGES.internal[format]), {}),
   });
-  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(spec.port, host, () => {

@@ -39,7 +39,6 @@ export function createLambdaApiServer(ctx: LambdaApiContext, guard: GuardOptions
   // Invocations may run up to 900 s: no request or keep-alive timeout shorter than that.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 60_000;
   return server;
 }
 
