@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createEnvironmentFactory } from "../../lab/src/environment/index.ts";
-import { type FaultLab, startFaultLab } from "./helpers/fault-lab.ts";
+import { assertInvocationError, type FaultLab, startFaultLab } from "./helpers/fault-lab.ts";
 import { delay, error } from "./helpers/faults.ts";
 
 const BOOTSTRAP_DIR = join(import.meta.dirname, "fixtures", "provided");
@@ -74,29 +74,13 @@ describe(
 
     it("invocation-error with preventExecution: FunctionError, and the bootstrap provably did not run", async () => {
       await t.putFault("failing", { ...error(true), actionName: "err" });
-      await t.invokeUntil(
-        "failing",
-        () => ({}),
-        (o) => o.FunctionError !== undefined,
-      );
-      const probe = t.sideEffect();
-      const out = await t.invoke("failing", { sideEffect: probe });
-      assert.equal(out.FunctionError, "Unhandled");
+      const out = await assertInvocationError(t, "failing", false);
       assert.equal(payload(out).errorType, "FaultInjectionError");
-      assert.equal(t.happened(probe), false, "the handler must not have run");
     });
 
     it("invocation-error without preventExecution: FunctionError after the bootstrap ran", async () => {
       await t.putFault("failing-late", { ...error(false), actionName: "err" });
-      await t.invokeUntil(
-        "failing-late",
-        () => ({}),
-        (o) => o.FunctionError !== undefined,
-      );
-      const probe = t.sideEffect();
-      const out = await t.invoke("failing-late", { sideEffect: probe });
-      assert.equal(out.FunctionError, "Unhandled");
-      assert.equal(t.happened(probe), true, "the handler ran");
+      await assertInvocationError(t, "failing-late", true);
     });
 
     // Extensions API docs: on SHUTDOWN an extension cleans up and exits; Lambda SIGKILLs it after the deadline.
