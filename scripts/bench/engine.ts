@@ -19,6 +19,7 @@ import { startApi } from "../../packages/api/src/index.ts";
 import { Engine, mapLimit } from "../../packages/engine/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
 import { S3_CREDENTIALS, startLab } from "../../packages/lab/src/index.ts";
+import { benchTemplate } from "./shared.ts";
 
 const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
 const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
@@ -68,21 +69,11 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
   const api = await startApi(engine);
   const fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: creds });
   try {
-    const t = await engine.createExperimentTemplate({
-      description: "bench",
-      roleArn: "arn:aws:iam::123456789012:role/fis",
-      stopConditions: [{ source: "none" }],
-      targets: {
-        fns: { resourceType: "aws:lambda:function", resourceTags: { bench: "yes" }, selectionMode: "ALL" },
-      },
-      actions: {
-        lat: {
-          actionId: "aws:lambda:invocation-add-delay",
-          parameters: { duration: "PT10M" },
-          targets: { Functions: "fns" },
-        },
-      },
-    });
+    const t = await benchTemplate(
+      engine,
+      { bench: "yes" },
+      { name: "lat", actionId: "aws:lambda:invocation-add-delay", parameters: { duration: "PT10M" } },
+    );
     let t0 = performance.now();
     let written = 0;
     let removed = 0;

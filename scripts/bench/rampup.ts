@@ -32,6 +32,7 @@ import {
   parseFaultConfig,
   serializeFaultConfig,
 } from "../../packages/protocol/src/index.ts";
+import { benchTemplate } from "./shared.ts";
 
 const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
 const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
@@ -169,21 +170,16 @@ export async function benchRampup(log: (line: string) => void) {
   };
 
   const template = (duration: string) =>
-    engine.createExperimentTemplate({
-      description: "rampup bench",
-      roleArn: "arn:aws:iam::123456789012:role/fis",
-      stopConditions: [{ source: "none" }],
-      targets: {
-        fns: { resourceType: "aws:lambda:function", resourceTags: { bench: "rampup" }, selectionMode: "ALL" },
+    benchTemplate(
+      engine,
+      { bench: "rampup" },
+      {
+        name: "err",
+        actionId: "aws:lambda:invocation-error",
+        parameters: { duration, preventExecution: "true" },
       },
-      actions: {
-        err: {
-          actionId: "aws:lambda:invocation-error",
-          parameters: { duration, preventExecution: "true" },
-          targets: { Functions: "fns" },
-        },
-      },
-    });
+      "rampup bench",
+    );
   const long = await template("PT5M");
   const short = await template(`PT${SHORT_EXPERIMENT_S}S`);
   // Warm: every function past its cold start (the 1/30 s ones invoked at least once).
