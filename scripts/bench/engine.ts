@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   FisClient,
   GetExperimentCommand,
@@ -19,10 +18,7 @@ import { startApi } from "../../packages/api/src/index.ts";
 import { Engine, mapLimit } from "../../packages/engine/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
 import { S3_CREDENTIALS, startLab } from "../../packages/lab/src/index.ts";
-import { benchTemplate } from "./shared.ts";
-
-const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
-const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+import { benchTemplate, BENCH_CREDENTIALS as creds, FN_DIR } from "./shared.ts";
 
 function percentile(sorted: number[], p: number): number {
   return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));

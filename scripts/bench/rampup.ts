@@ -18,7 +18,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -32,10 +31,7 @@ import {
   parseFaultConfig,
   serializeFaultConfig,
 } from "../../packages/protocol/src/index.ts";
-import { benchTemplate } from "./shared.ts";
-
-const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
-const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+import { benchTemplate, BENCH_CREDENTIALS as creds, FN_DIR } from "./shared.ts";
 
 /** AWS FIS's extension's polling, emulated with faultline's settings: 60 s idle, 20 s while a fault is active. */
 const FIS_EMULATED = {

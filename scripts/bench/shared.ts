@@ -1,7 +1,13 @@
 /** What several benches set up the same way: a fault bucket on s3rver, and a one-action template on tagged functions. */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import S3rver from "s3rver";
 import type { Engine } from "../../packages/engine/src/index.ts";
+
+/** The API suites' echo function, deployed by the engine benches into the lab. */
+export const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
+/** Any credentials do for the lab and the local API. */
+export const BENCH_CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
 
 /** s3rver on loopback with a `faults` bucket under `dir`/s3 (the extension's benches' fault store). */
 export async function startFaultBucket(dir: string): Promise<{ endpoint: string; close(): Promise<void> }> {
