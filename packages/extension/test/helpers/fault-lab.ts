@@ -94,6 +94,25 @@ export async function assertInvocationError(
   return out;
 }
 
+/** Waits until `fn`'s add-delay of `ms` is live, then times one invocation: the caller waits at least `ms`. */
+export async function assertDelayed(
+  t: FaultLab,
+  fn: string,
+  ms: number,
+  payload: unknown,
+): Promise<InvokeCommandOutput> {
+  await t.invokeUntil(
+    fn,
+    () => ({}),
+    (_, took) => took >= ms,
+  );
+  const started = performance.now();
+  const out = await t.invoke(fn, payload);
+  const took = performance.now() - started;
+  assert.ok(took >= ms, `took ${took} ms`);
+  return out;
+}
+
 export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
   const dir = mkdtempSync(join(tmpdir(), "faultline-lab-"));
   const effects = new Map<string, number>();
