@@ -11,14 +11,12 @@ import {
   StartExperimentCommand,
   StopExperimentCommand,
 } from "@aws-sdk/client-fis";
-import { LambdaClient } from "@aws-sdk/client-lambda";
-import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { startApi } from "../../packages/api/src/index.ts";
 import { Engine, mapLimit } from "../../packages/engine/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
-import { S3_CREDENTIALS, startLab } from "../../packages/lab/src/index.ts";
-import { benchTemplate, BENCH_CREDENTIALS as creds, FN_DIR } from "./shared.ts";
+import { startLab } from "../../packages/lab/src/index.ts";
+import { benchTemplate, BENCH_CREDENTIALS as creds, FN_DIR, labSdkClients } from "./shared.ts";
 
 function percentile(sorted: number[], p: number): number {
   return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
@@ -43,24 +41,8 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
       },
     })),
   });
-  const lambda = new LambdaClient({
-    endpoint: lab.endpoints.lambda,
-    region: "us-east-1",
-    credentials: creds,
-  });
-  const s3 = new S3Client({
-    endpoint: lab.endpoints.s3,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-  });
-  // The lab serves tag:GetResources on its Lambda endpoint, as `faultline up` wires it.
-  const tagging = new ResourceGroupsTaggingAPIClient({
-    endpoint: lab.endpoints.lambda,
-    region: "us-east-1",
-    credentials: creds,
-  });
+  const clients = labSdkClients(lab);
+  const { lambda, tagging, s3 } = clients;
   const engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, tagging, concurrency: 32, log });
   const api = await startApi(engine);
   const fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: creds });
@@ -140,9 +122,7 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
     fis.destroy();
     await api.close();
     await engine.close();
-    lambda.destroy();
-    tagging.destroy();
-    s3.destroy();
+    clients.destroy();
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,8 +18,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { InvokeCommand } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Engine } from "../../packages/engine/src/index.ts";
 import { FaultPoller, S3ObjectStore } from "../../packages/extension/src/index.ts";
@@ -31,7 +30,7 @@ import {
   parseFaultConfig,
   serializeFaultConfig,
 } from "../../packages/protocol/src/index.ts";
-import { benchTemplate, BENCH_CREDENTIALS as creds, FN_DIR } from "./shared.ts";
+import { benchTemplate, FN_DIR, labSdkClients } from "./shared.ts";
 
 /** AWS FIS's extension's polling, emulated with faultline's settings: 60 s idle, 20 s while a fault is active. */
 const FIS_EMULATED = {
@@ -87,16 +86,8 @@ export async function benchRampup(log: (line: string) => void) {
       },
     })),
   });
-  const common = { region: "us-east-1", credentials: creds, maxAttempts: 1 };
-  const lambda = new LambdaClient({ ...common, endpoint: lab.endpoints.lambda });
-  const tagging = new ResourceGroupsTaggingAPIClient({ ...common, endpoint: lab.endpoints.lambda });
-  const s3 = new S3Client({
-    ...common,
-    credentials: S3_CREDENTIALS,
-    endpoint: lab.endpoints.s3,
-    forcePathStyle: true,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-  });
+  const clients = labSdkClients(lab, { maxAttempts: 1 });
+  const { lambda, tagging, s3 } = clients;
   const engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, tagging, log: () => {} });
   const waiters = new Set<() => void>();
   const wake = () => {
@@ -250,9 +241,7 @@ export async function benchRampup(log: (line: string) => void) {
   const cost = await requestsPerHour();
 
   await engine.close();
-  lambda.destroy();
-  tagging.destroy();
-  s3.destroy();
+  clients.destroy();
   await lab.stop();
   rmSync(dir, { recursive: true, force: true });
 
