@@ -18,7 +18,7 @@ import { CloudWatchClient, PutDashboardCommand } from "@aws-sdk/client-cloudwatc
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { serveFaultline } from "@faultline/api";
-import { S3_CREDENTIALS, startLab } from "@faultline/lab";
+import { awsAccess, S3_CREDENTIALS, startLab } from "@faultline/lab";
 import { SCENARIOS, scenarioNamed } from "@faultline/protocol/scenarios";
 import {
   buildReport,
@@ -180,13 +180,7 @@ async function main(): Promise<number> {
     );
     faultline = await serveFaultline({
       dataDir,
-      endpoints: {
-        lambda: lab.endpoints.lambda,
-        s3: lab.endpoints.s3,
-        cloudwatch: lab.endpoints.cloudwatch,
-        tagging: lab.endpoints.lambda,
-      },
-      credentials: S3_CREDENTIALS,
+      ...awsAccess(lab),
       region: "us-east-1",
       log: () => {},
     });

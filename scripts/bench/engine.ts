@@ -5,23 +5,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   FisClient,
   GetExperimentCommand,
   StartExperimentCommand,
   StopExperimentCommand,
 } from "@aws-sdk/client-fis";
-import { LambdaClient } from "@aws-sdk/client-lambda";
-import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { startApi } from "../../packages/api/src/index.ts";
 import { Engine, mapLimit } from "../../packages/engine/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
-import { S3_CREDENTIALS, startLab } from "../../packages/lab/src/index.ts";
-
-const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
-const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+import { startLab } from "../../packages/lab/src/index.ts";
+import { benchTemplate, BENCH_CREDENTIALS as creds, FN_DIR, labSdkClients } from "./shared.ts";
 
 function percentile(sorted: number[], p: number): number {
   return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
@@ -46,43 +41,17 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
       },
     })),
   });
-  const lambda = new LambdaClient({
-    endpoint: lab.endpoints.lambda,
-    region: "us-east-1",
-    credentials: creds,
-  });
-  const s3 = new S3Client({
-    endpoint: lab.endpoints.s3,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-  });
-  // The lab serves tag:GetResources on its Lambda endpoint, as `faultline up` wires it.
-  const tagging = new ResourceGroupsTaggingAPIClient({
-    endpoint: lab.endpoints.lambda,
-    region: "us-east-1",
-    credentials: creds,
-  });
+  const clients = labSdkClients(lab);
+  const { lambda, tagging, s3 } = clients;
   const engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, tagging, concurrency: 32, log });
   const api = await startApi(engine);
   const fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: creds });
   try {
-    const t = await engine.createExperimentTemplate({
-      description: "bench",
-      roleArn: "arn:aws:iam::123456789012:role/fis",
-      stopConditions: [{ source: "none" }],
-      targets: {
-        fns: { resourceType: "aws:lambda:function", resourceTags: { bench: "yes" }, selectionMode: "ALL" },
-      },
-      actions: {
-        lat: {
-          actionId: "aws:lambda:invocation-add-delay",
-          parameters: { duration: "PT10M" },
-          targets: { Functions: "fns" },
-        },
-      },
-    });
+    const t = await benchTemplate(
+      engine,
+      { bench: "yes" },
+      { name: "lat", actionId: "aws:lambda:invocation-add-delay", parameters: { duration: "PT10M" } },
+    );
     let t0 = performance.now();
     let written = 0;
     let removed = 0;
@@ -153,9 +122,7 @@ export async function benchEngine(log: (line: string) => void, functions = 1000)
     fis.destroy();
     await api.close();
     await engine.close();
-    lambda.destroy();
-    tagging.destroy();
-    s3.destroy();
+    clients.destroy();
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });
   }

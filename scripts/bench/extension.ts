@@ -21,10 +21,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import S3rver from "s3rver";
 import { FaultPoller, Logger, S3ObjectStore, systemClock } from "../../packages/extension/src/index.ts";
 import { buildLayer } from "../../packages/extension/src/layer.ts";
 import { type Environment, MODES, type Mode, rssKb, startEnvironment } from "./extension-env.ts";
+import { startFaultBucket } from "./shared.ts";
 
 export interface BenchOptions {
   quick?: boolean;
@@ -101,14 +101,8 @@ export async function benchExtension(
   const quick = options.quick ?? process.env.FAULTLINE_BENCH_QUICK === "1";
   const plan = quick ? QUICK : FULL;
   const dir = mkdtempSync(join(tmpdir(), "faultline-bench-"));
-  const s3 = new S3rver({
-    port: 0,
-    address: "127.0.0.1",
-    silent: true,
-    directory: join(dir, "s3"),
-    configureBuckets: [{ name: "faults" }],
-  });
-  const s3Endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+  const s3 = await startFaultBucket(dir);
+  const s3Endpoint = s3.endpoint;
   try {
     const layer = await buildLayer({ out: join(dir, "layer.zip") });
     const opt = join(dir, "opt");

@@ -18,9 +18,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { InvokeCommand } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Engine } from "../../packages/engine/src/index.ts";
 import { FaultPoller, S3ObjectStore } from "../../packages/extension/src/index.ts";
@@ -32,9 +30,7 @@ import {
   parseFaultConfig,
   serializeFaultConfig,
 } from "../../packages/protocol/src/index.ts";
-
-const FN_DIR = fileURLToPath(new URL("../../packages/api/test/fixtures/fn/", import.meta.url));
-const creds = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+import { benchTemplate, FN_DIR, labSdkClients } from "./shared.ts";
 
 /** AWS FIS's extension's polling, emulated with faultline's settings: 60 s idle, 20 s while a fault is active. */
 const FIS_EMULATED = {
@@ -90,16 +86,8 @@ export async function benchRampup(log: (line: string) => void) {
       },
     })),
   });
-  const common = { region: "us-east-1", credentials: creds, maxAttempts: 1 };
-  const lambda = new LambdaClient({ ...common, endpoint: lab.endpoints.lambda });
-  const tagging = new ResourceGroupsTaggingAPIClient({ ...common, endpoint: lab.endpoints.lambda });
-  const s3 = new S3Client({
-    ...common,
-    credentials: S3_CREDENTIALS,
-    endpoint: lab.endpoints.s3,
-    forcePathStyle: true,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-  });
+  const clients = labSdkClients(lab, { maxAttempts: 1 });
+  const { lambda, tagging, s3 } = clients;
   const engine = await Engine.open({ dataDir: join(dir, "data"), lambda, s3, tagging, log: () => {} });
   const waiters = new Set<() => void>();
   const wake = () => {
@@ -169,21 +157,16 @@ export async function benchRampup(log: (line: string) => void) {
   };
 
   const template = (duration: string) =>
-    engine.createExperimentTemplate({
-      description: "rampup bench",
-      roleArn: "arn:aws:iam::123456789012:role/fis",
-      stopConditions: [{ source: "none" }],
-      targets: {
-        fns: { resourceType: "aws:lambda:function", resourceTags: { bench: "rampup" }, selectionMode: "ALL" },
+    benchTemplate(
+      engine,
+      { bench: "rampup" },
+      {
+        name: "err",
+        actionId: "aws:lambda:invocation-error",
+        parameters: { duration, preventExecution: "true" },
       },
-      actions: {
-        err: {
-          actionId: "aws:lambda:invocation-error",
-          parameters: { duration, preventExecution: "true" },
-          targets: { Functions: "fns" },
-        },
-      },
-    });
+      "rampup bench",
+    );
   const long = await template("PT5M");
   const short = await template(`PT${SHORT_EXPERIMENT_S}S`);
   // Warm: every function past its cold start (the 1/30 s ones invoked at least once).
@@ -258,9 +241,7 @@ export async function benchRampup(log: (line: string) => void) {
   const cost = await requestsPerHour();
 
   await engine.close();
-  lambda.destroy();
-  tagging.destroy();
-  s3.destroy();
+  clients.destroy();
   await lab.stop();
   rmSync(dir, { recursive: true, force: true });
 

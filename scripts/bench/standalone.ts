@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import S3rver from "s3rver";
 import {
   type BuiltLayer,
   buildLayer,
@@ -23,6 +22,7 @@ import {
 import type { ExecutionEnvironment, FunctionSpec } from "../../packages/lab/src/contract.ts";
 import { createEnvironmentFactory } from "../../packages/lab/src/environment/index.ts";
 import { CollectingLogSink, makeInput } from "../../packages/testing/src/index.ts";
+import { startFaultBucket } from "./shared.ts";
 
 const CODE = fileURLToPath(new URL("./fixtures/provided/", import.meta.url));
 const LAMBDA_UNZIPPED_LIMIT = 250 * 1000 * 1000; // "250 MB" (Lambda quotas), for function + all layers
@@ -65,14 +65,8 @@ export async function benchStandalone(
     );
   }
   const dir = mkdtempSync(join(tmpdir(), "faultline-standalone-"));
-  const s3 = new S3rver({
-    port: 0,
-    address: "127.0.0.1",
-    silent: true,
-    directory: join(dir, "s3"),
-    configureBuckets: [{ name: "faults" }],
-  });
-  const s3Endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+  const s3 = await startFaultBucket(dir);
+  const s3Endpoint = s3.endpoint;
   try {
     const layers: Partial<Record<StandaloneBuild, BuiltLayer & { seconds: number }>> = {};
     for (const build of STANDALONE_BUILDS) {

@@ -5,21 +5,7 @@
  */
 import type { Engine } from "@faultline/engine";
 import { defaultPhaseMetrics, type MetricQuery, type MetricSource, type Series } from "@faultline/report";
-
-export interface ExperimentMetrics {
-  /** Epoch ms of each one-second period, ascending. */
-  t: number[];
-  invocations: number[];
-  errors: number[];
-  /** null where the second had no invocation. */
-  p50: (number | null)[];
-  p99: (number | null)[];
-  faultInjected: number[];
-  /** The experiment window (end absent while it runs), epoch ms. */
-  startMs?: number;
-  endMs?: number;
-  functions: string[];
-}
+import type { ExperimentMetrics } from "./console-types.ts";
 
 /** Seconds shown before the experiment started (and after it ended). */
 const MARGIN_MS = 30_000;

@@ -8,35 +8,13 @@ import { extname, join } from "node:path";
 import { type Engine, ResourceNotFoundException } from "@faultline/engine";
 import type { MetricSource } from "@faultline/report";
 import { experimentMetrics } from "./console-metrics.ts";
+import type { LabSnapshot } from "./console-types.ts";
 import { HttpError } from "./errors.ts";
 import { type ApiResponse, ok } from "./render.ts";
 
 /** What `faultline up` tells the console about its lab (the API never imports the lab). */
 export interface LabView {
   snapshot(): LabSnapshot;
-}
-
-export interface LabSnapshot {
-  functions: Array<{
-    name: string;
-    arn: string;
-    runtime: string;
-    tags: Record<string, string>;
-    /** Environments alive now: busy ones run an invocation, idle ones are frozen between invocations. */
-    environments: number;
-    busy: number;
-    idle: number;
-    /** Environments created since the lab started (cold starts). */
-    created: number;
-  }>;
-  /** Most recent first. */
-  invocations: Array<{
-    functionName: string;
-    startMs: number;
-    durationMs: number;
-    outcome: "success" | "error" | "throttled";
-    coldStart: boolean;
-  }>;
 }
 
 export interface ConsoleOptions {

@@ -5,8 +5,8 @@ export {
   type PolicyDocument,
   type PolicyOptions,
 } from "@faultline/engine";
-export type { ConsoleOptions, LabSnapshot, LabView } from "./console.ts";
-export type { ExperimentMetrics } from "./console-metrics.ts";
+export type { ConsoleOptions, LabView } from "./console.ts";
+export type { ExperimentMetrics, LabSnapshot } from "./console-types.ts";
 export * from "./errors.ts";
 export { type ApiResponse, renderError } from "./render.ts";
 export { matchRoute, ROUTES, type Route } from "./routes.ts";

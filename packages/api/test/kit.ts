@@ -6,11 +6,14 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { FisClient } from "@aws-sdk/client-fis";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { S3Client } from "@aws-sdk/client-s3";
+import { Engine } from "@faultline/engine";
 import type { Lab } from "../../lab/src/index.ts";
 import type { Tool } from "../../testing/src/index.ts";
+import { startApi } from "../src/index.ts";
 
 export const FN_DIR = fileURLToPath(new URL("./fixtures/fn/", import.meta.url));
 export const CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
@@ -57,6 +60,37 @@ export function labClients(lab: Lab) {
     ...clients,
     destroy() {
       for (const client of Object.values(clients)) client.destroy();
+    },
+  };
+}
+
+/** The engine on a lab's services behind the FIS API, with SDK clients of both: the lab suites' shared setup. */
+export async function fisOnLab(lab: Lab, dataDir: string, log: (message: string) => void = () => {}) {
+  const clients = labClients(lab);
+  const engine = await Engine.open({
+    dataDir,
+    lambda: clients.lambda,
+    s3: clients.s3,
+    tagging: clients.tagging,
+    log,
+  });
+  const api = await startApi(engine);
+  const fis = new FisClient({
+    region: "us-east-1",
+    endpoint: api.url,
+    credentials: CREDENTIALS,
+    maxAttempts: 1,
+  });
+  return {
+    ...clients,
+    engine,
+    api,
+    fis,
+    async close() {
+      fis.destroy();
+      await api.close();
+      await engine.close();
+      clients.destroy();
     },
   };
 }

@@ -14,19 +14,18 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   CreateExperimentTemplateCommand,
-  FisClient,
+  type FisClient,
   StartExperimentCommand,
   StopExperimentCommand,
 } from "@aws-sdk/client-fis";
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Engine } from "@faultline/engine";
+import type { Engine } from "@faultline/engine";
 import { serializeFaultConfig } from "@faultline/protocol";
 import { buildLayer } from "../../extension/src/layer.ts";
 import { error, faultConfig } from "../../extension/test/helpers/faults.ts";
 import { type Lab, startLab } from "../../lab/src/index.ts";
-import { type RunningApi, startApi } from "../src/index.ts";
-import { CREDENTIALS, faultlineFunction, labClients } from "./kit.ts";
+import { faultlineFunction, fisOnLab } from "./kit.ts";
 
 /** faultline's defaults: the kit's 1 s list poll taken out again. */
 function withDefaults(name: string, layer: string, environment: Record<string, string>) {
@@ -80,11 +79,10 @@ describe("change marker on the lab: faults and stops reach a function invoked ev
   const dir = mkdtempSync(join(tmpdir(), "faultline-marker-lab-"));
   let lab: Lab;
   let engine: Engine;
-  let api: RunningApi;
   let fis: FisClient;
   let lambda: LambdaClient;
   let s3: S3Client;
-  let clients: ReturnType<typeof labClients>;
+  let onLab: Awaited<ReturnType<typeof fisOnLab>>;
 
   before(async () => {
     const layer = (await buildLayer({ out: join(dir, "faultline-layer.zip") })).zipPath;
@@ -97,23 +95,11 @@ describe("change marker on the lab: faults and stops reach a function invoked ev
         withDefaults("fis-written", layer, { AWS_FIS_SLOW_POLL_INTERVAL_SECONDS: "2" }),
       ],
     });
-    clients = labClients(lab);
-    ({ lambda, s3 } = clients);
-    engine = await Engine.open({
-      dataDir: join(dir, "data"),
-      lambda,
-      s3,
-      tagging: clients.tagging,
-      log: () => {},
-    });
-    api = await startApi(engine);
-    fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: CREDENTIALS, maxAttempts: 1 });
+    onLab = await fisOnLab(lab, join(dir, "data"));
+    ({ lambda, s3, engine, fis } = onLab);
   });
   after(async () => {
-    fis?.destroy();
-    await api?.close();
-    await engine?.close();
-    clients?.destroy();
+    await onLab?.close();
     await lab?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

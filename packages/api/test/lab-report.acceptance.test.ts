@@ -14,7 +14,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/
 import { main } from "../../cli/src/main.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { buildLayer } from "../../extension/src/layer.ts";
-import { type Lab, S3_CREDENTIALS, startLab } from "../../lab/src/index.ts";
+import { awsAccess, type Lab, startLab } from "../../lab/src/index.ts";
 import { findChromium as findChromiumBinary } from "../../report/src/index.ts";
 import { chromium as chromiumTool } from "../../testing/src/index.ts";
 
@@ -86,13 +86,7 @@ describe("stop conditions and reports on the lab (alarms and dashboards from the
     ({ lambda, s3, cloudwatch: cw } = clients);
     f = await serveFaultline({
       dataDir: join(dir, "data"),
-      endpoints: {
-        lambda: lab.endpoints.lambda,
-        s3: lab.endpoints.s3,
-        cloudwatch: lab.endpoints.cloudwatch,
-        tagging: lab.endpoints.lambda,
-      },
-      credentials: S3_CREDENTIALS,
+      ...awsAccess(lab),
       stopConditionPollMs: 500,
       reportPdf: "auto",
       log: () => {},

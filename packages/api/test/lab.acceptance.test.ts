@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   CreateExperimentTemplateCommand,
-  FisClient,
+  type FisClient,
   GetExperimentCommand,
   ListExperimentResolvedTargetsCommand,
   StartExperimentCommand,
@@ -17,14 +17,14 @@ import {
 } from "@aws-sdk/client-fis";
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { Engine } from "@faultline/engine";
+import type { Engine } from "@faultline/engine";
 import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { buildLayer } from "../../extension/src/layer.ts";
 import { type Lab, startLab } from "../../lab/src/index.ts";
 import { awsCliV1, awsCliV2 } from "../../testing/src/index.ts";
-import { type RunningApi, startApi } from "../src/index.ts";
-import { awsCli, CREDENTIALS, faultlineFunction, labClients } from "./kit.ts";
+import type { RunningApi } from "../src/index.ts";
+import { awsCli, faultlineFunction, fisOnLab } from "./kit.ts";
 
 describe("engine + API on the lab (real functions with the faultline layer)", () => {
   const dir = mkdtempSync(join(tmpdir(), "faultline-engine-lab-"));
@@ -34,7 +34,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
   let fis: FisClient;
   let lambda: LambdaClient;
   let s3: S3Client;
-  let clients: ReturnType<typeof labClients>;
+  let onLab: Awaited<ReturnType<typeof fisOnLab>>;
   const engineSays: string[] = [];
 
   before(async () => {
@@ -58,23 +58,11 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
         fn("impostor", { stale: "yes" }, impostor),
       ],
     });
-    clients = labClients(lab);
-    ({ lambda, s3 } = clients);
-    engine = await Engine.open({
-      dataDir: join(dir, "data"),
-      lambda,
-      s3,
-      tagging: clients.tagging,
-      log: (m) => engineSays.push(m),
-    });
-    api = await startApi(engine);
-    fis = new FisClient({ region: "us-east-1", endpoint: api.url, credentials: CREDENTIALS, maxAttempts: 1 });
+    onLab = await fisOnLab(lab, join(dir, "data"), (m) => engineSays.push(m));
+    ({ lambda, s3, engine, api, fis } = onLab);
   });
   after(async () => {
-    fis?.destroy();
-    await api?.close();
-    await engine?.close();
-    clients?.destroy();
+    await onLab?.close();
     await lab?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -3,6 +3,11 @@
  * Errors arrive as the API renders them (`x-amzn-errortype` + `{message}`); a ValidationException's message
  * starts with the field it names (`actions.fault.parameters.duration: …`).
  */
+// Types only (erased by Vite): the wire shapes come from the packages that answer them.
+import type { ExperimentMetrics, LabSnapshot } from "@faultline/api/console-types";
+import type { TemplateAction, TemplateTarget } from "@faultline/engine/model";
+
+export type { LabSnapshot, TemplateAction, TemplateTarget };
 
 export class ApiError extends Error {
   constructor(
@@ -57,23 +62,6 @@ export interface Template {
   tags?: Record<string, string>;
 }
 
-export interface TemplateTarget {
-  resourceType: string;
-  resourceArns?: string[];
-  resourceTags?: Record<string, string>;
-  filters?: Array<{ path: string; values: string[] }>;
-  selectionMode: string;
-  parameters?: Record<string, string>;
-}
-
-export interface TemplateAction {
-  actionId: string;
-  description?: string;
-  parameters?: Record<string, string>;
-  targets?: Record<string, string>;
-  startAfter?: string[];
-}
-
 export interface ReportConfiguration {
   outputs?: { s3Configuration?: { bucketName: string; prefix?: string } };
   dataSources?: { cloudWatchDashboards?: Array<{ dashboardIdentifier: string }> };
@@ -81,12 +69,8 @@ export interface ReportConfiguration {
   postExperimentDuration?: string;
 }
 
-export interface ExperimentAction {
-  actionId: string;
-  description?: string;
-  parameters?: Record<string, string>;
-  targets?: Record<string, string>;
-  startAfter?: string[];
+/** Times are epoch seconds here (restJson1), not the engine's Dates. */
+export interface ExperimentAction extends TemplateAction {
   state: { status: string; reason: string };
   startTime?: number;
   endTime?: number;
@@ -121,37 +105,8 @@ export interface ActionSummary {
   targets?: Record<string, { resourceType: string }>;
 }
 
-export interface Metrics {
-  t: number[];
-  invocations: number[];
-  errors: number[];
-  p50: (number | null)[];
-  p99: (number | null)[];
-  faultInjected: number[];
-  startMs?: number;
-  endMs?: number;
-  functions: string[];
-}
-
-export interface LabSnapshot {
-  functions: Array<{
-    name: string;
-    arn: string;
-    runtime: string;
-    tags: Record<string, string>;
-    environments: number;
-    busy: number;
-    idle: number;
-    created: number;
-  }>;
-  invocations: Array<{
-    functionName: string;
-    startMs: number;
-    durationMs: number;
-    outcome: "success" | "error" | "throttled";
-    coldStart: boolean;
-  }>;
-}
+/** The console helper routes' answers, as packages/api/src/console-types.ts defines them. */
+export type Metrics = ExperimentMetrics;
 
 export interface SafetyLever {
   id: string;

@@ -19,21 +19,12 @@ import { after, before, describe, test } from "node:test";
 import { chromium as chromiumTool } from "@faultline/testing";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { buildLayer } from "../../extension/src/layer.ts";
+import { CHROMIUM_ARGS } from "../../report/src/chromium.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const BIN = join(ROOT, "packages", "cli", "bin", "faultline.mjs");
 const BUILT = join(ROOT, "packages", "api", "console", "index.html");
 const HELLO = join(ROOT, "examples", "hello", "hello");
-/** environment.md: without the background-networking flags Chromium keeps calling hosts this network refuses. */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 interface Endpoints {
   lambda: string;

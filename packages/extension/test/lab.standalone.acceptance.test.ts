@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createEnvironmentFactory } from "../../lab/src/environment/index.ts";
-import { type FaultLab, startFaultLab } from "./helpers/fault-lab.ts";
+import { assertDelayed, assertInvocationError, type FaultLab, startFaultLab } from "./helpers/fault-lab.ts";
 import { delay, error } from "./helpers/faults.ts";
 
 const BOOTSTRAP_DIR = join(import.meta.dirname, "fixtures", "provided");
@@ -58,14 +58,7 @@ describe(
 
     it("add-delay is observed by the caller", async () => {
       await t.putFault("delayed", { ...delay(700), actionName: "lat" });
-      await t.invokeUntil(
-        "delayed",
-        () => ({}),
-        (_, ms) => ms >= 700,
-      );
-      const started = performance.now();
-      const out = await t.invoke("delayed", { n: 2 });
-      assert.ok(performance.now() - started >= 700);
+      const out = await assertDelayed(t, "delayed", 700, { n: 2 });
       assert.deepEqual(payload(out), { ok: true, n: 2, node: "" });
       assert.ok(
         t.lab.logs.events("delayed").some((e) => e.message.includes("adding 700 milliseconds of latency")),
@@ -74,29 +67,13 @@ describe(
 
     it("invocation-error with preventExecution: FunctionError, and the bootstrap provably did not run", async () => {
       await t.putFault("failing", { ...error(true), actionName: "err" });
-      await t.invokeUntil(
-        "failing",
-        () => ({}),
-        (o) => o.FunctionError !== undefined,
-      );
-      const probe = t.sideEffect();
-      const out = await t.invoke("failing", { sideEffect: probe });
-      assert.equal(out.FunctionError, "Unhandled");
+      const out = await assertInvocationError(t, "failing", false);
       assert.equal(payload(out).errorType, "FaultInjectionError");
-      assert.equal(t.happened(probe), false, "the handler must not have run");
     });
 
     it("invocation-error without preventExecution: FunctionError after the bootstrap ran", async () => {
       await t.putFault("failing-late", { ...error(false), actionName: "err" });
-      await t.invokeUntil(
-        "failing-late",
-        () => ({}),
-        (o) => o.FunctionError !== undefined,
-      );
-      const probe = t.sideEffect();
-      const out = await t.invoke("failing-late", { sideEffect: probe });
-      assert.equal(out.FunctionError, "Unhandled");
-      assert.equal(t.happened(probe), true, "the handler ran");
+      await assertInvocationError(t, "failing-late", true);
     });
 
     // Extensions API docs: on SHUTDOWN an extension cleans up and exits; Lambda SIGKILLs it after the deadline.

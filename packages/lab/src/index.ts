@@ -1,4 +1,5 @@
 export * from "./apigateway/index.ts";
+export { awsAccess } from "./aws-access.ts";
 export * from "./config.ts";
 export type * from "./contract.ts";
 export { DynamoDbSetupError, type RunningDynamoDb, startDynamoDb, type TableSpec } from "./dynamodb.ts";

@@ -64,6 +64,17 @@ export async function screenshot(
 
 const url = (p: string) => pathToFileURL(resolve(p)).href;
 
+/** environment.md: without the background-networking flags Chromium keeps calling hosts this network refuses. */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
 async function run(args: string[], output: string, options: ChromiumOptions): Promise<void> {
   const binary = options.binary ?? findChromium();
   if (!binary)
@@ -71,18 +82,7 @@ async function run(args: string[], output: string, options: ChromiumOptions): Pr
   const profile = mkdtempSync(join(tmpdir(), "faultline-chromium-"));
   const child = spawn(
     binary,
-    [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-      ...args,
-    ],
+    ["--headless", ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, ...args],
     // Its own process group, so a timeout ends Chromium's helpers too.
     { stdio: ["ignore", "ignore", "pipe"], detached: true },
   );

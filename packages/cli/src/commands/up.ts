@@ -42,7 +42,7 @@ export const up: CliCommand = {
       .option("--no-exit-with-parent", "keep running when the process that started it exits (nohup, setsid)")
       .action(async (o: UpOptions) => {
         // Imported on use: `faultline --help` and the API-client commands never load the lab or the engine.
-        const { LabConfigError, loadLabConfig, S3_CREDENTIALS, startLab } = await import("@faultline/lab");
+        const { awsAccess, LabConfigError, loadLabConfig, startLab } = await import("@faultline/lab");
         const { serveFaultline } = await import("@faultline/api");
         let config: ReturnType<typeof loadLabConfig>;
         try {
@@ -63,15 +63,8 @@ export const up: CliCommand = {
             accountId: config.accountId,
             port: config.ports.fis,
             allowedHosts,
-            endpoints: {
-              lambda: lab.endpoints.lambda,
-              s3: lab.endpoints.s3,
-              // The lab's CloudWatch (alarms and dashboards over its own metrics): stop conditions and reports.
-              cloudwatch: lab.endpoints.cloudwatch,
-              // The lab serves tag:GetResources on its Lambda endpoint.
-              tagging: lab.endpoints.lambda,
-            },
-            credentials: S3_CREDENTIALS,
+            // The lab's CloudWatch serves stop conditions and reports; its Lambda endpoint, tag:GetResources.
+            ...awsAccess(lab),
             console: { lab: view },
             log: (m) => io.stderr(`faultline engine: ${m}\n`),
           });

@@ -54,7 +54,7 @@ interface System {
 
 async function startSystem(spec: TestSpec): Promise<System> {
   if (spec.endpoints) return { ...spec.endpoints, apis: {}, close: async () => {} };
-  const { LabConfigError, loadLabConfig, S3_CREDENTIALS, startLab } = await import("@faultline/lab");
+  const { awsAccess, LabConfigError, loadLabConfig, startLab } = await import("@faultline/lab");
   const { serveFaultline } = await import("@faultline/api");
   let config: ReturnType<typeof loadLabConfig>;
   try {
@@ -74,13 +74,7 @@ async function startSystem(spec: TestSpec): Promise<System> {
       dataDir,
       region: config.region,
       accountId: config.accountId,
-      endpoints: {
-        lambda: lab.endpoints.lambda,
-        s3: lab.endpoints.s3,
-        cloudwatch: lab.endpoints.cloudwatch,
-        tagging: lab.endpoints.lambda,
-      },
-      credentials: S3_CREDENTIALS,
+      ...awsAccess(lab),
       log: () => {},
     });
     return {

@@ -69,6 +69,50 @@ export interface FaultLab {
   stop(): Promise<void>;
 }
 
+/**
+ * Waits until `fn`'s invocation-error fault is live, then invokes once with a side-effect probe: FunctionError
+ * "Unhandled", and the handler ran exactly when the fault lets it (preventExecution "false").
+ */
+export async function assertInvocationError(
+  t: FaultLab,
+  fn: string,
+  handlerRan: boolean,
+): Promise<InvokeCommandOutput> {
+  await t.invokeUntil(
+    fn,
+    () => ({}),
+    (o) => o.FunctionError !== undefined,
+  );
+  const probe = t.sideEffect();
+  const out = await t.invoke(fn, { sideEffect: probe });
+  assert.equal(out.FunctionError, "Unhandled");
+  assert.equal(
+    t.happened(probe),
+    handlerRan,
+    handlerRan ? "the handler ran" : "the handler must not have run",
+  );
+  return out;
+}
+
+/** Waits until `fn`'s add-delay of `ms` is live, then times one invocation: the caller waits at least `ms`. */
+export async function assertDelayed(
+  t: FaultLab,
+  fn: string,
+  ms: number,
+  payload: unknown,
+): Promise<InvokeCommandOutput> {
+  await t.invokeUntil(
+    fn,
+    () => ({}),
+    (_, took) => took >= ms,
+  );
+  const started = performance.now();
+  const out = await t.invoke(fn, payload);
+  const took = performance.now() - started;
+  assert.ok(took >= ms, `took ${took} ms`);
+  return out;
+}
+
 export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
   const dir = mkdtempSync(join(tmpdir(), "faultline-lab-"));
   const effects = new Map<string, number>();

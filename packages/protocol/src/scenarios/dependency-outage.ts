@@ -1,13 +1,5 @@
 import { invocationHttpIntegrationResponse } from "../actions/invocation-http-integration-response.ts";
-import {
-  defineScenario,
-  durationSeconds,
-  functionsTarget,
-  isoSeconds,
-  percentage,
-  tagKey,
-  tagValue,
-} from "./scenario.ts";
+import { defineScenario, faultWindow, oneFault, percentage } from "./scenario.ts";
 
 /** One tier answers 503/504 through its API integration: what a dependency outage looks like to its callers. */
 export const dependencyOutage = defineScenario({
@@ -25,26 +17,18 @@ export const dependencyOutage = defineScenario({
       default: 503,
     },
     invocationPercentage: percentage("The percentage of the tier's invocations that fail.", 100),
-    durationSeconds: durationSeconds(300),
-    tagKey: tagKey("FISExperimentReady"),
-    tagValue: tagValue("Yes"),
+    ...faultWindow(),
   },
-  build: (p) => ({
-    description: `dependency outage: ${p.tagKey}=${p.tagValue} answers HTTP ${p.statusCode} to ${p.invocationPercentage} % of invocations`,
-    targets: functionsTarget(p.tagKey, p.tagValue),
-    actions: {
-      outage: {
-        actionId: invocationHttpIntegrationResponse.id,
-        parameters: {
-          duration: isoSeconds(p.durationSeconds),
-          statusCode: String(p.statusCode),
-          contentTypeHeader: "application/json",
-          preventExecution: "true",
-          invocationPercentage: String(p.invocationPercentage),
-        },
-        targets: { Functions: "Functions" },
+  build: (p) =>
+    oneFault(p, {
+      description: `dependency outage: ${p.tagKey}=${p.tagValue} answers HTTP ${p.statusCode} to ${p.invocationPercentage} % of invocations`,
+      name: "outage",
+      actionId: invocationHttpIntegrationResponse.id,
+      parameters: {
+        statusCode: String(p.statusCode),
+        contentTypeHeader: "application/json",
+        preventExecution: "true",
+        invocationPercentage: String(p.invocationPercentage),
       },
-    },
-    tags: {},
-  }),
+    }),
 });

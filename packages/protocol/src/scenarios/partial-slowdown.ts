@@ -1,15 +1,5 @@
 import { invocationAddDelay } from "../actions/invocation-add-delay.ts";
-import {
-  defineScenario,
-  durationSeconds,
-  functionsTarget,
-  isoSeconds,
-  percentage,
-  tagKey,
-  tagValue,
-} from "./scenario.ts";
-
-const delayLimits = invocationAddDelay.parameters.startupDelayMilliseconds;
+import { defineScenario, faultWindow, milliseconds, oneFault, percentage } from "./scenario.ts";
 
 /** Some functions, some of their invocations, a little slower: the gray failure averages hide. */
 export const partialSlowdown = defineScenario({
@@ -21,31 +11,25 @@ export const partialSlowdown = defineScenario({
   parameters: {
     functionPercentage: percentage("The percentage of the tagged functions that slow down.", 50),
     invocationPercentage: percentage("The percentage of those functions' invocations that slow down.", 50),
-    delayMilliseconds: {
-      type: "integer",
-      description: "The delay added before the handler runs, in milliseconds.",
-      min: delayLimits.min,
-      max: delayLimits.max,
-      default: 1000,
-    },
-    durationSeconds: durationSeconds(300),
-    tagKey: tagKey("FISExperimentReady"),
-    tagValue: tagValue("Yes"),
+    delayMilliseconds: milliseconds(
+      "The delay added before the handler runs, in milliseconds.",
+      invocationAddDelay.parameters.startupDelayMilliseconds,
+      1000,
+    ),
+    ...faultWindow(),
   },
-  build: (p) => ({
-    description: `partial slowdown: ${p.functionPercentage} % of functions, ${p.invocationPercentage} % of invocations, +${p.delayMilliseconds} ms`,
-    targets: functionsTarget(p.tagKey, p.tagValue, `PERCENT(${p.functionPercentage})`),
-    actions: {
-      slowdown: {
+  build: (p) =>
+    oneFault(
+      p,
+      {
+        description: `partial slowdown: ${p.functionPercentage} % of functions, ${p.invocationPercentage} % of invocations, +${p.delayMilliseconds} ms`,
+        name: "slowdown",
         actionId: invocationAddDelay.id,
         parameters: {
-          duration: isoSeconds(p.durationSeconds),
           startupDelayMilliseconds: String(p.delayMilliseconds),
           invocationPercentage: String(p.invocationPercentage),
         },
-        targets: { Functions: "Functions" },
       },
-    },
-    tags: {},
-  }),
+      `PERCENT(${p.functionPercentage})`,
+    ),
 });

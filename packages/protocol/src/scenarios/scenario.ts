@@ -208,3 +208,37 @@ export const isoSeconds = (seconds: number): string => `PT${seconds}S`;
 export const functionsTarget = (key: string, value: string, selectionMode = "ALL") => ({
   Functions: { resourceType: "aws:lambda:function", resourceTags: { [key]: value }, selectionMode },
 });
+
+/** How long the fault lasts and the tag that picks its functions: the closing parameters of a one-fault scenario. */
+export const faultWindow = () => ({
+  durationSeconds: durationSeconds(300),
+  tagKey: tagKey("FISExperimentReady"),
+  tagValue: tagValue("Yes"),
+});
+
+/** A delay in milliseconds within an action's own limits (the action table's, not a copy). */
+export const milliseconds = (
+  description: string,
+  limits: { readonly min: number; readonly max: number },
+  fallback: number,
+): IntegerSpec => ({ type: "integer", description, min: limits.min, max: limits.max, default: fallback });
+
+/** The template of a one-fault scenario: one action on the tagged functions for `durationSeconds`. */
+export function oneFault(
+  window: { durationSeconds: number; tagKey: string; tagValue: string },
+  fault: { description: string; name: string; actionId: string; parameters: Record<string, string> },
+  selectionMode = "ALL",
+): Omit<ExperimentTemplateInput, "roleArn" | "stopConditions"> {
+  return {
+    description: fault.description,
+    targets: functionsTarget(window.tagKey, window.tagValue, selectionMode),
+    actions: {
+      [fault.name]: {
+        actionId: fault.actionId,
+        parameters: { duration: isoSeconds(window.durationSeconds), ...fault.parameters },
+        targets: { Functions: "Functions" },
+      },
+    },
+    tags: {},
+  };
+}

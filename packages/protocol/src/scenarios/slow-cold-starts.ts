@@ -1,15 +1,5 @@
 import { initDelay } from "../actions/init-delay.ts";
-import {
-  defineScenario,
-  durationSeconds,
-  functionsTarget,
-  isoSeconds,
-  percentage,
-  tagKey,
-  tagValue,
-} from "./scenario.ts";
-
-const delayLimits = initDelay.parameters.delayMilliseconds;
+import { defineScenario, faultWindow, milliseconds, oneFault, percentage } from "./scenario.ts";
 
 /** New execution environments take longer to initialise: scale-out and deploys get slow. Needs faultline's extension. */
 export const slowColdStarts = defineScenario({
@@ -19,35 +9,25 @@ export const slowColdStarts = defineScenario({
   tellsYou:
     "What your users see when traffic bursts or a deploy forces new environments: whether cold-start latency reaches your p99 and your callers' timeouts, and whether provisioned concurrency or SnapStart-style warming would pay for itself.",
   parameters: {
-    delayMilliseconds: {
-      type: "integer",
-      description: "The time added to each delayed Init phase, in milliseconds.",
-      min: delayLimits.min,
-      max: delayLimits.max,
-      default: 3000,
-    },
+    delayMilliseconds: milliseconds(
+      "The time added to each delayed Init phase, in milliseconds.",
+      initDelay.parameters.delayMilliseconds,
+      3000,
+    ),
     environmentPercentage: percentage(
       "The percentage of new execution environments whose Init is delayed.",
       100,
     ),
-    durationSeconds: durationSeconds(300),
-    tagKey: tagKey("FISExperimentReady"),
-    tagValue: tagValue("Yes"),
+    ...faultWindow(),
   },
-  build: (p) => ({
-    description: `slow cold starts: +${p.delayMilliseconds} ms Init for ${p.environmentPercentage} % of new environments`,
-    targets: functionsTarget(p.tagKey, p.tagValue),
-    actions: {
-      coldStarts: {
-        actionId: initDelay.id,
-        parameters: {
-          duration: isoSeconds(p.durationSeconds),
-          delayMilliseconds: String(p.delayMilliseconds),
-          invocationPercentage: String(p.environmentPercentage),
-        },
-        targets: { Functions: "Functions" },
+  build: (p) =>
+    oneFault(p, {
+      description: `slow cold starts: +${p.delayMilliseconds} ms Init for ${p.environmentPercentage} % of new environments`,
+      name: "coldStarts",
+      actionId: initDelay.id,
+      parameters: {
+        delayMilliseconds: String(p.delayMilliseconds),
+        invocationPercentage: String(p.environmentPercentage),
       },
-    },
-    tags: {},
-  }),
+    }),
 });
