@@ -84,7 +84,8 @@ describe(
       // A stop this slow is failing: print what the functions logged, so a CI log shows which part hung.
       const dump = setTimeout(() => {
         for (const fn of ["plain", "delayed", "failing", "failing-late"])
-          for (const e of t.lab.logs.events(fn)) process.stderr.write(`slow stop, ${fn} logged: ${e.message}\n`);
+          for (const e of t.lab.logs.events(fn))
+            process.stderr.write(`slow stop, ${fn} logged: ${e.message}\n`);
       }, 20_000);
       await t.stop();
       clearTimeout(dump);
