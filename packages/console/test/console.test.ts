@@ -283,7 +283,9 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await page.getByRole("button", { name: "Stop experiment" }).click();
     await state.filter({ hasText: /^stopped/ }).waitFor();
     // The button goes with the terminal state (it may trail the state text by a render).
-    await page.getByRole("button", { name: "Stop experiment" }).waitFor({ state: "detached", timeout: 5_000 });
+    await page
+      .getByRole("button", { name: "Stop experiment" })
+      .waitFor({ state: "detached", timeout: 5_000 });
     await shot("experiment-stopped");
   });
 
