@@ -83,7 +83,9 @@ export function ExperimentPage({ id }: { id: string }) {
   }, [id]);
   const stop = async () => {
     try {
-      setX((await call<{ experiment: Experiment }>("DELETE", `/experiments/${enc(id)}`)).experiment);
+      const { experiment } = await call<{ experiment: Experiment }>("DELETE", `/experiments/${enc(id)}`);
+      // The stream may already have said `stopped`: the answer's `stopping` must not take the page back.
+      setX((cur) => (cur && TERMINAL.has(cur.state.status) ? cur : experiment));
     } catch (e) {
       setError(e as Error);
     }
