@@ -241,6 +241,30 @@ describe("/tmp across a reset", () => {
   });
 });
 
+describe("freeze and thaw in the namespace sandbox", needsNamespace, () => {
+  // Lambda docs (lambda-runtime-environment › Failures during the invoke phase): a runtime that exits during an
+  // invocation fails it with Runtime.ExitError. Each invocation here starts with a thaw of the environment frozen
+  // after the one before, the moment a namespace leader (nsenter) could be left stopped, unable to see the exit.
+  it("a crash right after a thaw is seen as Runtime.ExitError, every time (20 freeze/thaw cycles)", async () => {
+    const env = create({
+      runtime: "provided.al2023",
+      handler: "echo",
+      codeDir: join(import.meta.dirname, "fixtures", "env-provided"),
+      layers: [],
+      timeoutSeconds: 3,
+    });
+    for (let i = 0; i < 20; i++) {
+      assert.deepEqual(body(await invoke(env, { n: i })).echo, { n: i });
+      const crashed = await invoke(env, { action: "crash" });
+      assert.deepEqual(
+        crashed.outcome.kind === "function-error" ? crashed.outcome.errorType : crashed.outcome.kind,
+        "Runtime.ExitError",
+        `cycle ${i}`,
+      );
+    }
+  });
+});
+
 describe("shutdown", () => {
   // Lambda docs (Extensions API › Shutdown phase; graceful shutdown): with external extensions registered, the
   // runtime gets SIGTERM (and up to 300 ms), then each extension gets SHUTDOWN.

@@ -586,6 +586,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     await Promise.all(live.map((p) => (p.child.pid ? groupGone(p.child.pid) : undefined)));
     this.procs = [];
     this.frozen = false;
+    this.stopNudging();
   }
 
   /** SIGSTOP every process group: module timers do not tick while idle, as in Lambda. */
@@ -594,6 +595,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     // stopped with its killed child unreaped, and the environment never finishes dying (seen with a stream that
     // ended while the lab was stopping).
     if (this.stopping || this.resetting) return;
+    this.stopNudging();
     this.signalAll("SIGSTOP");
     this.frozen = true;
   }
@@ -602,6 +604,29 @@ export class LabEnvironment implements ExecutionEnvironment {
     if (!this.frozen) return;
     this.signalAll("SIGCONT");
     this.frozen = false;
+    this.startNudging();
+  }
+
+  /**
+   * util-linux nsenter, each process's leader in a namespace, waits on its child with WUNTRACED: when it sees the
+   * child stopped it stops itself, and continues the child only once it is continued. A freeze can leave it holding
+   * that stop: after the thaw it stops itself again while its child runs on, and can no longer reap it, so the
+   * child's exit goes unseen (a runtime crash read as a timeout, a SHUTDOWN waiting out the whole grace). While
+   * thawed, leaders get a SIGCONT now and then: nothing for a running one, the way out for a stopped one.
+   */
+  private nudge: NodeJS.Timeout | undefined;
+
+  private startNudging(): void {
+    if (this.settings.sandbox !== "namespace" || this.nudge) return;
+    this.nudge = setInterval(() => {
+      for (const p of this.procs) if (!p.gone && p.child.pid) signal(p.child.pid, "SIGCONT");
+    }, LEADER_NUDGE_MS);
+    this.nudge.unref();
+  }
+
+  private stopNudging(): void {
+    clearInterval(this.nudge);
+    this.nudge = undefined;
   }
 
   private signalAll(sig: NodeJS.Signals): void {
@@ -717,6 +742,9 @@ function childOf(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** How often a thawed namespace environment's leaders are nudged (see startNudging): the most an exit goes unseen. */
+const LEADER_NUDGE_MS = 20;
 
 /** How long killAll waits for a signalled leader before killing it directly. */
 const LEADER_EXIT_GRACE_MS = 2000;
