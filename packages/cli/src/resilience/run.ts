@@ -180,6 +180,7 @@ export async function runResilienceTest(spec: TestSpec, options: RunOptions = {}
   let lambdaClient: LambdaClient | undefined;
   const progress: Progress = { stage: "starting" };
   let load: LoadGenerator | undefined;
+  const abandonLoad = () => void load?.abandon();
   const result = (verdicts: Verdict[], extra: Partial<TestResult>): TestResult => ({
     name: spec.name,
     file: spec.file,
@@ -196,6 +197,9 @@ export async function runResilienceTest(spec: TestSpec, options: RunOptions = {}
       lambdaClient = new LambdaClient({ endpoint: system.lambda, ...CLIENT });
       return lambdaClient;
     });
+    // Priming can take up to a minute of cold starts: an interrupt aborts it, and every request in flight.
+    signal.addEventListener("abort", abandonLoad, { once: true });
+    signal.throwIfAborted();
     const timeline = await drive(spec, template, { fis, load, progress, signal, log });
     const verdicts = [
       experimentVerdict(progress.experiment),
@@ -212,6 +216,7 @@ export async function runResilienceTest(spec: TestSpec, options: RunOptions = {}
     if (progress.experimentId) progress.experiment = await stopExperiment(fis, progress.experimentId);
     return result(interruptedVerdicts(spec, progress, load?.records ?? [], reason), { interrupted: reason });
   } finally {
+    signal.removeEventListener("abort", abandonLoad);
     await load?.abandon();
     if (progress.experimentId && !TERMINAL.includes(progress.experiment?.state?.status ?? ""))
       await stopExperiment(fis, progress.experimentId);
