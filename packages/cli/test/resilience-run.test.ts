@@ -206,6 +206,7 @@ describe("faultline test on a small lab", () => {
       assert.match(xml, /name="pre: errorRate">\s*<(system-out|failure)[ >]/);
       assert.match(xml, /name="after: timeToRecover">\s*<skipped /);
       assert.match(stdout, /^INTERRUPTED \(SIGTERM\) {2}a long fault, cut short/m);
+      assert.match(stdout, /^0 passed, 0 failed, 1 interrupted$/m);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }

@@ -25,6 +25,15 @@ function exitCodeOf(reason: StopReason): number {
   return reason === "SIGINT" ? 130 : reason === "SIGTERM" ? 143 : 129;
 }
 
+/** "2 passed, 1 failed", with the interrupted run and the files never started when there are any. */
+function totals(results: readonly TestResult[], files: number): string {
+  const interrupted = results.filter((r) => r.interrupted).length;
+  const failed = results.filter((r) => !r.passed).length - interrupted;
+  const notRun = files - results.length;
+  const more = `${interrupted ? `, ${interrupted} interrupted` : ""}${notRun ? `, ${notRun} not run` : ""}`;
+  return `\n${results.length - failed - interrupted} passed, ${failed} failed${more}\n`;
+}
+
 async function writeReport(dir: string, result: TestResult): Promise<string> {
   const { resilienceReportHtml } = await import("../resilience/html.ts");
   mkdirSync(dir, { recursive: true });
@@ -88,11 +97,8 @@ export const test: CliCommand = {
           mkdirSync(dirname(o.junit), { recursive: true });
           writeFileSync(o.junit, junitXml(results));
         }
+        io.stdout(totals(results, specs.length));
         const failed = results.filter((r) => !r.passed).length;
-        const notRun = specs.length - results.length;
-        io.stdout(
-          `\n${results.length - failed} passed, ${failed} failed${notRun ? `, ${notRun} not run` : ""}\n`,
-        );
         if (interrupt.signal.aborted) {
           io.stdout(`interrupted (${interrupt.signal.reason})\n`);
           process.exitCode = exitCodeOf(interrupt.signal.reason);
