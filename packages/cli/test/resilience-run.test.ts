@@ -1,9 +1,10 @@
 /**
- * `faultline test` runs as users run them, on one small lab (a function that answers at once, with the layer):
+ * `faultline test` runs as users run them, on one small lab config (a function that answers at once, with the layer):
  * - the `endpoints` mode against a running `faultline up` (started here), with Invoke load on the function (not
  *   an API route) and the named-metric assertions read from the lab's CloudWatch, through @faultline/cli/resilience;
  * - SIGTERM to the `faultline test` process (as a CI job timeout sends it): the experiment ends stopped, the JUnit
  *   says interrupted, the exit code is 143 and none of the lab's processes is left.
+ * The SIGTERM test runs first, while `faultline up` starts beside it: the two process starts dominate the time.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -26,7 +27,8 @@ const FN = fileURLToPath(new URL("../../api/test/fixtures/fn/", import.meta.url)
 const dir = mkdtempSync(join(tmpdir(), "faultline-resilience-run-"));
 const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 let up: ChildProcess | undefined;
-let endpoints: { lambda: string; cloudwatch: string; fis: string };
+/** What `faultline up --json` prints; awaited by the test that needs it, so its start overlaps the other test. */
+let upEndpoints: Promise<{ lambda: string; cloudwatch: string; fis: string }>;
 
 const cli = (...args: string[]) =>
   spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: ENV });
@@ -59,7 +61,8 @@ before(async () => {
   );
   up = cli("up", "--json", "-c", join(dir, "lab.json"), "--data-dir", join(dir, "engine"));
   up.stderr!.resume(); // the engine's log: read, or a full pipe would block it
-  endpoints = JSON.parse(await firstLine(up));
+  upEndpoints = firstLine(up).then((line) => JSON.parse(line));
+  upEndpoints.catch(() => {}); // a failed start is reported by the test that awaits it
 });
 
 after(async () => {
@@ -77,9 +80,73 @@ const slowdown = {
 };
 
 describe("faultline test on a small lab", () => {
+  /** Resolves with the line of `child`'s stderr that matches, rejecting if it exits first. */
+  async function stderrLine(child: ChildProcess, pattern: RegExp, seen: string[]): Promise<string> {
+    const lines = createInterface({ input: child.stderr! });
+    return new Promise((resolve, reject) => {
+      lines.on("line", (line) => {
+        seen.push(line);
+        if (pattern.test(line)) resolve(line);
+      });
+      child.once("exit", (code) => reject(new Error(`exited ${code} first:\n${seen.join("\n")}`)));
+    });
+  }
+
+  test("SIGTERM to `faultline test` mid-experiment: stopped, JUnit interrupted, exit 143, no lab process left", {
+    timeout: 90_000,
+  }, async () => {
+    const file = join(dir, "long.yaml");
+    writeFileSync(
+      file,
+      stringify({
+        name: "a long fault, cut short",
+        lab: "lab.json",
+        load: { rate: 4, invoke: { function: "fn" } },
+        experiment: slowdown,
+        windows: { warmup: 1, pre: 1, during: 120, post: 5 },
+        assertions: {
+          pre: { errorRate: { max: 0 } },
+          during: { timeToEffect: { maxMs: 3000 } },
+          after: { timeToRecover: { maxMs: 3000 } },
+        },
+      }),
+    );
+    const junit = join(dir, "interrupted.xml");
+    const child = cli("test", file, "--junit", junit);
+    let stdout = "";
+    child.stdout!.on("data", (d) => {
+      stdout += d;
+    });
+    const seen: string[] = [];
+    try {
+      await stderrLine(child, /experiment \S+ started/, seen);
+      assert.ok(labOwnedProcesses(child.pid!).length > 0, "the lab it started runs the function");
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      assert.equal(code, 143, `${stdout}\n${seen.join("\n")}`);
+      assert.deepEqual(labOwnedProcesses(child.pid!), []);
+      const xml = readFileSync(junit, "utf8");
+      assert.match(xml, /<property name="interrupted" value="SIGTERM"\/>/);
+      assert.match(
+        xml,
+        /name="during: run completed">\s*<error message="[^"]*interrupted by SIGTERM during the experiment/,
+      );
+      // StopExperiment went through the API: the experiment ended stopped, not completed or left running.
+      assert.match(xml, /name="during: experiment completed">\s*<failure [^>]*>measured: stopped/);
+      // The pre window was complete: its check was measured, not skipped.
+      assert.match(xml, /name="pre: errorRate">\s*<(system-out|failure)[ >]/);
+      assert.match(xml, /name="after: timeToRecover">\s*<skipped /);
+      assert.match(stdout, /^INTERRUPTED \(SIGTERM\) {2}a long fault, cut short/m);
+      assert.match(stdout, /^0 passed, 0 failed, 1 interrupted$/m);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
   test("endpoints of a running `faultline up`, Invoke load on a function: the fault is seen, metrics read", {
     timeout: 90_000,
   }, async () => {
+    const endpoints = await upEndpoints;
     const spec = parseTestSpec(
       {
         name: "fn stays up while it starts 300 ms late",
@@ -147,68 +214,5 @@ describe("faultline test on a small lab", () => {
     fis.destroy();
     assert.equal(experiment?.state?.status, "completed");
     assert.deepEqual(labOwnedProcesses(process.pid), []);
-  });
-
-  /** Resolves with the line of `child`'s stderr that matches, rejecting if it exits first. */
-  async function stderrLine(child: ChildProcess, pattern: RegExp, seen: string[]): Promise<string> {
-    const lines = createInterface({ input: child.stderr! });
-    return new Promise((resolve, reject) => {
-      lines.on("line", (line) => {
-        seen.push(line);
-        if (pattern.test(line)) resolve(line);
-      });
-      child.once("exit", (code) => reject(new Error(`exited ${code} first:\n${seen.join("\n")}`)));
-    });
-  }
-
-  test("SIGTERM to `faultline test` mid-experiment: stopped, JUnit interrupted, exit 143, no lab process left", {
-    timeout: 90_000,
-  }, async () => {
-    const file = join(dir, "long.yaml");
-    writeFileSync(
-      file,
-      stringify({
-        name: "a long fault, cut short",
-        lab: "lab.json",
-        load: { rate: 4, invoke: { function: "fn" } },
-        experiment: slowdown,
-        windows: { warmup: 1, pre: 1, during: 120, post: 5 },
-        assertions: {
-          pre: { errorRate: { max: 0 } },
-          during: { timeToEffect: { maxMs: 3000 } },
-          after: { timeToRecover: { maxMs: 3000 } },
-        },
-      }),
-    );
-    const junit = join(dir, "interrupted.xml");
-    const child = cli("test", file, "--junit", junit);
-    let stdout = "";
-    child.stdout!.on("data", (d) => {
-      stdout += d;
-    });
-    const seen: string[] = [];
-    try {
-      await stderrLine(child, /experiment \S+ started/, seen);
-      assert.ok(labOwnedProcesses(child.pid!).length > 0, "the lab it started runs the function");
-      child.kill("SIGTERM");
-      const [code] = await once(child, "exit");
-      assert.equal(code, 143, `${stdout}\n${seen.join("\n")}`);
-      assert.deepEqual(labOwnedProcesses(child.pid!), []);
-      const xml = readFileSync(junit, "utf8");
-      assert.match(xml, /<property name="interrupted" value="SIGTERM"\/>/);
-      assert.match(
-        xml,
-        /name="during: run completed">\s*<error message="[^"]*interrupted by SIGTERM during the experiment/,
-      );
-      // StopExperiment went through the API: the experiment ended stopped, not completed or left running.
-      assert.match(xml, /name="during: experiment completed">\s*<failure [^>]*>measured: stopped/);
-      // The pre window was complete: its check was measured, not skipped.
-      assert.match(xml, /name="pre: errorRate">\s*<(system-out|failure)[ >]/);
-      assert.match(xml, /name="after: timeToRecover">\s*<skipped /);
-      assert.match(stdout, /^INTERRUPTED \(SIGTERM\) {2}a long fault, cut short/m);
-      assert.match(stdout, /^0 passed, 0 failed, 1 interrupted$/m);
-    } finally {
-      if (child.exitCode === null) child.kill("SIGKILL");
-    }
   });
 });
