@@ -181,7 +181,6 @@ async function main(): Promise<number> {
     faultline = await serveFaultline({
       dataDir,
       ...awsAccess(lab),
-      region: "us-east-1",
       log: () => {},
     });
     const api = lab.endpoints.apis.orders!;

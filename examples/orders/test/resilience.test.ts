@@ -23,6 +23,8 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 async function faultlineTest(name: string) {
   const junit = join(dir, `${name}.xml`);
   const child = spawn(
@@ -51,7 +53,7 @@ test("the passing resilience test exits 0; its JUnit has every assertion, none f
   assert.equal(code, 0, out);
   assert.match(
     xml,
-    /<testsuite name="orders stay correct[^"]*" file="[^"]*slow-create-order.yaml" tests="8" failures="0"/,
+    /<testsuite name="orders stay correct[^"]*" file="[^"]*slow-create-order.yaml" tests="10" failures="0"/,
     xml,
   );
   for (const name of [
@@ -61,13 +63,19 @@ test("the passing resilience test exits 0; its JUnit has every assertion, none f
     "during: timeToEffect",
     "after: timeToRecover",
     "after: probe no order lost",
+    "during: metric aws-fis-extension FaultInjected Sum {FaultId=aws:lambda:invocation-add-delay, Invocation=CreateOrder}",
+    "during: metric AWS/Lambda Errors Sum {FunctionName=CreateOrder}",
   ]) {
     assert.match(
       xml,
-      new RegExp(`<testcase classname="[^"]+" name="${name}">\\s*<system-out>${name} held: measured`),
+      new RegExp(
+        `<testcase classname="[^"]+" name="${esc(name)}">\\s*<system-out>${esc(name)} held: measured`,
+      ),
       name,
     );
   }
+  // The extension's FaultInjected count is the number of CreateOrder invocations it delayed: at least one.
+  assert.match(xml, /FaultInjected Sum \{[^}]+\} held: measured [1-9]\d* over \d+\.\d s, threshold ≥ 1/);
   assert.match(out, /^PASS {2}orders stay correct/m);
   assert.match(out, /report: .*\.html/);
 });

@@ -39,7 +39,7 @@ export interface StopOnSignalOptions {
  * dependency never keeps it up, and after the parent's exit nobody is left to send SIGKILL.
  */
 export function untilStopSignal(
-  stop: () => Promise<void>,
+  stop: (reason: StopReason) => Promise<void>,
   io: CliIO,
   {
     graceMs = STOP_GRACE_MS,
@@ -67,7 +67,7 @@ export function untilStopSignal(
         io.stderr(`stopping took longer than ${graceMs} ms: exiting now\n`);
         exit(1);
       }, graceMs);
-      stop()
+      stop(reason)
         .catch((error: unknown) => io.stderr(`error while stopping: ${(error as Error).message}\n`))
         .finally(() => {
           clearTimeout(overrun);

@@ -3,10 +3,11 @@
  * With --json, stdout is exactly one line {"lambda":"…","s3":"…"} once the lab is ready (function logs go to stderr
  * only with --logs). A config that does not validate → the error, exit 2, nothing started.
  */
-import type { Lab, LabConfig } from "@faultline/lab";
+import type { Lab } from "@faultline/lab";
 import type { CliCommand, CliIO } from "../command.ts";
 import { group } from "../command.ts";
-import { CliError, UsageError } from "../errors.ts";
+import { CliError } from "../errors.ts";
+import { readLabConfig } from "../lab-config.ts";
 import { untilStopSignal } from "../shutdown.ts";
 
 interface LabUpOptions {
@@ -39,14 +40,8 @@ export const labUp: CliCommand = {
 
 export async function runLabUp(options: LabUpOptions, io: CliIO): Promise<void> {
   // Loaded here, not at the top: the lab package is heavy and other commands do not need it.
-  const { LabConfigError, loadLabConfig, startLab } = await import("@faultline/lab");
-  let config: LabConfig;
-  try {
-    config = loadLabConfig(options.config);
-  } catch (error) {
-    if (error instanceof LabConfigError) throw new UsageError(error.message);
-    throw error;
-  }
+  const { startLab } = await import("@faultline/lab");
+  const config = await readLabConfig(options.config);
   let lab: Lab;
   try {
     lab = await startLab(config, {

@@ -6,9 +6,8 @@
  * process that started it (`npx`).
  */
 import type { serveFaultline } from "@faultline/api";
-import type { loadLabConfig } from "@faultline/lab";
 import type { CliCommand } from "../command.ts";
-import { UsageError } from "../errors.ts";
+import { readLabConfig } from "../lab-config.ts";
 import { untilStopSignal } from "../shutdown.ts";
 import { labView } from "./lab-view.ts";
 
@@ -42,15 +41,9 @@ export const up: CliCommand = {
       .option("--no-exit-with-parent", "keep running when the process that started it exits (nohup, setsid)")
       .action(async (o: UpOptions) => {
         // Imported on use: `faultline --help` and the API-client commands never load the lab or the engine.
-        const { awsAccess, LabConfigError, loadLabConfig, startLab } = await import("@faultline/lab");
+        const { awsAccess, startLab } = await import("@faultline/lab");
         const { serveFaultline } = await import("@faultline/api");
-        let config: ReturnType<typeof loadLabConfig>;
-        try {
-          config = loadLabConfig(o.config);
-        } catch (error) {
-          if (error instanceof LabConfigError) throw new UsageError(error.message);
-          throw error;
-        }
+        const config = await readLabConfig(o.config);
         // Every server refuses other Host names and requests from web pages (DNS-rebinding defence).
         const allowedHosts = [...(config.allowedHosts ?? []), ...(o.allowedHost ?? [])];
         const lab = await startLab(config, { allowedHosts: o.allowedHost ?? [] });
@@ -59,8 +52,6 @@ export const up: CliCommand = {
         try {
           f = await serveFaultline({
             dataDir: o.dataDir,
-            region: config.region,
-            accountId: config.accountId,
             port: config.ports.fis,
             allowedHosts,
             // The lab's CloudWatch serves stop conditions and reports; its Lambda endpoint, tag:GetResources.

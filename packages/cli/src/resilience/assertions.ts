@@ -17,6 +17,10 @@ export interface Verdict {
   threshold: string;
   /** One line: what was measured against what. */
   message: string;
+  /** Not measured: the run was interrupted first. */
+  skipped?: boolean;
+  /** The run itself was interrupted (a signal), so it is not a verdict on the system. */
+  interrupted?: boolean;
 }
 
 /** When the fault ran, and the windows around it (epoch ms). */
@@ -92,38 +96,49 @@ export function evaluate(spec: TestSpec, records: readonly RequestRecord[], t: T
   const baseline = baselineOf(pre);
   const inRun = startedIn(records, t.preStartMs, t.postEndMs);
   if (a.during.timeToEffect) {
-    const tte =
-      baseline &&
-      timeToEffect(
-        inRun.filter((r) => r.startMs < t.faultEndMs),
-        baseline,
-        t.faultStartMs,
-      );
-    const limit = a.during.timeToEffect.maxMs;
+    const untilFaultEnd = inRun.filter((r) => r.startMs < t.faultEndMs);
+    const tte = baseline && timeToEffect(untilFaultEnd, baseline, t.faultStartMs);
     verdicts.push(
-      verdict(
-        "during",
-        "timeToEffect",
-        tte !== undefined && tte <= limit,
-        tte === undefined ? "the fault was never observed" : fmtMs(tte),
-        `≤ ${fmtMs(limit)}`,
-      ),
+      timing("during", "timeToEffect", tte, a.during.timeToEffect.maxMs, "the fault was never observed"),
     );
   }
   if (a.after.timeToRecover) {
     const ttr = baseline && timeToRecover(inRun, baseline, t.faultEndMs);
-    const limit = a.after.timeToRecover.maxMs;
-    verdicts.push(
-      verdict(
-        "after",
-        "timeToRecover",
-        ttr !== undefined && ttr <= limit,
-        ttr === undefined ? "never recovered within the post window" : fmtMs(ttr),
-        `≤ ${fmtMs(limit)}`,
-      ),
-    );
+    const never = "never recovered within the post window";
+    verdicts.push(timing("after", "timeToRecover", ttr, a.after.timeToRecover.maxMs, never));
   }
   return verdicts;
+}
+
+/** Time to effect / to recover against its limit; undefined (not seen) fails, saying what was not seen. */
+function timing(
+  phase: Phase,
+  what: string,
+  ms: number | undefined,
+  limitMs: number,
+  unseen: string,
+): Verdict {
+  const held = ms !== undefined && ms <= limitMs;
+  return verdict(phase, what, held, ms === undefined ? unseen : fmtMs(ms), `≤ ${fmtMs(limitMs)}`);
+}
+
+/** The pre-phase checks alone, for a run interrupted once its pre window was complete. */
+export function evaluatePre(spec: TestSpec, records: readonly RequestRecord[], t: Timeline): Verdict[] {
+  return phaseVerdicts("pre", spec.assertions.pre, startedIn(records, t.preStartMs, t.faultStartMs));
+}
+
+/** A verdict that was never reached (the run was interrupted before it could be measured). */
+export function skipped(phase: Phase, what: string, why: string): Verdict {
+  const name = `${phase}: ${what}`;
+  return {
+    name,
+    phase,
+    passed: false,
+    skipped: true,
+    measured: why,
+    threshold: "-",
+    message: `${name} not run: ${why}`,
+  };
 }
 
 export { verdict };

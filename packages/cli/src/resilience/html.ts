@@ -1,5 +1,6 @@
 /** The HTML report of one resilience test: the verdicts, and every request's latency and errors on a chart. */
 import { renderChart } from "@faultline/report";
+import type { Verdict } from "./assertions.ts";
 import { latencyOf } from "./records.ts";
 import type { TestResult } from "./run.ts";
 
@@ -14,6 +15,8 @@ function errorsPerSecond(result: TestResult): [number, number][] {
   }
   return [...bySecond].sort(([a], [b]) => a - b);
 }
+
+const mark = (v: Verdict) => (v.passed ? "✓" : v.skipped ? "–" : "✗");
 
 export function resilienceReportHtml(result: TestResult): string {
   const t = result.timeline;
@@ -39,15 +42,15 @@ export function resilienceReportHtml(result: TestResult): string {
   const rows = result.verdicts
     .map(
       (v) =>
-        `<tr class="${v.passed ? "pass" : "fail"}"><td>${v.passed ? "✓" : "✗"}</td><td>${esc(v.name)}</td><td>${esc(v.measured)}</td><td>${esc(v.threshold)}</td></tr>`,
+        `<tr class="${v.passed ? "pass" : v.skipped ? "skip" : "fail"}"><td>${mark(v)}</td><td>${esc(v.name)}</td><td>${esc(v.measured)}</td><td>${esc(v.threshold)}</td></tr>`,
     )
     .join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(result.name)} — faultline test</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:960px}table{border-collapse:collapse}
 td,th{padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:left}.pass td:first-child{color:#2e7d32}
-.fail td:first-child,.fail td:nth-child(3){color:#c62828;font-weight:600}</style></head>
-<body><h1>${result.passed ? "PASS" : "FAIL"}: ${esc(result.name)}</h1>
+.fail td:first-child,.fail td:nth-child(3){color:#c62828;font-weight:600}.skip{color:#888}</style></head>
+<body><h1>${result.interrupted ? `INTERRUPTED (${esc(result.interrupted)})` : result.passed ? "PASS" : "FAIL"}: ${esc(result.name)}</h1>
 <p>${esc(result.file)} · experiment ${esc(result.experimentId ?? "-")} · ${result.records.length} requests ·
 ${(result.durationMs / 1000).toFixed(1)} s</p>
 <table><thead><tr><th></th><th>assertion</th><th>measured</th><th>threshold</th></tr></thead><tbody>

@@ -11,6 +11,8 @@ export type Sender = (signal: AbortSignal) => Promise<{ name: string; status: nu
 export class LoadGenerator {
   readonly records: RequestRecord[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /** Aborts every request in flight and priming: an interrupted run does not wait out their timeouts. */
+  readonly #abandon = new AbortController();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -30,6 +32,16 @@ export class LoadGenerator {
     await Promise.allSettled([...this.#inFlight]);
   }
 
+  /** Stops at once: requests in flight are aborted (recorded as unanswered), priming gives up. */
+  async abandon(): Promise<void> {
+    this.#abandon.abort();
+    await this.stop();
+  }
+
+  #requestSignal(): AbortSignal {
+    return AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.#abandon.signal]);
+  }
+
   /**
    * Cold starts belong to no window: bursts as wide as the load's concurrency (one second's worth), until a burst
    * comes back without an error or `timeoutMs` has passed. Nothing sent here is recorded.
@@ -38,7 +50,8 @@ export class LoadGenerator {
     const deadline = Date.now() + timeoutMs;
     const width = Math.max(1, Math.ceil(this.rate));
     for (let round = 0; Date.now() < deadline; round++) {
-      const signal = AbortSignal.timeout(this.timeoutMs);
+      this.#abandon.signal.throwIfAborted();
+      const signal = this.#requestSignal();
       const burst = await Promise.all(
         Array.from({ length: width }, () => this.send(signal).catch(() => ({ error: true }))),
       );
@@ -57,7 +70,7 @@ export class LoadGenerator {
     const startMs = Date.now();
     let result: Awaited<ReturnType<Sender>>;
     try {
-      result = await this.send(AbortSignal.timeout(this.timeoutMs));
+      result = await this.send(this.#requestSignal());
     } catch {
       result = { name: "?", status: 0, error: true };
     }

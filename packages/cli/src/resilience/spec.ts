@@ -57,10 +57,32 @@ const windows = z.strictObject({
   post: positive("seconds"),
 });
 
+/**
+ * A named CloudWatch metric over the phase's window (one period spanning it), read with the AWS SDK from the lab's
+ * CloudWatch (or endpoints.cloudwatch): e.g. the extension's FaultInjected, or AWS/Lambda Errors of a function.
+ */
+const metric = z.strictObject({
+  namespace: z.string({ error: "must be a CloudWatch namespace such as AWS/Lambda" }).min(1),
+  name: z.string({ error: "must be a metric name such as Errors" }).min(1),
+  /** The metric's exact dimensions, as CloudWatch identifies a metric. */
+  dimensions: z.record(z.string(), z.string({ error: "must be a string" })).default({}),
+  statistic: z
+    .string()
+    .regex(/^(Sum|SampleCount|Average|Minimum|Maximum|p\d{1,2}(\.\d+)?)$/, {
+      error: "must be Sum, SampleCount, Average, Minimum, Maximum or a percentile such as p99",
+    })
+    .default("Sum"),
+  min: z.number({ error: "must be a number" }).optional(),
+  max: z.number({ error: "must be a number" }).optional(),
+  /** How the verdict names it (default: "<name> <statistic>" and its dimensions). */
+  label: z.string().min(1).optional(),
+});
+
 const phaseChecks = {
   errorRate: z.strictObject({ max: ratio }).optional(),
   p99: z.strictObject({ maxMs: ms }).optional(),
   p50: z.strictObject({ maxMs: ms }).optional(),
+  metrics: z.array(metric).default([]),
 };
 
 const probe = z.strictObject({
@@ -80,17 +102,17 @@ const probe = z.strictObject({
 });
 
 const assertions = z.strictObject({
-  pre: z.strictObject(phaseChecks).default({}),
+  pre: z.strictObject(phaseChecks).default({ metrics: [] }),
   during: z
     .strictObject({ ...phaseChecks, timeToEffect: z.strictObject({ maxMs: ms }).optional() })
-    .default({}),
+    .default({ metrics: [] }),
   after: z
     .strictObject({
       ...phaseChecks,
       timeToRecover: z.strictObject({ maxMs: ms }).optional(),
       probes: z.array(probe).default([]),
     })
-    .default({ probes: [] }),
+    .default({ metrics: [], probes: [] }),
 });
 
 const testFile = z.strictObject({
@@ -99,7 +121,12 @@ const testFile = z.strictObject({
   lab: z.string().min(1).optional(),
   /** Or a running `faultline up`: its FIS API (and Lambda API, for invoke load). */
   endpoints: z
-    .strictObject({ fis: z.url(), lambda: z.url().optional(), dynamodb: z.url().optional() })
+    .strictObject({
+      fis: z.url(),
+      lambda: z.url().optional(),
+      dynamodb: z.url().optional(),
+      cloudwatch: z.url().optional(),
+    })
     .optional(),
   load,
   experiment,
@@ -109,6 +136,7 @@ const testFile = z.strictObject({
 
 export type TestSpec = z.infer<typeof testFile> & { file: string; baseDir: string };
 export type ProbeSpec = z.infer<typeof probe>;
+export type MetricSpec = z.infer<typeof metric>;
 
 /** Reads and validates a test file; TestFileError lists every problem with its field. */
 export function loadTestFile(path: string): TestSpec {
@@ -159,6 +187,15 @@ export function parseTestSpec(raw: unknown, file = "<inline>", baseDir = dirname
       dynamodbCount: p.dynamodbCount,
     });
   });
+  for (const phase of ["pre", "during", "after"] as const) {
+    spec.assertions[phase].metrics.forEach((m, i) => {
+      const field = `assertions.${phase}.metrics.${i}`;
+      if (m.min === undefined && m.max === undefined)
+        issues.push({ field, message: "needs min or max (the threshold)" });
+      if (spec.endpoints && !spec.endpoints.cloudwatch)
+        issues.push({ field, message: "needs endpoints.cloudwatch (where the metric is read)" });
+    });
+  }
 
   if (issues.length > 0) throw new TestFileError(file, issues);
   return { ...spec, file, baseDir };
