@@ -10,7 +10,7 @@
  *  - cold start (first process spawned → runtime parked in /next, extensions ready), the part of it before the
  *    runtime may start (→ extension registered), and the first invoke after it (it may hold the first poll);
  *  - private memory (Private_Clean + Private_Dirty, /proc/<pid>/smaps_rollup) of the environment's processes;
- *  - the proxy process's RSS after 1,000 and after 50,000 invocations (external vs the floor): flat memory;
+ *  - the proxy process's RSS after 1,000, 10,000 and 50,000 invocations (external vs the floor): flat memory;
  *  - S3 requests per poll.
  * --quick (or FAULTLINE_BENCH_QUICK=1): fewer rounds and 5,000 invocations for the memory figure (~1 min);
  * FAULTLINE_BENCH_MEMORY_ROUNDS=n repeats the memory figure (default once: 2 × 50,000 invocations is most of the run).
