@@ -147,7 +147,7 @@ export async function benchExtension(
         const sample = await memoryGrowth(await start(mode), plan.memoryInvokes);
         growth[mode][round] = sample;
         log(
-          `memory round ${round + 1} ${mode.padEnd(8)} RSS ${mb(sample.after1000Kb)} after 1,000 → ${mb(sample.after10000Kb)} after 10,000 → ${mb(sample.afterKb)} after ${plan.memoryInvokes.toLocaleString("en")} (${signedMb(sample.afterKb - sample.after1000Kb)})`,
+          `memory round ${round + 1} ${mode.padEnd(8)} RSS ${mb(sample.after1000Kb)} after 1,000 → ${mb(sample.after10000Kb)} after ${midpoint(plan.memoryInvokes)} → ${mb(sample.afterKb)} after ${plan.memoryInvokes.toLocaleString("en")} (${signedMb(sample.afterKb - sample.after1000Kb)})`,
         );
       }
     }
@@ -221,13 +221,17 @@ interface GrowthSample {
   afterKb: number;
 }
 
-/** RSS of the proxy process after 1,000 invocations and after `invocations`, no fault active. */
+/** The memory figure's middle sample: where the curve is between its two ends. */
+const MIDPOINT = 10_000;
+const midpoint = (invocations: number) => Math.min(MIDPOINT, invocations).toLocaleString("en");
+
+/** RSS of the proxy process after 1,000 invocations, after MIDPOINT and after `invocations`, no fault active. */
 async function memoryGrowth(env: Environment, invocations: number): Promise<GrowthSample> {
   try {
     let done = 0;
     for (; done < 1000; done++) await env.invoke();
     const after1000Kb = rssKb(env.extensionPid);
-    for (; done < Math.min(10_000, invocations); done++) await env.invoke();
+    for (; done < Math.min(MIDPOINT, invocations); done++) await env.invoke();
     const after10000Kb = rssKb(env.extensionPid);
     for (; done < invocations; done++) await env.invoke();
     return { after1000Kb, after10000Kb, afterKb: rssKb(env.extensionPid) };
@@ -308,7 +312,7 @@ function printSummary(r: ExtensionBenchResult, log: (line: string) => void): voi
   const m = r.memory;
   for (const mode of ["floor", "external"] as const) {
     log(
-      `proxy RSS, ${mode.padEnd(8)}: ${fmt(m[mode].after1000Kb, 0, " kB")} after 1,000 → ${fmt(m[mode].after10000Kb, 0, " kB")} after 10,000 → ${fmt(m[mode].afterKb, 0, " kB")} after ${m.invocations.toLocaleString("en")}: growth ${fmt(m[mode].growthKb, 0, " kB")}`,
+      `proxy RSS, ${mode.padEnd(8)}: ${fmt(m[mode].after1000Kb, 0, " kB")} after 1,000 → ${fmt(m[mode].after10000Kb, 0, " kB")} after ${midpoint(m.invocations)} → ${fmt(m[mode].afterKb, 0, " kB")} after ${m.invocations.toLocaleString("en")}: growth ${fmt(m[mode].growthKb, 0, " kB")}`,
     );
   }
   log(
@@ -411,7 +415,7 @@ export async function benchExtensionMemory(
       out[mode] = await memoryGrowth(await start(mode), invocations);
       const g = out[mode] as GrowthSample;
       log(
-        `${mode.padEnd(8)} RSS ${mb(g.after1000Kb)} after 1,000 → ${mb(g.after10000Kb)} after 10,000 → ${mb(g.afterKb)} after ${invocations.toLocaleString("en")} (${signedMb(g.afterKb - g.after1000Kb)}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        `${mode.padEnd(8)} RSS ${mb(g.after1000Kb)} after 1,000 → ${mb(g.after10000Kb)} after ${midpoint(invocations)} → ${mb(g.afterKb)} after ${invocations.toLocaleString("en")} (${signedMb(g.afterKb - g.after1000Kb)}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
       );
     }
     return out;
