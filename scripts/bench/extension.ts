@@ -10,7 +10,7 @@
  *  - cold start (first process spawned → runtime parked in /next, extensions ready), the part of it before the
  *    runtime may start (→ extension registered), and the first invoke after it (it may hold the first poll);
  *  - private memory (Private_Clean + Private_Dirty, /proc/<pid>/smaps_rollup) of the environment's processes;
- *  - the proxy process's RSS after 1,000 and after 50,000 invocations (external vs the floor): flat memory;
+ *  - the proxy process's RSS after 1,000, 10,000 and 50,000 invocations (external vs the floor): flat memory;
  *  - S3 requests per poll.
  * --quick (or FAULTLINE_BENCH_QUICK=1): fewer rounds and 5,000 invocations for the memory figure (~1 min);
  * FAULTLINE_BENCH_MEMORY_ROUNDS=n repeats the memory figure (default once: 2 × 50,000 invocations is most of the run).
@@ -65,6 +65,7 @@ interface Figure {
 
 interface Growth {
   after1000Kb: Spread;
+  after10000Kb: Spread;
   afterKb: Spread;
   growthKb: Spread;
 }
@@ -146,7 +147,7 @@ export async function benchExtension(
         const sample = await memoryGrowth(await start(mode), plan.memoryInvokes);
         growth[mode][round] = sample;
         log(
-          `memory round ${round + 1} ${mode.padEnd(8)} RSS ${mb(sample.after1000Kb)} after 1,000 → ${mb(sample.afterKb)} after ${plan.memoryInvokes.toLocaleString("en")} (${signedMb(sample.afterKb - sample.after1000Kb)})`,
+          `memory round ${round + 1} ${mode.padEnd(8)} RSS ${mb(sample.after1000Kb)} after 1,000 → ${mb(sample.after10000Kb)} after ${midpoint(plan.memoryInvokes)} → ${mb(sample.afterKb)} after ${plan.memoryInvokes.toLocaleString("en")} (${signedMb(sample.afterKb - sample.after1000Kb)})`,
         );
       }
     }
@@ -215,17 +216,25 @@ async function warmP50(env: Environment, invokes: number): Promise<number> {
 
 interface GrowthSample {
   after1000Kb: number;
+  /** After 10,000 (or `invocations` if fewer): where the curve is between the two ends. */
+  after10000Kb: number;
   afterKb: number;
 }
 
-/** RSS of the proxy process after 1,000 invocations and after `invocations`, no fault active. */
+/** The memory figure's middle sample: where the curve is between its two ends. */
+const MIDPOINT = 10_000;
+const midpoint = (invocations: number) => Math.min(MIDPOINT, invocations).toLocaleString("en");
+
+/** RSS of the proxy process after 1,000 invocations, after MIDPOINT and after `invocations`, no fault active. */
 async function memoryGrowth(env: Environment, invocations: number): Promise<GrowthSample> {
   try {
     let done = 0;
     for (; done < 1000; done++) await env.invoke();
     const after1000Kb = rssKb(env.extensionPid);
+    for (; done < Math.min(MIDPOINT, invocations); done++) await env.invoke();
+    const after10000Kb = rssKb(env.extensionPid);
     for (; done < invocations; done++) await env.invoke();
-    return { after1000Kb, afterKb: rssKb(env.extensionPid) };
+    return { after1000Kb, after10000Kb, afterKb: rssKb(env.extensionPid) };
   } finally {
     await env.close();
   }
@@ -264,6 +273,7 @@ function figure(samples: Samples): Figure {
 function memorySummary(growth: { external: GrowthSample[]; floor: GrowthSample[] }, invocations: number) {
   const of = (list: GrowthSample[]): Growth => ({
     after1000Kb: spread(list.map((g) => g.after1000Kb)),
+    after10000Kb: spread(list.map((g) => g.after10000Kb)),
     afterKb: spread(list.map((g) => g.afterKb)),
     growthKb: spread(list.map((g) => g.afterKb - g.after1000Kb)),
   });
@@ -302,7 +312,7 @@ function printSummary(r: ExtensionBenchResult, log: (line: string) => void): voi
   const m = r.memory;
   for (const mode of ["floor", "external"] as const) {
     log(
-      `proxy RSS, ${mode.padEnd(8)}: ${fmt(m[mode].after1000Kb, 0, " kB")} after 1,000 → ${fmt(m[mode].afterKb, 0, " kB")} after ${m.invocations.toLocaleString("en")}: growth ${fmt(m[mode].growthKb, 0, " kB")}`,
+      `proxy RSS, ${mode.padEnd(8)}: ${fmt(m[mode].after1000Kb, 0, " kB")} after 1,000 → ${fmt(m[mode].after10000Kb, 0, " kB")} after ${midpoint(m.invocations)} → ${fmt(m[mode].afterKb, 0, " kB")} after ${m.invocations.toLocaleString("en")}: growth ${fmt(m[mode].growthKb, 0, " kB")}`,
     );
   }
   log(
@@ -386,8 +396,12 @@ function percentile(values: number[], p: number): number {
 const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
 const signedMb = (kb: number) => `${kb >= 0 ? "+" : ""}${(kb / 1024).toFixed(1)} MB`;
 
-/** `… extension.ts memory [invocations]`: only the external/floor memory figure, for profiling the heap. */
-export async function benchExtensionMemory(log: (line: string) => void = console.log, invocations = 50_000) {
+/** `… extension.ts memory [invocations] [external|floor]`: only the memory figure, for profiling the heap. */
+export async function benchExtensionMemory(
+  log: (line: string) => void = console.log,
+  invocations = 50_000,
+  modes: readonly ("external" | "floor")[] = ["external", "floor"],
+) {
   const dir = mkdtempSync(join(tmpdir(), "faultline-bench-"));
   try {
     const layer = await buildLayer({ out: join(dir, "layer.zip") });
@@ -396,12 +410,12 @@ export async function benchExtensionMemory(log: (line: string) => void = console
     // No S3 at this endpoint: polls fail (logged once), which is not on the invocation path.
     const start = (mode: Mode) => startEnvironment({ mode, opt, dir, s3Endpoint: "http://127.0.0.1:9" });
     const out: Record<string, GrowthSample> = {};
-    for (const mode of ["external", "floor"] as const) {
+    for (const mode of modes) {
       const t0 = performance.now();
       out[mode] = await memoryGrowth(await start(mode), invocations);
       const g = out[mode] as GrowthSample;
       log(
-        `${mode.padEnd(8)} RSS ${mb(g.after1000Kb)} after 1,000 → ${mb(g.afterKb)} after ${invocations.toLocaleString("en")} (${signedMb(g.afterKb - g.after1000Kb)}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        `${mode.padEnd(8)} RSS ${mb(g.after1000Kb)} after 1,000 → ${mb(g.after10000Kb)} after ${midpoint(invocations)} → ${mb(g.afterKb)} after ${invocations.toLocaleString("en")} (${signedMb(g.afterKb - g.after1000Kb)}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
       );
     }
     return out;
@@ -413,7 +427,11 @@ export async function benchExtensionMemory(log: (line: string) => void = console
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result =
     process.argv[2] === "memory"
-      ? await benchExtensionMemory(console.log, Number(process.argv[3] ?? 50_000))
+      ? await benchExtensionMemory(
+          console.log,
+          Number(process.argv[3] ?? 50_000),
+          process.argv[4] === "external" || process.argv[4] === "floor" ? [process.argv[4]] : undefined,
+        )
       : await benchExtension(console.log, { quick: process.argv.includes("--quick") });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -132,7 +132,7 @@ export async function startProxy(options: ProxyOptions, port: { explicit?: numbe
         (await postOutcome(requestId, plan.outcome.outcome)).resume();
         continue;
       }
-      const deadline = parseDeadline(event.headers["lambda-runtime-deadline-ms"]);
+      const deadline = parseDeadline(header(event, "lambda-runtime-deadline-ms"));
       const rule = answerRule(plan, options.clock.now(), deadline);
       // Entries leave on the runtime's result; a runtime that died mid-invocation leaves one behind, so cap.
       if (rules.size >= MAX_PENDING_REPLACEMENTS) rules.delete(rules.keys().next().value as string);
@@ -294,9 +294,13 @@ const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
  * it: a DNS-rebinding page sends a foreign Host, a cross-origin one an Origin. Two header reads per request.
  */
 function fromRuntime(req: IncomingMessage): boolean {
-  const { host, origin } = req.headers;
-  if (origin !== undefined || req.headers["sec-fetch-site"] !== undefined) return false;
-  return host === undefined || LOOPBACK_HOST.test(host);
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (name === "origin" || name === "sec-fetch-site") return false;
+    if (name === "host" && !LOOPBACK_HOST.test(raw[i + 1] as string)) return false;
+  }
+  return true;
 }
 
 function renderError(res: ServerResponse, status: number, errorType: string, errorMessage: string): void {
@@ -329,9 +333,18 @@ function endToEnd(raw: string[], dropTransferEncoding: boolean): string[] {
   return out;
 }
 
+/**
+ * The first value of header `name` (lower case), from the raw list: `headers`, built on first use, would be one
+ * more object per event.
+ */
 function header(message: IncomingMessage, name: string): string | undefined {
-  const value = message.headers[name];
-  return typeof value === "string" && value !== "" ? value : undefined;
+  const raw = message.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).length === name.length && (raw[i] as string).toLowerCase() === name) {
+      return raw[i + 1] === "" ? undefined : raw[i + 1];
+    }
+  }
+  return undefined;
 }
 
 function pairs(raw: string[]): [string, string][] {

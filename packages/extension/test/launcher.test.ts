@@ -93,11 +93,18 @@ describe("launcher: the xz standalone build (node unpacked into /tmp once per en
     }).trim();
 
   it("runs the extension on the unpacked node, and unpacks it only once", skip, () => {
-    layFakeNode('#!/bin/sh\necho "fake node ran $1"\n');
-    assert.equal(run(), `fake node ran ${xzOpt}/extensions/../faultline/extension.cjs`);
+    layFakeNode('#!/bin/sh\necho "fake node ran $*"\n');
+    assert.equal(
+      run(),
+      `fake node ran --max-semi-space-size=1 ${xzOpt}/extensions/../faultline/extension.cjs`,
+    );
     rmSync(join(xzOpt, "faultline", "node.xz"));
     writeFileSync(join(xzOpt, "faultline", "node.xz"), "not xz");
-    assert.equal(run(), `fake node ran ${xzOpt}/extensions/../faultline/extension.cjs`, "the same node");
+    assert.equal(
+      run(),
+      `fake node ran --max-semi-space-size=1 ${xzOpt}/extensions/../faultline/extension.cjs`,
+      "the same node",
+    );
     assert.deepEqual(readdirSync(unpackDir), ["node"], "no temporary file left");
   });
 
