@@ -1,23 +1,39 @@
 /** Templates: every experiment template, newest change first; open one or create one. */
 import { useEffect, useState } from "preact/hooks";
-import { listAll, type Template, time } from "../api.ts";
+import { call, detailed, enc, listAll, type Template, type TemplateSummary, time } from "../api.ts";
 import { Problem } from "../ui.tsx";
 
 export function TemplatesPage() {
-  const [templates, setTemplates] = useState<Template[]>();
+  const [templates, setTemplates] = useState<Array<TemplateSummary | Template>>();
   const [error, setError] = useState<Error>();
   useEffect(() => {
-    listAll<Template>("/experimentTemplates", "experimentTemplates")
-      .then((t) => setTemplates(t.sort((a, b) => (b.lastUpdateTime ?? 0) - (a.lastUpdateTime ?? 0))))
+    listAll<TemplateSummary>("/experimentTemplates", "experimentTemplates")
+      .then(async (list) => {
+        list.sort((a, b) => b.lastUpdateTime - a.lastUpdateTime);
+        setTemplates(list);
+        // The summaries have no actions: the newest templates' own, a few at a time.
+        setTemplates(
+          await detailed(list, (id) =>
+            call<{ experimentTemplate: Template }>("GET", `/experimentTemplates/${enc(id)}`).then(
+              (r) => r.experimentTemplate,
+            ),
+          ),
+        );
+      })
       .catch(setError);
   }, []);
   return (
     <section>
       <div class="title">
         <h1 tabIndex={-1}>Experiment templates</h1>
-        <a class="button primary" href="#/templates/new">
-          New template
-        </a>
+        <div class="buttons">
+          <a class="button" href="#/scenarios">
+            New from a scenario
+          </a>
+          <a class="button primary" href="#/templates/new">
+            New template
+          </a>
+        </div>
       </div>
       <Problem error={error} />
       {templates === undefined ? (
@@ -44,9 +60,9 @@ export function TemplatesPage() {
                   </td>
                   <td>{t.description}</td>
                   <td class="mono">
-                    {Object.values(t.actions)
-                      .map((a) => a.actionId)
-                      .join(", ")}
+                    {"actions" in t
+                      ? [...new Set(Object.values(t.actions).map((a) => a.actionId))].join(", ")
+                      : "…"}
                   </td>
                   <td>{time(t.lastUpdateTime)}</td>
                 </tr>
