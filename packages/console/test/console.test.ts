@@ -331,7 +331,10 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await page.goto(`${e.console}#/templates`);
     const row = page.locator("tbody tr", { hasText: "faultline-brownout" });
     await row.waitFor();
-    assert.match(await shown(row), /brownout: 5 % → 50 % errors, 2 s each[\s\S]*aws:lambda:invocation-error/);
+    assert.match(
+      await shown(row),
+      /brownout: 5 % → 50 % errors, 2 s each[\s\S]*aws:lambda:invocation-error ×2/,
+    );
     await shot("templates");
     const listed = await api<{ experimentTemplates: { id: string; tags: Record<string, string> }[] }>(
       "GET",

@@ -3,6 +3,13 @@ import { useEffect, useState } from "preact/hooks";
 import { call, detailed, enc, listAll, type Template, type TemplateSummary, time } from "../api.ts";
 import { Problem } from "../ui.tsx";
 
+/** Its actions' ids, a repeated one counted (a staged scenario: `aws:lambda:invocation-error ×3`). */
+function actionsOf(t: Template): string {
+  const counts = new Map<string, number>();
+  for (const a of Object.values(t.actions)) counts.set(a.actionId, (counts.get(a.actionId) ?? 0) + 1);
+  return [...counts].map(([id, n]) => (n > 1 ? `${id} ×${n}` : id)).join(", ");
+}
+
 export function TemplatesPage() {
   const [templates, setTemplates] = useState<Array<TemplateSummary | Template>>();
   const [error, setError] = useState<Error>();
@@ -59,11 +66,7 @@ export function TemplatesPage() {
                     {t.tags?.Name ? <div class="muted mono">{t.id}</div> : null}
                   </td>
                   <td>{t.description}</td>
-                  <td class="mono">
-                    {"actions" in t
-                      ? [...new Set(Object.values(t.actions).map((a) => a.actionId))].join(", ")
-                      : "…"}
-                  </td>
+                  <td class="mono">{"actions" in t ? actionsOf(t) : "…"}</td>
                   <td>{time(t.lastUpdateTime)}</td>
                 </tr>
               ))}
