@@ -7,6 +7,10 @@
  *                            after it ended
  *   event: log         data: new lines of its FIS experiment log
  * Without experimentId: one `experiment` event per state change of any experiment (the experiments list).
+ *
+ * Bounded: at most `maxStreams` open at once per engine (a console tab holds one or two; beyond, 429 and
+ * nothing held), and a client that stops reading is dropped once `maxBufferedBytes` wait for it (EventSource
+ * reconnects by itself; memory does not grow with a stuck reader).
  */
 import { randomUUID } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
@@ -14,36 +18,74 @@ import type { ServerResponse } from "node:http";
 import { type Engine, TERMINAL_EXPERIMENT } from "@faultline/engine";
 import type { MetricSource } from "@faultline/report";
 import { experimentMetrics } from "./console-metrics.ts";
+import { HttpError } from "./errors.ts";
 import { renderError, toJson } from "./render.ts";
 
 const TICK_MS = 1000;
 const HEARTBEAT_MS = 15_000;
 /** Metrics keep coming this long after the end (late datapoints, the post-experiment tail). */
 const AFTER_END_MS = 30_000;
+export const MAX_STREAMS = 32;
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+export interface StreamLimits {
+  /** Event streams open at once per engine (default MAX_STREAMS). */
+  maxStreams?: number;
+  /** Bytes waiting for one slow client before it is dropped (default MAX_BUFFERED_BYTES). */
+  maxBufferedBytes?: number;
+}
+
+/** Open streams per engine (one API per engine in practice; tests run several in one process). */
+const open = new WeakMap<Engine, number>();
+
+/** The stream's first answer: an error (unknown experiment, too many streams) ends it before it starts. */
+function refusal(engine: Engine, id: string | null, limits: StreamLimits): unknown {
+  const max = limits.maxStreams ?? MAX_STREAMS;
+  if ((open.get(engine) ?? 0) >= max) {
+    return new HttpError(
+      429,
+      "ThrottlingException",
+      `Too many console event streams open (${max}): close a console tab, or retry later`,
+    );
+  }
+  try {
+    if (id !== null) engine.getExperiment(id);
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
 
 export function streamEvents(
   engine: Engine,
   metrics: MetricSource | undefined,
   res: ServerResponse,
   query: URLSearchParams,
+  limits: StreamLimits = {},
 ): void {
   const id = query.get("experimentId");
-  if (id !== null) {
-    try {
-      engine.getExperiment(id);
-    } catch (error) {
-      const out = renderError(error, randomUUID());
-      res.writeHead(out.status, out.headers).end(out.body);
-      return;
-    }
+  const refused = refusal(engine, id, limits);
+  if (refused !== undefined) {
+    const out = renderError(refused, randomUUID());
+    const retry = out.status === 429 ? { "retry-after": "5" } : {};
+    res.writeHead(out.status, { ...out.headers, ...retry }).end(out.body);
+    return;
   }
+  open.set(engine, (open.get(engine) ?? 0) + 1);
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-store",
     "x-accel-buffering": "no",
   });
-  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${toJson(data)}\n\n`);
-  const cleanups: Array<() => void> = [];
+  const maxBuffered = limits.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
+  const write = (text: string) => {
+    if (res.destroyed) return;
+    // A client that does not read: drop it rather than buffer without end (the close below cleans up).
+    if (res.writableLength > maxBuffered) res.destroy();
+    else res.write(text);
+  };
+  const send = (event: string, data: unknown) => write(`event: ${event}\ndata: ${toJson(data)}\n\n`);
+  const cleanups: Array<() => void> = [() => open.set(engine, (open.get(engine) ?? 1) - 1)];
   // The followed experiment's log lines go out before its state: a page that sees `completed` has the whole log.
   const log = id === null ? undefined : new LogTail(engine.logPath(id));
   const sendLog = () => {
@@ -69,13 +111,13 @@ export function streamEvents(
     engine.events.off("action", onOther);
     engine.events.off("report", onOther);
   });
-  const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => write(": keep-alive\n\n"), HEARTBEAT_MS);
   cleanups.push(() => clearInterval(heartbeat));
   if (id !== null) {
     onChange(id);
     cleanups.push(followExperiment(engine, metrics, id, send, sendLog));
   } else {
-    res.write(": connected\n\n");
+    write(": connected\n\n");
   }
   const close = () => {
     for (const c of cleanups.splice(0)) c();

@@ -3,10 +3,11 @@
  * read-only helpers it needs besides FIS's operations (live events, per-second metrics, the lab's view).
  * Route table, top to bottom; every request first passes the API's guard (server.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { type Engine, ResourceNotFoundException } from "@faultline/engine";
 import type { MetricSource } from "@faultline/report";
+import type { StreamLimits } from "./console-events.ts";
 import { experimentMetrics } from "./console-metrics.ts";
 import type { LabSnapshot } from "./console-types.ts";
 import { HttpError } from "./errors.ts";
@@ -24,6 +25,8 @@ export interface ConsoleOptions {
   metrics?: MetricSource;
   /** Present when the console runs in the lab (`faultline up`). */
   lab?: LabView;
+  /** Bounds of the event stream (console-events.ts): open streams, bytes buffered for a slow reader. */
+  streams?: StreamLimits;
 }
 
 export const CONSOLE_PREFIX = "/console";
@@ -89,11 +92,12 @@ export async function serveConsole(
 
 function staticFile(dir: string, name: string): ApiResponse {
   const file = name === "" ? "index.html" : name;
-  // Hash routing: the only files are index.html and assets/<hashed name>; nothing else is reachable.
-  if (file !== "index.html" && file !== "favicon.svg" && !/^assets\/[\w.-]+$/.test(file))
+  // Hash routing: the only files are index.html and assets/<hashed name>; nothing else is reachable (the name
+  // is taken raw: no %-decoding, no dot segments, no name starting with a dot).
+  if (file !== "index.html" && file !== "favicon.svg" && !/^assets\/\w[\w.-]*$/.test(file))
     throw new HttpError(404, "NotFoundException", `No console file ${name}`);
   const path = join(dir, file);
-  if (!existsSync(path)) {
+  if (!existsSync(path) || !statSync(path).isFile()) {
     if (file === "index.html") return notBuilt(dir);
     throw new HttpError(404, "NotFoundException", `No console file ${name}`);
   }

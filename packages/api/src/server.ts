@@ -247,7 +247,8 @@ function events(engine: Engine, options: ApiOptions, req: IncomingMessage, res: 
     return;
   }
   const query = new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "");
-  streamEvents(engine, options.console ? options.console.metrics : undefined, res, query);
+  const c = options.console || undefined;
+  streamEvents(engine, c?.metrics, res, query, c?.streams);
 }
 
 function send(res: ServerResponse, out: ApiResponse, closeAfter: boolean): void {

@@ -3,11 +3,44 @@
  * Errors arrive as the API renders them (`x-amzn-errortype` + `{message}`); a ValidationException's message
  * starts with the field it names (`actions.fault.parameters.duration: …`).
  */
-// Types only (erased by Vite): the wire shapes come from the packages that answer them.
+// The wire shapes come from the packages that answer them: types only (erased by Vite), and from the engine's
+// model (no imports, nothing Node-only) its state lists, so the console never re-types them.
 import type { ExperimentMetrics, LabSnapshot } from "@faultline/api/console-types";
-import type { TemplateAction, TemplateTarget } from "@faultline/engine/model";
+import type * as model from "@faultline/engine/model";
+import { EXPERIMENT_STATUSES, TERMINAL_EXPERIMENT } from "@faultline/engine/model";
 
-export type { LabSnapshot, TemplateAction, TemplateTarget };
+export type { LabSnapshot };
+export type TemplateAction = model.TemplateAction;
+export type TemplateTarget = model.TemplateTarget;
+export type ReportConfiguration = model.ExperimentReportConfiguration;
+export type ResolvedTarget = model.ResolvedTarget;
+
+/** The engine's shapes as restJson1 renders them: Dates become epoch seconds. */
+type Wire<T> = T extends Date
+  ? number
+  : T extends readonly (infer E)[]
+    ? Wire<E>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
+export type Template = Wire<model.ExperimentTemplate>;
+/** ListExperimentTemplates' summaries, as FIS has them: no actions, targets or stop conditions. */
+export type TemplateSummary = Pick<
+  Template,
+  "id" | "arn" | "description" | "creationTime" | "lastUpdateTime" | "tags"
+>;
+export type ExperimentAction = Wire<model.ExperimentAction>;
+/** GetExperiment's experiment; ListExperiments' summaries lack its actions and options. */
+export type Experiment = Omit<Wire<model.Experiment>, "actions" | "experimentOptions"> & {
+  actions?: Record<string, ExperimentAction>;
+  experimentOptions?: Partial<model.Experiment["experimentOptions"]>;
+};
+
+/** Every experiment state, in lifecycle order (the experiments list's filter). */
+export const EXPERIMENT_STATES: readonly string[] = EXPERIMENT_STATUSES;
+/** States an experiment never leaves. */
+export const TERMINAL: ReadonlySet<string> = TERMINAL_EXPERIMENT;
 
 export class ApiError extends Error {
   constructor(
@@ -47,57 +80,6 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 
 export const enc = encodeURIComponent;
 
-export interface Template {
-  id: string;
-  description: string;
-  roleArn?: string;
-  targets: Record<string, TemplateTarget>;
-  actions: Record<string, TemplateAction>;
-  stopConditions: Array<{ source: string; value?: string }>;
-  experimentReportConfiguration?: ReportConfiguration;
-  logConfiguration?: unknown;
-  experimentOptions?: Record<string, string>;
-  creationTime?: number;
-  lastUpdateTime?: number;
-  tags?: Record<string, string>;
-}
-
-export interface ReportConfiguration {
-  outputs?: { s3Configuration?: { bucketName: string; prefix?: string } };
-  dataSources?: { cloudWatchDashboards?: Array<{ dashboardIdentifier: string }> };
-  preExperimentDuration?: string;
-  postExperimentDuration?: string;
-}
-
-/** Times are epoch seconds here (restJson1), not the engine's Dates. */
-export interface ExperimentAction extends TemplateAction {
-  state: { status: string; reason: string };
-  startTime?: number;
-  endTime?: number;
-}
-
-export interface Experiment {
-  id: string;
-  experimentTemplateId: string;
-  state: { status: string; reason: string; error?: { code: string; location?: string } };
-  targets: Record<string, TemplateTarget>;
-  /** Absent in ListExperiments' summaries. */
-  actions?: Record<string, ExperimentAction>;
-  creationTime: number;
-  startTime?: number;
-  endTime?: number;
-  tags?: Record<string, string>;
-  experimentOptions?: { actionsMode?: string };
-  experimentReportConfiguration?: ReportConfiguration;
-  experimentReport?: { state: { status: string; reason?: string } };
-}
-
-export interface ResolvedTarget {
-  resourceType: string;
-  targetName: string;
-  targetInformation: Record<string, string>;
-}
-
 export interface ActionSummary {
   id: string;
   description: string;
@@ -112,6 +94,23 @@ export interface SafetyLever {
   id: string;
   arn?: string;
   state: { status: string; reason?: string };
+}
+
+/**
+ * The full items behind a list's summaries (FIS's lists leave out actions and more): GetX of the first `max`
+ * in the order given, six at a time; the rest stay summaries.
+ */
+export async function detailed<S extends { id: string }, T>(
+  summaries: S[],
+  get: (id: string) => Promise<T>,
+  max = 100,
+): Promise<Array<S | T>> {
+  const out: Array<S | T> = [...summaries];
+  for (let i = 0; i < Math.min(max, summaries.length); i += 6) {
+    const batch = await Promise.all(summaries.slice(i, Math.min(i + 6, max)).map((s) => get(s.id)));
+    out.splice(i, batch.length, ...batch);
+  }
+  return out;
 }
 
 /** Every page of a FIS list operation. */
@@ -129,8 +128,6 @@ export async function listAll<T>(path: string, key: string): Promise<T[]> {
   } while (token);
   return out;
 }
-
-export const TERMINAL = new Set(["completed", "stopped", "failed", "cancelled"]);
 
 /** Epoch seconds (restJson1) → a local time. */
 export function time(seconds: number | undefined): string {

@@ -5,6 +5,7 @@ import { LeverBar } from "./lever.tsx";
 import { ExperimentPage } from "./pages/experiment.tsx";
 import { ExperimentsPage } from "./pages/experiments.tsx";
 import { LabPage } from "./pages/lab.tsx";
+import { ScenarioPage } from "./pages/scenario.tsx";
 import { TemplatePage } from "./pages/template.tsx";
 import { TemplateEditPage } from "./pages/template-edit.tsx";
 import { TemplatesPage } from "./pages/templates.tsx";
@@ -30,6 +31,7 @@ function page(route: string[]) {
   if (section === "experiments" && id) return <ExperimentPage id={id} />;
   if (section === "experiments") return <ExperimentsPage />;
   if (section === "lab") return <LabPage />;
+  if (section === "scenarios") return <ScenarioPage {...(id ? { name: id } : {})} />;
   return <p role="alert">No page {route.join("/")}.</p>;
 }
 
@@ -41,7 +43,10 @@ function App() {
     document.querySelector<HTMLElement>("main h1")?.focus();
   }, [route.join("/")]);
   const link = (to: string, label: string) => (
-    <a href={`#/${to}`} aria-current={current === to ? "page" : undefined}>
+    <a
+      href={`#/${to}`}
+      aria-current={current === to || (to === "templates" && current === "scenarios") ? "page" : undefined}
+    >
       {label}
     </a>
   );

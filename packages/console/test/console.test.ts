@@ -289,6 +289,66 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await shot("experiment-stopped");
   });
 
+  test("a template from a scenario: its parameters checked beside their fields, its template created", async () => {
+    await page.goto(`${e.console}#/templates`);
+    await page.getByRole("link", { name: "New from a scenario" }).click();
+    await page.getByRole("heading", { name: "New template from a scenario" }).waitFor();
+    await page.getByLabel("Scenario", { exact: true }).selectOption("brownout");
+    await page.waitForURL(/#\/scenarios\/brownout$/);
+    const param = (name: string) => page.locator(`[data-field="scenario.${name}"]`);
+    // The scenario library's own check, before anything is sent: the field it names says why.
+    await param("errorPercentages").fill("5,500");
+    await page.locator("#f-scenario-errorPercentages-err").waitFor();
+    assert.match(
+      await shown(page.locator("#f-scenario-errorPercentages-err")),
+      /^errorPercentages: must be a comma-separated list of whole percentages from 1 to 100, got "500"/,
+    );
+    await param("errorPercentages").fill("5,50");
+    await param("stageSeconds").fill("2");
+    const editor = page.locator("#json");
+    // The template is rebuilt as the parameters change (the textarea's value, not its text content).
+    await page.waitForFunction('document.querySelector("#json").value.includes(\'"duration": "PT2S"\')');
+    const built = JSON.parse(await editor.inputValue()) as {
+      actions: Record<
+        string,
+        { actionId: string; parameters: Record<string, string>; startAfter?: string[] }
+      >;
+    };
+    assert.deepEqual(Object.keys(built.actions), ["stage1", "stage2"]);
+    assert.deepEqual(built.actions.stage2!.startAfter, ["stage1"]);
+    assert.equal(built.actions.stage2!.parameters.invocationPercentage, "50");
+    // Edited by hand into something the engine refuses: its ValidationException at that line, as for any JSON.
+    built.actions.stage2!.parameters.duration = "two seconds";
+    await editor.fill(JSON.stringify(built, null, 2));
+    await page.getByRole("button", { name: "Create template" }).click();
+    await page.locator("#json-err").waitFor();
+    assert.match(await shown(page.locator("#json-err")), /line \d+: actions\.stage2\.parameters\.duration: /);
+    await shot("template-scenario");
+    built.actions.stage2!.parameters.duration = "PT2S";
+    await editor.fill(JSON.stringify(built, null, 2));
+    await page.getByRole("button", { name: "Create template" }).click();
+    await page.getByRole("heading", { name: "faultline-brownout" }).waitFor();
+    await page.goto(`${e.console}#/templates`);
+    const row = page.locator("tbody tr", { hasText: "faultline-brownout" });
+    await row.waitFor();
+    assert.match(
+      await shown(row),
+      /brownout: 5 % → 50 % errors, 2 s each[\s\S]*aws:lambda:invocation-error ×2/,
+    );
+    await shot("templates");
+    const listed = await api<{ experimentTemplates: { id: string; tags: Record<string, string> }[] }>(
+      "GET",
+      "/experimentTemplates",
+    );
+    const created = listed.experimentTemplates.find((t) => t.tags.scenario === "brownout");
+    assert.ok(created, "a template tagged scenario=brownout");
+    const got = await api<{ experimentTemplate: { actions: Record<string, { startAfter?: string[] }> } }>(
+      "GET",
+      `/experimentTemplates/${created.id}`,
+    );
+    assert.deepEqual(got.experimentTemplate.actions.stage2!.startAfter, ["stage1"]);
+  });
+
   test("experiments list filters by state; finished ones link their report", async () => {
     await page.goto(`${e.console}#/experiments`);
     await page.getByRole("heading", { name: "Experiments" }).waitFor();
@@ -354,7 +414,8 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await page.goto(`${e.console}#/templates`);
     await page.locator("main h1").waitFor();
     const focused: string[] = [];
-    for (let i = 0; i < 8; i++) {
+    // From the page heading: its buttons, the templates' links, then round to the skip link and the navigation.
+    for (let i = 0; i < 20 && !(focused.includes("Experiments") && focused.includes("New template")); i++) {
       await page.keyboard.press("Tab");
       focused.push((await page.evaluate('document.activeElement?.textContent?.trim() ?? ""')) as string);
     }

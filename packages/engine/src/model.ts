@@ -1,4 +1,7 @@
-/** FIS-shaped data, as the API returns it. Times are Dates; the API renders them as epoch seconds. */
+/**
+ * FIS-shaped data, as the API returns it. Times are Dates; the API renders them as epoch seconds. No imports and
+ * nothing Node-only: the console's browser bundle imports these types and state lists.
+ */
 
 export interface TargetFilter {
   path: string;
@@ -78,25 +81,31 @@ export interface ExperimentTemplate extends TemplateBody {
   targetAccountConfigurationsCount: number;
 }
 
-export type ExperimentStatus =
-  | "pending"
-  | "initiating"
-  | "running"
-  | "completed"
-  | "stopping"
-  | "stopped"
-  | "failed"
-  | "cancelled";
-export type ActionStatus =
-  | "pending"
-  | "initiating"
-  | "running"
-  | "completed"
-  | "cancelled"
-  | "stopping"
-  | "stopped"
-  | "failed"
-  | "skipped";
+/** FIS's ExperimentStatus values, in lifecycle order (lifecycle.ts has their transitions; the console lists them). */
+export const EXPERIMENT_STATUSES = [
+  "pending",
+  "initiating",
+  "running",
+  "completed",
+  "stopping",
+  "stopped",
+  "failed",
+  "cancelled",
+] as const;
+export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
+/** FIS's ExperimentActionStatus values. */
+export const ACTION_STATUSES = [
+  "pending",
+  "initiating",
+  "running",
+  "completed",
+  "cancelled",
+  "stopping",
+  "stopped",
+  "failed",
+  "skipped",
+] as const;
+export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 export const TERMINAL_EXPERIMENT: ReadonlySet<ExperimentStatus> = new Set([
   "completed",

@@ -50,7 +50,8 @@ function Timeline({ x, nowMs }: { x: Experiment; nowMs: number }) {
   );
 }
 
-export function ExperimentPage({ id }: { id: string }) {
+/** The experiment, its metrics and its log, live from the event stream (GetExperiment answers first). */
+function useExperimentStream(id: string) {
   const [x, setX] = useState<Experiment>();
   const [metrics, setMetrics] = useState<Metrics>();
   const [log, setLog] = useState<LogRecord[]>([]);
@@ -60,17 +61,12 @@ export function ExperimentPage({ id }: { id: string }) {
   useEffect(() => {
     setLog([]);
     const events = new EventSource(`/console/api/events?experimentId=${enc(id)}`);
+    const data = <T,>(e: Event) => JSON.parse((e as MessageEvent<string>).data) as T;
     events.onopen = () => setConnected(true);
     events.onerror = () => setConnected(false);
-    events.addEventListener("experiment", (e) =>
-      setX(JSON.parse((e as MessageEvent<string>).data) as Experiment),
-    );
-    events.addEventListener("metrics", (e) =>
-      setMetrics(JSON.parse((e as MessageEvent<string>).data) as Metrics),
-    );
-    events.addEventListener("log", (e) =>
-      setLog((l) => [...l, ...(JSON.parse((e as MessageEvent<string>).data) as LogRecord[])]),
-    );
+    events.addEventListener("experiment", (e) => setX(data<Experiment>(e)));
+    events.addEventListener("metrics", (e) => setMetrics(data<Metrics>(e)));
+    events.addEventListener("log", (e) => setLog((l) => [...l, ...data<LogRecord[]>(e)]));
     // The stream answers 404 for an unknown id: EventSource cannot read it, GetExperiment can.
     call<{ experiment: Experiment }>("GET", `/experiments/${enc(id)}`)
       .then((r) => setX((cur) => cur ?? r.experiment))
@@ -81,6 +77,64 @@ export function ExperimentPage({ id }: { id: string }) {
       clearInterval(tick);
     };
   }, [id]);
+  return { x, setX, metrics, log, error, setError, connected, now };
+}
+
+/** The finished experiment's report: in the page with its links, its state, or a button to build one. */
+function ReportSection({ x, onError }: { x: Experiment; onError: (e: Error) => void }) {
+  const id = x.id;
+  const report = x.experimentReport?.state;
+  const href = (format: string) => `/faultline/experiments/${enc(id)}/report?format=${format}`;
+  const buildReport = () => call("POST", `/faultline/experiments/${enc(id)}/report`).catch(onError);
+  return (
+    <section aria-labelledby="report-h">
+      <h2 id="report-h">Report</h2>
+      {report?.status === "completed" ? (
+        <>
+          <p>
+            <a href={href("html")} target="_blank" rel="noopener">
+              Open the HTML report
+            </a>{" "}
+            ·{" "}
+            <a href={href("pdf")} download={`${id}.pdf`}>
+              Download the PDF
+            </a>
+          </p>
+          <iframe class="report" title={`Report of experiment ${id}`} src={href("html")} sandbox="" />
+        </>
+      ) : report ? (
+        <p>
+          Report {report.status}
+          {report.reason ? `: ${report.reason}` : ""}
+        </p>
+      ) : (
+        <p>
+          This experiment's template asked for no report.{" "}
+          <button type="button" onClick={buildReport}>
+            Build a report now
+          </button>
+        </p>
+      )}
+    </section>
+  );
+}
+
+function ExperimentLog({ log }: { log: LogRecord[] }) {
+  if (log.length === 0) return <p class="muted">No log lines yet.</p>;
+  return (
+    <ol class="log" aria-live="polite">
+      {log.map((r, i) => (
+        <li key={i}>
+          <span class="mono muted">{r.event_timestamp?.slice(11, 23)}</span> <strong>{r.log_type}</strong>{" "}
+          <span class="mono">{summary(r.details)}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function ExperimentPage({ id }: { id: string }) {
+  const { x, setX, metrics, log, error, setError, connected, now } = useExperimentStream(id);
   const stop = async () => {
     try {
       const { experiment } = await call<{ experiment: Experiment }>("DELETE", `/experiments/${enc(id)}`);
@@ -90,15 +144,7 @@ export function ExperimentPage({ id }: { id: string }) {
       setError(e as Error);
     }
   };
-  const buildReport = async () => {
-    try {
-      await call("POST", `/faultline/experiments/${enc(id)}/report`);
-    } catch (e) {
-      setError(e as Error);
-    }
-  };
   const ended = x ? TERMINAL.has(x.state.status) : false;
-  const report = x?.experimentReport?.state;
   const preview = x?.experimentOptions?.actionsMode === "skip-all";
   return (
     <section>
@@ -134,59 +180,9 @@ export function ExperimentPage({ id }: { id: string }) {
               {metrics ? <MetricsChart metrics={metrics} /> : <p aria-busy="true">Waiting for metrics…</p>}
             </>
           )}
-          {ended && !preview ? (
-            <section aria-labelledby="report-h">
-              <h2 id="report-h">Report</h2>
-              {report?.status === "completed" ? (
-                <>
-                  <p>
-                    <a
-                      href={`/faultline/experiments/${enc(id)}/report?format=html`}
-                      target="_blank"
-                      rel="noopener"
-                    >
-                      Open the HTML report
-                    </a>{" "}
-                    ·{" "}
-                    <a href={`/faultline/experiments/${enc(id)}/report?format=pdf`} download={`${id}.pdf`}>
-                      Download the PDF
-                    </a>
-                  </p>
-                  <iframe
-                    class="report"
-                    title={`Report of experiment ${id}`}
-                    src={`/faultline/experiments/${enc(id)}/report?format=html`}
-                    sandbox=""
-                  />
-                </>
-              ) : report ? (
-                <p>
-                  Report {report.status}
-                  {report.reason ? `: ${report.reason}` : ""}
-                </p>
-              ) : (
-                <p>
-                  This experiment's template asked for no report.{" "}
-                  <button type="button" onClick={buildReport}>
-                    Build a report now
-                  </button>
-                </p>
-              )}
-            </section>
-          ) : null}
+          {ended && !preview ? <ReportSection x={x} onError={setError} /> : null}
           <h2>Experiment log</h2>
-          {log.length === 0 ? (
-            <p class="muted">No log lines yet.</p>
-          ) : (
-            <ol class="log" aria-live="polite">
-              {log.map((r, i) => (
-                <li key={i}>
-                  <span class="mono muted">{r.event_timestamp?.slice(11, 23)}</span>{" "}
-                  <strong>{r.log_type}</strong> <span class="mono">{summary(r.details)}</span>
-                </li>
-              ))}
-            </ol>
-          )}
+          <ExperimentLog log={log} />
         </>
       ) : error ? null : (
         <p aria-busy="true">Loading…</p>

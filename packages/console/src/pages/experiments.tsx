@@ -1,36 +1,16 @@
 /** Experiments: every experiment, newest first, filtered by state, template or text; live through the event stream. */
 import { useEffect, useState } from "preact/hooks";
-import { call, type Experiment, enc, listAll, time } from "../api.ts";
+import { call, detailed, EXPERIMENT_STATES, type Experiment, enc, listAll, time } from "../api.ts";
 import { Problem, StateBadge } from "../ui.tsx";
 
-const STATES = [
-  "",
-  "pending",
-  "initiating",
-  "running",
-  "completed",
-  "stopping",
-  "stopped",
-  "failed",
-  "cancelled",
-];
+const STATES = ["", ...EXPERIMENT_STATES];
 
-/** ListExperiments gives summaries (no actions, times or report): the newest ones' details, a few at a time. */
-const DETAILED = 100;
-async function details(list: Experiment[]): Promise<Experiment[]> {
-  const newest = [...list].sort((a, b) => b.creationTime - a.creationTime).slice(0, DETAILED);
-  const out = new Map(list.map((x) => [x.id, x]));
-  for (let i = 0; i < newest.length; i += 6) {
-    const batch = await Promise.all(
-      newest
-        .slice(i, i + 6)
-        .map((x) =>
-          call<{ experiment: Experiment }>("GET", `/experiments/${enc(x.id)}`).then((r) => r.experiment),
-        ),
-    );
-    for (const x of batch) out.set(x.id, x);
-  }
-  return [...out.values()];
+/** ListExperiments gives summaries (no actions, times or report): the newest ones' details. */
+function details(list: Experiment[]): Promise<Experiment[]> {
+  const newest = [...list].sort((a, b) => b.creationTime - a.creationTime);
+  return detailed(newest, (id) =>
+    call<{ experiment: Experiment }>("GET", `/experiments/${enc(id)}`).then((r) => r.experiment),
+  );
 }
 
 function queryParams(): URLSearchParams {

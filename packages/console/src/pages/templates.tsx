@@ -1,23 +1,46 @@
 /** Templates: every experiment template, newest change first; open one or create one. */
 import { useEffect, useState } from "preact/hooks";
-import { listAll, type Template, time } from "../api.ts";
+import { call, detailed, enc, listAll, type Template, type TemplateSummary, time } from "../api.ts";
 import { Problem } from "../ui.tsx";
 
+/** Its actions' ids, a repeated one counted (a staged scenario: `aws:lambda:invocation-error ×3`). */
+function actionsOf(t: Template): string {
+  const counts = new Map<string, number>();
+  for (const a of Object.values(t.actions)) counts.set(a.actionId, (counts.get(a.actionId) ?? 0) + 1);
+  return [...counts].map(([id, n]) => (n > 1 ? `${id} ×${n}` : id)).join(", ");
+}
+
 export function TemplatesPage() {
-  const [templates, setTemplates] = useState<Template[]>();
+  const [templates, setTemplates] = useState<Array<TemplateSummary | Template>>();
   const [error, setError] = useState<Error>();
   useEffect(() => {
-    listAll<Template>("/experimentTemplates", "experimentTemplates")
-      .then((t) => setTemplates(t.sort((a, b) => (b.lastUpdateTime ?? 0) - (a.lastUpdateTime ?? 0))))
+    listAll<TemplateSummary>("/experimentTemplates", "experimentTemplates")
+      .then(async (list) => {
+        list.sort((a, b) => b.lastUpdateTime - a.lastUpdateTime);
+        setTemplates(list);
+        // The summaries have no actions: the newest templates' own, a few at a time.
+        setTemplates(
+          await detailed(list, (id) =>
+            call<{ experimentTemplate: Template }>("GET", `/experimentTemplates/${enc(id)}`).then(
+              (r) => r.experimentTemplate,
+            ),
+          ),
+        );
+      })
       .catch(setError);
   }, []);
   return (
     <section>
       <div class="title">
         <h1 tabIndex={-1}>Experiment templates</h1>
-        <a class="button primary" href="#/templates/new">
-          New template
-        </a>
+        <div class="buttons">
+          <a class="button" href="#/scenarios">
+            New from a scenario
+          </a>
+          <a class="button primary" href="#/templates/new">
+            New template
+          </a>
+        </div>
       </div>
       <Problem error={error} />
       {templates === undefined ? (
@@ -43,11 +66,7 @@ export function TemplatesPage() {
                     {t.tags?.Name ? <div class="muted mono">{t.id}</div> : null}
                   </td>
                   <td>{t.description}</td>
-                  <td class="mono">
-                    {Object.values(t.actions)
-                      .map((a) => a.actionId)
-                      .join(", ")}
-                  </td>
+                  <td class="mono">{"actions" in t ? actionsOf(t) : "…"}</td>
                   <td>{time(t.lastUpdateTime)}</td>
                 </tr>
               ))}
