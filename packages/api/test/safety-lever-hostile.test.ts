@@ -8,14 +8,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { LambdaClient } from "@aws-sdk/client-lambda";
-import { S3Client } from "@aws-sdk/client-s3";
-import { Engine } from "@faultline/engine";
-import { fuzzServer, generatedRequests, type HostileRequest, hostileCorpus, sendRaw } from "@faultline/testing";
+import type { Engine } from "@faultline/engine";
+import {
+  fuzzServer,
+  generatedRequests,
+  type HostileRequest,
+  hostileCorpus,
+  sendRaw,
+} from "@faultline/testing";
 import { type ApiRequest, createApi, type RunningApi, startApi } from "../src/index.ts";
+import { offlineEngine } from "./kit.ts";
 
-const nowhere = { region: "us-east-1", endpoint: "http://127.0.0.1:9", maxAttempts: 1 };
-const credentials = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
 const JSON_TYPE = { "content-type": "application/json" };
 const LEVER = "/safetyLevers/default";
 const DISENGAGED = { status: "disengaged", reason: "Safety lever is disengaged." };
@@ -27,12 +30,7 @@ describe("the safety lever API under hostile requests", () => {
   const logged: string[] = [];
 
   before(async () => {
-    engine = await Engine.open({
-      dataDir: ":memory:",
-      lambda: new LambdaClient({ ...nowhere, credentials }),
-      s3: new S3Client({ ...nowhere, credentials }),
-      log: () => {},
-    });
+    engine = await offlineEngine();
     api = await startApi(engine, { log: (m) => logged.push(m) });
     handle = createApi(engine, { log: (m) => logged.push(m) });
   });
@@ -62,7 +60,11 @@ describe("the safety lever API under hostile requests", () => {
       ["PATCH", "/safetyLevers/nope/state"],
       ["GET", "/safetyLevers/DEFAULT"],
     ] as const) {
-      const r = await call(method, path, method === "PATCH" ? '{"state":{"status":"engaged","reason":"r"}}' : undefined);
+      const r = await call(
+        method,
+        path,
+        method === "PATCH" ? '{"state":{"status":"engaged","reason":"r"}}' : undefined,
+      );
       assert.equal(r.status, 404, path);
       assert.equal(r.type, "ResourceNotFoundException", path);
       assert.match(r.body.message, /Safety lever (nope|DEFAULT) not found/);
@@ -97,7 +99,10 @@ describe("the safety lever API under hostile requests", () => {
       [{ state: { status: "engaged", reason: null } }, /^state\.reason: is required/],
       [{ state: { status: "engaged", reason: 42 } }, /^state\.reason: is required/],
       [{ state: { status: "engaged", reason: "r", force: true } }, /^state\.force: is not a known field/],
-      ['{"state":{"status":"engaged","reason":"r"},"__proto__":{"polluted":1}}', /^__proto__: is not a known field/],
+      [
+        '{"state":{"status":"engaged","reason":"r"},"__proto__":{"polluted":1}}',
+        /^__proto__: is not a known field/,
+      ],
     ];
     for (const [body, message] of cases) {
       const r = await patch(body);
@@ -138,8 +143,16 @@ describe("the safety lever API under hostile requests", () => {
     const engage = '{"state":{"status":"engaged","reason":"from a page"}}';
     const refused: [ApiRequest["headers"], number, string][] = [
       // A cross-site fetch() carries Origin (and Sec-Fetch-Site); another port on localhost is another origin.
-      [{ ...JSON_TYPE, origin: "https://evil.example", "sec-fetch-site": "cross-site" }, 403, "AccessDeniedException"],
-      [{ ...JSON_TYPE, origin: "http://localhost:9999", host: "localhost:4000" }, 403, "AccessDeniedException"],
+      [
+        { ...JSON_TYPE, origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+        403,
+        "AccessDeniedException",
+      ],
+      [
+        { ...JSON_TYPE, origin: "http://localhost:9999", host: "localhost:4000" },
+        403,
+        "AccessDeniedException",
+      ],
       [{ ...JSON_TYPE, "sec-fetch-site": "same-site" }, 403, "AccessDeniedException"],
       // A form or a no-cors fetch can send text/plain without a preflight.
       [{ "content-type": "text/plain" }, 415, "UnsupportedMediaTypeException"],
@@ -148,7 +161,12 @@ describe("the safety lever API under hostile requests", () => {
       [{ ...JSON_TYPE, host: "evil.example:4000" }, 403, "AccessDeniedException"],
     ];
     for (const [headers, status, type] of refused) {
-      const res = await handle({ method: "PATCH", url: `${LEVER}/state`, headers, body: Buffer.from(engage) });
+      const res = await handle({
+        method: "PATCH",
+        url: `${LEVER}/state`,
+        headers,
+        body: Buffer.from(engage),
+      });
       assert.equal(res.status, status, JSON.stringify(headers));
       assert.equal(res.headers["x-amzn-errortype"], type, JSON.stringify(headers));
       assert.equal(res.headers["access-control-allow-origin"], undefined, "no CORS grant");
@@ -176,9 +194,12 @@ describe("the safety lever API under hostile requests", () => {
       assert.equal(r.type, "MethodNotAllowedException");
     }
     const paths = [LEVER, `${LEVER}/state`];
-    const patches: HostileRequest[] = ["null", "{", `{"state":${"[".repeat(5000)}`, '{"state":{"status":{}}}'].map(
-      (body) => ({ method: "PATCH", target: `${LEVER}/state`, headers: JSON_TYPE, body }),
-    );
+    const patches: HostileRequest[] = [
+      "null",
+      "{",
+      `{"state":${"[".repeat(5000)}`,
+      '{"state":{"status":{}}}',
+    ].map((body) => ({ method: "PATCH", target: `${LEVER}/state`, headers: JSON_TYPE, body }));
     const problems = await fuzzServer({
       url: api.url,
       // The corpus's requests on these paths (api-hostile.test.ts sends the generic ones), and generated ones.

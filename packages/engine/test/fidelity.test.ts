@@ -22,6 +22,21 @@ const wait = (duration: string, startAfter?: string[]) => ({
   ...(startAfter ? { startAfter } : {}),
 });
 
+/** CreateExperimentTemplate refuses `t` with a ServiceQuotaExceededException saying `message`. */
+function overQuota(t: Template, message: RegExp): void {
+  assert.throws(
+    () => validateCreateTemplate(t),
+    (e: unknown) => {
+      assert.ok(
+        e instanceof ServiceQuotaExceededException,
+        `expected ServiceQuotaExceededException, got ${e}`,
+      );
+      assert.match(e.message, message);
+      return true;
+    },
+  );
+}
+
 const accepted = (mutate: (t: Template) => void) => {
   const t = seedTemplate();
   mutate(t);
@@ -234,17 +249,7 @@ describe("template: the FIS docs' limits", () => {
   test("... to 12 hours (the action duration quota)", () => {
     const t = seedTemplate();
     t.actions.pause = wait("PT12H1S");
-    assert.throws(
-      () => validateCreateTemplate(t),
-      (e: unknown) => {
-        assert.ok(e instanceof ServiceQuotaExceededException);
-        assert.match(
-          e.message,
-          /actions\.pause\.parameters\.duration: PT12H1S exceeds the quota of PT12H per action/,
-        );
-        return true;
-      },
-    );
+    overQuota(t, /actions\.pause\.parameters\.duration: PT12H1S exceeds the quota of PT12H per action/);
   });
   test("a fault action lasts longer than zero", () => {
     assertRefused(
@@ -257,16 +262,9 @@ describe("template: the FIS docs' limits", () => {
     const t = seedTemplate(); // lat: PT10M
     t.actions.pause = wait("PT6H", ["lat"]);
     t.actions.again = wait("PT6H", ["pause"]);
-    assert.throws(
-      () => validateCreateTemplate(t),
-      (e: unknown) => {
-        assert.ok(e instanceof ServiceQuotaExceededException);
-        assert.match(
-          e.message,
-          /^actions: lat → pause → again runs PT12H10M end to end, over the quota of PT12H per experiment/,
-        );
-        return true;
-      },
+    overQuota(
+      t,
+      /^actions: lat → pause → again runs PT12H10M end to end, over the quota of PT12H per experiment/,
     );
     // The same actions side by side fit: only the chain counts.
     accepted((u) => {
