@@ -20,7 +20,12 @@ import {
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { S3_CREDENTIALS } from "@faultline/lab";
 import { awsCliV1 } from "@faultline/testing";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Template } from "aws-cdk-lib/assertions";
+import {
+  onTaggedFunctions,
+  REPORT_CONFIGURATION,
+  TAGGED_FUNCTIONS,
+} from "../../../packages/cdk/test/seed-template.ts";
 import { experimentTemplatesFromCdkOut } from "../cdk/round-trip.ts";
 import { buildAssets, STACK_NAME, synthOrders } from "../cdk/synth.ts";
 
@@ -138,47 +143,21 @@ describe("examples/orders CDK app (synthesised offline)", () => {
 
   it("two experiment templates as the seed's: 2 s start delay and invocation error, PT5M, 100 %, tag-selected, report", () => {
     const common = {
-      Targets: {
-        Functions: {
-          ResourceType: "aws:lambda:function",
-          ResourceTags: { FISExperimentReady: "Yes" },
-          SelectionMode: "ALL",
-        },
-      },
+      Targets: TAGGED_FUNCTIONS,
       StopConditions: [{ Source: "none" }],
-      ExperimentReportConfiguration: {
-        Outputs: {
-          ExperimentReportS3Configuration: {
-            BucketName: { Ref: Match.stringLikeRegexp("^Reports") },
-            Prefix: "reports",
-          },
-        },
-        DataSources: { CloudWatchDashboards: [{ DashboardIdentifier: Match.anyValue() }] },
-        PreExperimentDuration: "PT5M",
-        PostExperimentDuration: "PT5M",
-      },
+      ExperimentReportConfiguration: REPORT_CONFIGURATION,
     };
     template.resourceCountIs("AWS::FIS::ExperimentTemplate", 2);
     template.hasResourceProperties("AWS::FIS::ExperimentTemplate", {
       ...common,
       Actions: {
-        delay: {
-          ActionId: "aws:lambda:invocation-add-delay",
-          Parameters: { duration: "PT5M", startupDelayMilliseconds: "2000", invocationPercentage: "100" },
-          Targets: { Functions: "Functions" },
-        },
+        delay: onTaggedFunctions("aws:lambda:invocation-add-delay", { startupDelayMilliseconds: "2000" }),
       },
       Tags: { Name: "orders-delay" },
     });
     template.hasResourceProperties("AWS::FIS::ExperimentTemplate", {
       ...common,
-      Actions: {
-        error: {
-          ActionId: "aws:lambda:invocation-error",
-          Parameters: { duration: "PT5M", preventExecution: "true", invocationPercentage: "100" },
-          Targets: { Functions: "Functions" },
-        },
-      },
+      Actions: { error: onTaggedFunctions("aws:lambda:invocation-error", { preventExecution: "true" }) },
       Tags: { Name: "orders-error" },
     });
   });

@@ -6,9 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { LambdaClient } from "@aws-sdk/client-lambda";
-import { S3Client } from "@aws-sdk/client-s3";
-import { Engine } from "@faultline/engine";
+import type { Engine } from "@faultline/engine";
 import {
   deepJson,
   fuzzServer,
@@ -20,9 +18,7 @@ import {
   sendRaw,
 } from "@faultline/testing";
 import { createApi, type RunningApi, startApi } from "../src/index.ts";
-
-const nowhere = { region: "us-east-1", endpoint: "http://127.0.0.1:9", maxAttempts: 1 };
-const credentials = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+import { offlineEngine } from "./kit.ts";
 
 const text = (r: RawReply) => r.body.toString("utf8");
 
@@ -44,12 +40,7 @@ describe("FIS API under hostile requests (issue 9.1)", () => {
   const json = { "content-type": "application/json" };
 
   before(async () => {
-    engine = await Engine.open({
-      dataDir: ":memory:",
-      lambda: new LambdaClient({ ...nowhere, credentials }),
-      s3: new S3Client({ ...nowhere, credentials }),
-      log: () => {},
-    });
+    engine = await offlineEngine();
     api = await startApi(engine, { log: (m) => logged.push(m) });
   });
   after(async () => {

@@ -28,7 +28,7 @@ import {
   UpdateExperimentTemplateCommand,
   ValidationException,
 } from "@aws-sdk/client-fis";
-import { Engine, ManualClock } from "@faultline/engine";
+import { ACTIONS, Engine, ManualClock } from "@faultline/engine";
 import { Moto, readyEnv } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
 import { awsCliV1, awsCliV2 } from "../../testing/src/index.ts";
@@ -96,18 +96,10 @@ describe("FIS API with @aws-sdk/client-fis 3.523.0", () => {
     const tags = await fis.send(new ListTagsForResourceCommand({ resourceArn: arn }));
     assert.deepEqual(tags.tags, { team: "sre" });
     const actions = await fis.send(new ListActionsCommand({}));
+    // Every action of the engine's table, in its order (engine/test/fidelity.test.ts pins that order).
     assert.deepEqual(
       actions.actions!.map((a) => a.id),
-      [
-        "aws:fis:wait",
-        "aws:lambda:invocation-add-delay",
-        "aws:lambda:invocation-error",
-        "aws:lambda:invocation-http-integration-response",
-        "faultline:lambda:init-delay",
-        "faultline:lambda:invocation-timeout",
-        "faultline:lambda:response-corruption",
-        "faultline:lambda:response-delay",
-      ],
+      ACTIONS.map((a) => a.id),
     );
     const action = await fis.send(new GetActionCommand({ id: "aws:lambda:invocation-add-delay" }));
     assert.equal(action.action!.targets!.Functions!.resourceType, "aws:lambda:function");

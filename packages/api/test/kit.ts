@@ -18,6 +18,25 @@ import { startApi } from "../src/index.ts";
 export const FN_DIR = fileURLToPath(new URL("./fixtures/fn/", import.meta.url));
 export const CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
 
+/**
+ * An engine on SQLite in memory whose AWS endpoints are never reached (nothing listens on port 9): for requests
+ * that no experiment follows.
+ */
+export function offlineEngine(): Promise<Engine> {
+  const nowhere = {
+    region: "us-east-1",
+    endpoint: "http://127.0.0.1:9",
+    maxAttempts: 1,
+    credentials: CREDENTIALS,
+  };
+  return Engine.open({
+    dataDir: ":memory:",
+    lambda: new LambdaClient(nowhere),
+    s3: new S3Client(nowhere),
+    log: () => {},
+  });
+}
+
 /** A lab function with the faultline layer attached and configured, polling every second. */
 export function faultlineFunction(
   name: string,

@@ -7,9 +7,10 @@
 import { normalisePrefix } from "@faultline/engine/rules";
 import { Stack } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import type { ExperimentAction } from "./actions.ts";
-import type { LambdaFaultExperimentProps } from "./experiment.ts";
+import type { ExperimentReportProps, LambdaFaultExperimentProps } from "./experiment.ts";
 import type { Wildcard } from "./nag.ts";
 
 export interface RoleGrants {
@@ -23,14 +24,43 @@ export function roleStatements(
   props: LambdaFaultExperimentProps,
   lambdaActions: readonly ExperimentAction[],
 ): RoleGrants {
-  const statements: PolicyStatement[] = [];
-  const wildcards: Wildcard[] = [];
-  const stack = Stack.of(scope);
-  if (lambdaActions.length > 0 && props.configBucket) {
-    // FIS Lambda actions (D-ACT): write and remove fault objects, read each function's configuration, resolve tags.
-    const faultObjects = props.configBucket.arnForObjects(`${normalisePrefix(props.configPrefix)}*`);
-    const functions = functionResources(stack, lambdaActions);
-    wildcards.push(
+  const parts = [
+    lambdaActions.length > 0 && props.configBucket
+      ? faultGrants(Stack.of(scope), props.configBucket, props.configPrefix, lambdaActions)
+      : undefined,
+    props.report ? reportGrants(props.report) : undefined,
+    props.logGroup ? logDeliveryGrants() : undefined,
+  ].filter((part) => part !== undefined);
+  return {
+    statements: parts.flatMap((p) => p.statements),
+    wildcards: parts.flatMap((p) => p.wildcards),
+  };
+}
+
+/** FIS Lambda actions (D-ACT): write and remove fault objects, read each function's configuration, resolve tags. */
+function faultGrants(
+  stack: Stack,
+  configBucket: IBucket,
+  configPrefix: string | undefined,
+  lambdaActions: readonly ExperimentAction[],
+): RoleGrants {
+  const faultObjects = configBucket.arnForObjects(`${normalisePrefix(configPrefix)}*`);
+  const functions = functionResources(stack, lambdaActions);
+  return {
+    statements: [
+      new PolicyStatement({
+        sid: "WriteFaultObjects",
+        actions: ["s3:PutObject", "s3:DeleteObject"],
+        resources: [faultObjects],
+      }),
+      new PolicyStatement({
+        sid: "ReadTargetFunctions",
+        actions: ["lambda:GetFunction"],
+        resources: functions,
+      }),
+      new PolicyStatement({ sid: "ResolveTargetTags", actions: ["tag:GetResources"], resources: ["*"] }),
+    ],
+    wildcards: [
       {
         resource: faultObjects,
         reason: "FIS writes one fault object per function and action under the prefix",
@@ -43,33 +73,17 @@ export function roleStatements(
           reason:
             "Tag- or filter-selected targets are resolved when an experiment starts; ARN targets' versions and aliases",
         })),
-    );
-    statements.push(
-      new PolicyStatement({
-        sid: "WriteFaultObjects",
-        actions: ["s3:PutObject", "s3:DeleteObject"],
-        resources: [faultObjects],
-      }),
-      new PolicyStatement({
-        sid: "ReadTargetFunctions",
-        actions: ["lambda:GetFunction"],
-        resources: functions,
-      }),
-      new PolicyStatement({ sid: "ResolveTargetTags", actions: ["tag:GetResources"], resources: ["*"] }),
-    );
-  }
-  const report = props.report;
-  if (report) {
-    const prefix = report.prefix ? `${report.prefix.replace(/\/+$/, "")}/*` : "*";
-    const reports = report.bucket.arnForObjects(prefix);
-    wildcards.push(
-      {
-        resource: reports,
-        reason: "FIS writes the report and one image per dashboard widget under the prefix",
-      },
-      { resource: "*", reason: "cloudwatch:GetMetricWidgetImage has no resource type" },
-    );
-    statements.push(
+    ],
+  };
+}
+
+/** Experiment reports: the report objects, the widget images, the dashboards they show. */
+function reportGrants(report: ExperimentReportProps): RoleGrants {
+  const prefix = report.prefix ? `${report.prefix.replace(/\/+$/, "")}/*` : "*";
+  const reports = report.bucket.arnForObjects(prefix);
+  const dashboards = (report.dashboards ?? []).map((d) => (typeof d === "string" ? d : d.dashboardArn));
+  return {
+    statements: [
       new PolicyStatement({
         sid: "WriteReports",
         actions: ["s3:PutObject", "s3:GetObject"],
@@ -81,36 +95,42 @@ export function roleStatements(
         actions: ["cloudwatch:GetMetricWidgetImage"],
         resources: ["*"],
       }),
-    );
-    const dashboards = (report.dashboards ?? []).map((d) => (typeof d === "string" ? d : d.dashboardArn));
-    if (dashboards.length > 0) {
-      statements.push(
-        new PolicyStatement({
-          sid: "ReadReportDashboards",
-          actions: ["cloudwatch:GetDashboard"],
-          resources: dashboards,
-        }),
-      );
-    }
-  }
-  if (props.logGroup) {
-    wildcards.push({ resource: "*", reason: "CloudWatch Logs' log-delivery actions have no resource type" });
-    // Vended-log delivery to CloudWatch Logs (the FIS logging docs point to CloudWatch Logs' list); no resource types.
-    statements.push(
-      new PolicyStatement({
-        sid: "DeliverExperimentLogs",
-        actions: [
-          "logs:CreateLogDelivery",
-          "logs:PutResourcePolicy",
-          "logs:DescribeResourcePolicies",
-          "logs:DescribeLogGroups",
-        ],
-        resources: ["*"],
-      }),
-    );
-  }
-  return { statements, wildcards };
+      ...(dashboards.length > 0
+        ? [
+            new PolicyStatement({
+              sid: "ReadReportDashboards",
+              actions: ["cloudwatch:GetDashboard"],
+              resources: dashboards,
+            }),
+          ]
+        : []),
+    ],
+    wildcards: [
+      {
+        resource: reports,
+        reason: "FIS writes the report and one image per dashboard widget under the prefix",
+      },
+      { resource: "*", reason: "cloudwatch:GetMetricWidgetImage has no resource type" },
+    ],
+  };
 }
+
+/** Vended-log delivery to CloudWatch Logs (the FIS logging docs point to CloudWatch Logs' list); no resource types. */
+const logDeliveryGrants = (): RoleGrants => ({
+  statements: [
+    new PolicyStatement({
+      sid: "DeliverExperimentLogs",
+      actions: [
+        "logs:CreateLogDelivery",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+      ],
+      resources: ["*"],
+    }),
+  ],
+  wildcards: [{ resource: "*", reason: "CloudWatch Logs' log-delivery actions have no resource type" }],
+});
 
 /**
  * ARN-selected targets: those functions, unqualified and any version or alias. Tag- or filter-selected: every

@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Architecture, Code, LayerVersion, Runtime } from "aws-cdk-lib/aws-lambda";
 import type { Construct } from "constructs";
 import { FaultlinePropsError } from "./errors.ts";
 
 export interface FaultlineLayerProps {
-  /** The layer zip (`faultline layer build --out …`). Default: the one built in the installed @faultline/extension. */
+  /** The layer zip. Default: `./faultline-layer.zip` (`faultline layer build`'s), else @faultline/extension's. */
   zipPath?: string;
   /**
    * The zip carries its own node (`faultline layer build --standalone`), so it also serves Python, Java, .NET and
@@ -38,7 +38,7 @@ export class FaultlineLayer extends LayerVersion {
       throw new FaultlinePropsError(
         `FaultlineLayer ${id}`,
         "zipPath",
-        `no layer zip at ${zipPath}: build one with \`faultline layer build\` (in a checkout: \`npm run build:layer\`) or pass zipPath`,
+        `no layer zip at ${zipPath}: build one in the app's folder with \`npx -p @faultline/cli faultline layer build\` (in a checkout: \`npm run build:layer\`) or pass zipPath`,
       );
     }
     super(scope, id, {
@@ -55,13 +55,18 @@ export class FaultlineLayer extends LayerVersion {
   }
 }
 
-/** `<@faultline/extension>/dist/faultline-layer.zip`, where `faultline layer build` writes by default. */
-export function defaultLayerZip(): string {
+/**
+ * The zip a default FaultlineLayer uses: `./faultline-layer.zip` where `faultline layer build` writes it (synth runs
+ * in the app's folder), else `<@faultline/extension>/dist/faultline-layer.zip` (a checkout's `npm run build:layer`).
+ */
+export function defaultLayerZip(cwd = process.cwd()): string {
+  const built = resolve(cwd, "faultline-layer.zip");
+  if (existsSync(built)) return built;
   let entry: string;
   try {
     entry = fileURLToPath(import.meta.resolve("@faultline/extension"));
   } catch {
-    return join("node_modules", "@faultline", "extension", "dist", "faultline-layer.zip");
+    return built; // @faultline/cdk alone: only `faultline layer build` makes one
   }
   // src/index.ts in a checkout, dist/index.js when installed: the package is one level up either way.
   return join(dirname(dirname(entry)), "dist", "faultline-layer.zip");

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { Tags } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Architecture } from "aws-cdk-lib/aws-lambda";
 import { Faultline, FaultlineAspect, FaultlineLayer, FaultlinePropsError } from "../src/index.ts";
+import { defaultLayerZip } from "../src/layer.ts";
 import { LAYER_ZIP, testFunction, testStack } from "./fixtures.ts";
 
 describe("FaultlineLayer", () => {
@@ -34,6 +36,12 @@ describe("FaultlineLayer", () => {
       (e: unknown) =>
         e instanceof FaultlinePropsError && e.field === "zipPath" && /faultline layer build/.test(e.message),
     );
+  });
+
+  it("by default uses ./faultline-layer.zip, where `faultline layer build` writes, before the extension's", () => {
+    const app = dirname(LAYER_ZIP);
+    assert.equal(defaultLayerZip(app), LAYER_ZIP);
+    assert.match(defaultLayerZip(join(app, "elsewhere")), /extension\/dist\/faultline-layer\.zip$/);
   });
 });
 

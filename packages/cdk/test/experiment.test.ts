@@ -14,6 +14,7 @@ import {
   LambdaTarget,
 } from "../src/index.ts";
 import { testFunction, testStack } from "./fixtures.ts";
+import { onTaggedFunctions, REPORT_CONFIGURATION, TAGGED_FUNCTIONS } from "./seed-template.ts";
 
 /** The seed's delay experiment: tag-selected, 2 s start delay, PT5M, 100 %, alarm stop, report with dashboard. */
 function seedExperiment(stack: Stack, configBucket: Bucket, extra: Partial<LambdaFaultExperimentProps> = {}) {
@@ -67,19 +68,9 @@ describe("LambdaFaultExperiment", () => {
     Template.fromStack(stack).hasResourceProperties("AWS::FIS::ExperimentTemplate", {
       Description: "orders: 2000 ms start delay",
       RoleArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^DelayRole"), "Arn"] },
-      Targets: {
-        Functions: {
-          ResourceType: "aws:lambda:function",
-          ResourceTags: { FISExperimentReady: "Yes" },
-          SelectionMode: "ALL",
-        },
-      },
+      Targets: TAGGED_FUNCTIONS,
       Actions: {
-        delay: {
-          ActionId: "aws:lambda:invocation-add-delay",
-          Parameters: { duration: "PT5M", startupDelayMilliseconds: "2000", invocationPercentage: "100" },
-          Targets: { Functions: "Functions" },
-        },
+        delay: onTaggedFunctions("aws:lambda:invocation-add-delay", { startupDelayMilliseconds: "2000" }),
       },
       StopConditions: [
         {
@@ -88,17 +79,7 @@ describe("LambdaFaultExperiment", () => {
         },
       ],
       ExperimentOptions: { AccountTargeting: "single-account", EmptyTargetResolutionMode: "fail" },
-      ExperimentReportConfiguration: {
-        Outputs: {
-          ExperimentReportS3Configuration: {
-            BucketName: { Ref: Match.stringLikeRegexp("^Reports") },
-            Prefix: "reports",
-          },
-        },
-        DataSources: { CloudWatchDashboards: [{ DashboardIdentifier: Match.anyValue() }] },
-        PreExperimentDuration: "PT5M",
-        PostExperimentDuration: "PT5M",
-      },
+      ExperimentReportConfiguration: REPORT_CONFIGURATION,
       Tags: { Name: "orders-delay" },
     });
   });

@@ -40,7 +40,11 @@ import { alive, cmdline, descendants, firstLine, waitFor } from "./processes.ts"
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const TARBALLS = join(REPO, "build", "tarballs");
+/** What the `faultline` command needs: installed together in one folder. */
 const PACKAGES = ["protocol", "report", "engine", "api", "extension", "lab", "cli"];
+/** @faultline/cdk and what it depends on: installed apart, as a CDK app's only faultline package. */
+const CDK_PACKAGES = ["cdk", "engine", "protocol", "report"];
+const tarball = (p: string) => join(TARBALLS, `faultline-${p}-${FAULTLINE_VERSION}.tgz`);
 const DELAY_MS = 1500;
 /** Third-party dependencies that compile native code on install: minutes each on a 2-core machine. */
 const NATIVE = ["aws-lambda-ric", "better-sqlite3"];
@@ -62,27 +66,14 @@ const bin = () => join(dir, "node_modules", ".bin", "faultline");
 // Generous bounds for a loaded machine; the measured cost is printed at the end.
 before(
   async () => {
-    await step("build + npm pack (7 packages)", () =>
+    await step("build + npm pack (8 packages)", () =>
       run(process.execPath, [join(REPO, "scripts", "build-packages.mjs"), "--pack"], { cwd: REPO }),
     );
     dir = mkdtempSync(join(tmpdir(), "faultline-pack-"));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "pack-test", private: true }));
-    const tarballs = PACKAGES.map((p) => join(TARBALLS, `faultline-${p}-${FAULTLINE_VERSION}.tgz`));
     const buildNative = process.env.FAULTLINE_PACK_TEST_BUILD_NATIVE === "1";
     await step(`npm install --prefer-offline${buildNative ? "" : " --ignore-scripts"} (tarballs)`, () =>
-      run(
-        "npm",
-        [
-          "install",
-          "--prefer-offline",
-          "--no-audit",
-          "--no-fund",
-          "--loglevel=error",
-          ...(buildNative ? [] : ["--ignore-scripts"]),
-          ...tarballs,
-        ],
-        { cwd: dir, env: { ...process.env, npm_config_update_notifier: "false" }, maxBuffer: 16 << 20 },
-      ),
+      npmInstall(dir, PACKAGES.map(tarball), buildNative),
     );
     for (const name of buildNative ? [] : NATIVE) {
       // A newer release than the checkout's (npm resolved the range afresh): build that one for real.
@@ -94,6 +85,16 @@ before(
   },
   { timeout: 900_000 },
 );
+
+/** `npm install` from npm's cache (filled by `npm ci`) into `cwd`, install scripts only with `withScripts`. */
+function npmInstall(cwd: string, specs: string[], withScripts = false) {
+  const flags = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
+  return run("npm", ["install", ...flags, ...(withScripts ? [] : ["--ignore-scripts"]), ...specs], {
+    cwd,
+    env: { ...process.env, npm_config_update_notifier: "false" },
+    maxBuffer: 16 << 20,
+  });
+}
 
 /** The checkout's compiled addons of `name` (*.node) into the installed copy, if it is the same version. */
 function copyBuiltAddons(name: string): boolean {
@@ -115,45 +116,15 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   cost["rm -r the install folder"] = Math.round(performance.now() - start);
   console.log(`# pack test cost (ms): ${JSON.stringify(cost)}`);
-  for (const p of PACKAGES) {
-    const file = join(TARBALLS, `faultline-${p}-${FAULTLINE_VERSION}.tgz`);
+  for (const p of [...PACKAGES, "cdk"]) {
+    const file = tarball(p);
     if (existsSync(file)) console.log(`# ${p} tarball: ${readFileSync(file).length} bytes`);
   }
 });
 
 describe("the packed tarballs, installed outside the repository", () => {
   test("each tarball holds compiled JS + declarations, LICENSE and a publishable manifest; no sources, no tests", async () => {
-    for (const p of PACKAGES) {
-      const tarball = join(TARBALLS, `faultline-${p}-${FAULTLINE_VERSION}.tgz`);
-      const { stdout } = await run("tar", ["-tzf", tarball]);
-      const files = stdout.trim().split("\n");
-      assert.ok(files.includes("package/LICENSE"), `${p}: LICENSE`);
-      assert.ok(files.includes("package/dist/index.js") && files.includes("package/dist/index.d.ts"), p);
-      assert.deepEqual(
-        files.filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts")),
-        [],
-        `${p}: TypeScript sources`,
-      );
-      assert.deepEqual(
-        files.filter((f) => /\/test\//.test(f)),
-        [],
-        `${p}: tests`,
-      );
-      const manifest = JSON.parse(
-        readFileSync(join(dir, "node_modules", "@faultline", p, "package.json"), "utf8"),
-      );
-      assert.equal(manifest.version, FAULTLINE_VERSION, p);
-      assert.equal(manifest.license, "Apache-2.0", p);
-      assert.equal(manifest.private, undefined, `${p} is publishable`);
-      assert.ok(manifest.engines.node && manifest.description && manifest.license === "Apache-2.0", p);
-      for (const [name, range] of Object.entries({
-        ...manifest.dependencies,
-        ...manifest.optionalDependencies,
-      })) {
-        if (name.startsWith("@faultline/")) assert.equal(range, FAULTLINE_VERSION, `${p} → ${name}`);
-        assert.notEqual(name, "tsx", `${p} needs no tsx at run time`);
-      }
-    }
+    for (const p of PACKAGES) await assertPublishable(p, join(dir, "node_modules", "@faultline", p));
     // The native dependencies are there because installed manifests ask for them (npm prunes what nobody needs).
     const installed = JSON.parse(
       readFileSync(join(dir, "node_modules", ".package-lock.json"), "utf8"),
@@ -251,6 +222,169 @@ describe("the packed tarballs, installed outside the repository", () => {
     }
   });
 });
+
+describe("@faultline/cdk from its tarball, alone in an empty CDK app folder", () => {
+  let app: string;
+  before(
+    async () => {
+      app = mkdtempSync(join(tmpdir(), "faultline-pack-cdk-"));
+      writeFileSync(
+        join(app, "package.json"),
+        JSON.stringify({ name: "cdk-app", private: true, type: "module" }),
+      );
+      // The peer dependencies are the app's own: linked from the checkout (aws-cdk-lib is ~50 MB to fetch).
+      const peers = ["aws-cdk-lib", "constructs"].map((name) => join(REPO, "node_modules", name));
+      await step("npm install @faultline/cdk + linked peers", () =>
+        npmInstall(app, [...peers, ...CDK_PACKAGES.map(tarball)]),
+      );
+    },
+    { timeout: 300_000 },
+  );
+  after(() => app && rmSync(app, { recursive: true, force: true }));
+
+  test("the tarball holds its own README, LICENSE, a .d.ts beside every module; aws-cdk-lib and constructs are peers", async () => {
+    const installed = join(app, "node_modules", "@faultline", "cdk");
+    const manifest = await assertPublishable("cdk", installed);
+    assert.deepEqual(Object.keys(manifest.peerDependencies).sort(), ["aws-cdk-lib", "constructs"]);
+    for (const peer of ["aws-cdk-lib", "constructs", "cdk-nag"])
+      assert.equal(manifest.dependencies[peer], undefined, `${peer} is not a dependency`);
+    assert.match(readFileSync(join(installed, "README.md"), "utf8"), /^# @faultline\/cdk\n/);
+    const dist = readdirSync(join(installed, "dist"));
+    for (const js of dist.filter((f) => f.endsWith(".js"))) {
+      const dts = js.replace(/\.js$/, ".d.ts");
+      assert.ok(dist.includes(dts), `${js} has its declarations`);
+      // Their imports name files that are there (what tsc leaves as .ts unless the build rewrites them).
+      for (const [, spec] of readFileSync(join(installed, "dist", dts), "utf8").matchAll(
+        /from "\.\/([^"]+)"/g,
+      ))
+        assert.ok(dist.includes(spec!.replace(/\.js$/, ".d.ts")), `${dts} → ${spec}`);
+    }
+    const index = readFileSync(join(installed, "dist", "index.d.ts"), "utf8");
+    for (const name of [
+      "Faultline",
+      "FaultlineLayer",
+      "LambdaFaultExperiment",
+      "ExperimentAction",
+      "LambdaTarget",
+    ])
+      assert.match(index, new RegExp(`\\b${name}\\b`), `index.d.ts exports ${name}`);
+  });
+
+  test("a CDK app (function + Faultline.enable + LambdaFaultExperiment) synthesises with the packed code", {
+    timeout: 120_000,
+  }, async () => {
+    // What the README says a user does first: the layer zip, built by the faultline command, in the app's folder.
+    await run(bin(), ["layer", "build"], { cwd: app });
+    writeFileSync(join(app, "app.mjs"), CDK_APP);
+    // Plain JavaScript: type-checking a consumer of aws-cdk-lib's declarations costs 15 s of CPU (3 min on a loaded
+    // machine); the declarations' presence and imports are checked above and in the consumer test.
+    const { stdout } = await step("synth the CDK app", () =>
+      run(process.execPath, ["app.mjs"], { cwd: app }),
+    );
+    // A bad prop fails at synth time naming the field: the engine's rules run from the packed code, without SQLite.
+    assert.match(stdout, /invocationPercentage: must be from 1 to 100, got 150/);
+    const out = join(app, "cdk.out");
+    const json = (file: string) => JSON.parse(readFileSync(join(out, file), "utf8"));
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read field by field below.
+    const resources: { Type: string; Properties: Record<string, any> }[] = Object.values(
+      json("Orders.template.json").Resources,
+    );
+    const ofType = (type: string) => resources.filter((r) => r.Type === type);
+    const [layer] = ofType("AWS::Lambda::LayerVersion");
+    assert.ok(layer, "the default FaultlineLayer");
+    const assets: { displayName: string; source: { path: string } }[] = Object.values(
+      json("Orders.assets.json").files,
+    );
+    const code = assets.find((a) => a.displayName === "FaultlineLayer/Code");
+    assert.ok(
+      code &&
+        readFileSync(join(out, code.source.path)).equals(readFileSync(join(app, "faultline-layer.zip"))),
+      "the layer's code is ./faultline-layer.zip",
+    );
+    const fn = ofType("AWS::Lambda::Function")[0]!.Properties;
+    assert.equal(fn.Environment.Variables.AWS_LAMBDA_EXEC_WRAPPER, "/opt/faultline/bootstrap");
+    assert.equal(fn.Layers.length, 1);
+    const fis = ofType("AWS::FIS::ExperimentTemplate")[0]!.Properties;
+    assert.equal(fis.Actions.delay.ActionId, "aws:lambda:invocation-add-delay");
+    // invocationPercentage left out: FIS's default (100) applies.
+    assert.deepEqual(fis.Actions.delay.Parameters, { duration: "PT5M", startupDelayMilliseconds: "2000" });
+    assert.equal(ofType("AWS::IAM::Role").length, 2, "the function's role and the experiment role");
+  });
+});
+
+/** The README's app, plus a second App with a bad percentage whose synth-time error it prints. */
+const CDK_APP = `import { App, Duration, Stack } from "aws-cdk-lib";
+import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Bucket } from "aws-cdk-lib/aws-s3";
+import { ExperimentAction, Faultline, FaultlinePropsError, LambdaFaultExperiment, LambdaTarget } from "@faultline/cdk";
+
+function orders(invocationPercentage) {
+  // CDK's built-in CloudFormation validation costs ~30 s of CPU per synth (packages/cdk/test/fixtures.ts).
+  const app = new App({ outdir: "cdk.out", builtinCloudFormationValidation: false });
+  const stack = new Stack(app, "Orders");
+  const faults = new Bucket(stack, "Faults");
+  const checkout = new LambdaFunction(stack, "Checkout", {
+    runtime: Runtime.NODEJS_22_X,
+    handler: "index.handler",
+    code: Code.fromInline("exports.handler = async () => 'ok';"),
+  });
+  Faultline.enable(checkout, { configBucket: faults });
+  new LambdaFaultExperiment(stack, "Delay", {
+    description: "2 s start delay on every invocation",
+    configBucket: faults,
+    actions: {
+      delay: ExperimentAction.addDelay({
+        target: LambdaTarget.fromFunctions([checkout]),
+        duration: Duration.minutes(5),
+        startupDelayMilliseconds: 2000,
+        ...(invocationPercentage === undefined ? {} : { invocationPercentage }),
+      }),
+    },
+  });
+  return app;
+}
+
+orders().synth();
+try {
+  orders(150);
+} catch (error) {
+  if (!(error instanceof FaultlinePropsError)) throw error;
+  console.log(error.message);
+}
+`;
+
+/**
+ * A packed package as npm would publish it: compiled JS + declarations, LICENSE and a README, no sources or tests
+ * in the tarball; the installed manifest publishable, at the one version. Returns the installed manifest.
+ */
+async function assertPublishable(p: string, installed: string) {
+  const { stdout } = await run("tar", ["-tzf", tarball(p)]);
+  const files = stdout.trim().split("\n");
+  for (const f of ["LICENSE", "README.md", "dist/index.js", "dist/index.d.ts"])
+    assert.ok(files.includes(`package/${f}`), `${p}: ${f}`);
+  assert.deepEqual(
+    files.filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts")),
+    [],
+    `${p}: TypeScript sources`,
+  );
+  assert.deepEqual(
+    files.filter((f) => /\/test\/|\.test\./.test(f)),
+    [],
+    `${p}: tests`,
+  );
+  const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
+  assert.equal(manifest.version, FAULTLINE_VERSION, p);
+  assert.equal(manifest.private, undefined, `${p} is publishable`);
+  assert.ok(manifest.engines.node && manifest.description && manifest.license === "Apache-2.0", p);
+  for (const [name, range] of Object.entries({
+    ...manifest.dependencies,
+    ...manifest.optionalDependencies,
+  })) {
+    if (name.startsWith("@faultline/")) assert.equal(range, FAULTLINE_VERSION, `${p} → ${name}`);
+    assert.notEqual(name, "tsx", `${p} needs no tsx at run time`);
+  }
+  return manifest;
+}
 
 /** One function, the built layer attached by path, ready for FIS (tag + wrapper + location). */
 function writeLab(): void {

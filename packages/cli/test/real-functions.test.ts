@@ -103,7 +103,7 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
     assert.match(dry.stdout, /env \+ AWS_FIS_CONFIGURATION_LOCATION=arn:aws:s3:::faults\/FisConfigs\//);
     assert.equal((await configOf(lambda, "web")).RevisionId, before.RevisionId, "a dry run changes nothing");
 
-    const enabled = await cli(
+    const enableWeb = [
       "enable",
       "web",
       "--bucket",
@@ -112,8 +112,8 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
       "30",
       "--marker-interval",
       "500",
-      ...at,
-    );
+    ];
+    const enabled = await cli(...enableWeb, ...at);
     assert.equal(enabled.code, 0, enabled.stderr);
     const after = await configOf(lambda, "web");
     assert.deepEqual(layersOf(after), [
@@ -132,20 +132,9 @@ describe("against the lab: publish, enable, invoke, replace, refuse, disable", (
     const out = await lambda.send(new InvokeCommand({ FunctionName: "web", Payload: "{}" }));
     assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString());
     assert.equal(
-      (
-        await cli(
-          "enable",
-          "web",
-          "--bucket",
-          "faults",
-          "--slow-poll",
-          "30",
-          "--marker-interval",
-          "500",
-          ...at,
-        )
-      ).stdout,
+      (await cli(...enableWeb, ...at)).stdout,
       "web: no change\n",
+      "enabling again changes nothing",
     );
 
     // A newer version replaces the older one where it stands: no second faultline layer.

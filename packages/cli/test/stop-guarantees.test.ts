@@ -4,8 +4,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { EventEmitter, once } from "node:events";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
@@ -19,9 +18,15 @@ import {
   StartExperimentCommand,
 } from "@aws-sdk/client-fis";
 import { serveFaultline } from "@faultline/api";
-import { Moto, readyEnv } from "../../engine/test/moto.ts";
+import type { Moto } from "../../engine/test/moto.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
-import { isPut, type StalledRequest, StallingS3 } from "../../engine/test/stalling-s3.ts";
+import {
+  isPut,
+  type StalledRequest,
+  type StallingMoto,
+  type StallingS3,
+  stallingMoto,
+} from "../../engine/test/stalling-s3.ts";
 import { STOP_GRACE_MS, untilStopSignal } from "../src/shutdown.ts";
 import { runCli } from "./run-cli.ts";
 
@@ -34,22 +39,13 @@ const BOUND = { timeout: 60_000 };
 let moto: Moto;
 let proxy: StallingS3;
 let dir: string;
+let stalling: StallingMoto | undefined;
 
 before(async () => {
-  moto = await Moto.start();
-  proxy = await StallingS3.start(moto.endpoint);
-  dir = mkdtempSync(join(tmpdir(), "faultline-cli-stop-"));
-  await moto.bucket("faults");
-  const layer = await moto.layer();
-  for (const name of ["g1", "g2"]) {
-    await moto.fn(name, { tags: { FISExperimentReady: "Yes" }, layer, env: readyEnv("faults") });
-  }
+  stalling = await stallingMoto("faultline-cli-stop-", "faults", ["g1", "g2"]);
+  ({ moto, proxy, dir } = stalling);
 });
-after(async () => {
-  await proxy?.close();
-  await moto?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => stalling?.close());
 
 const onG2Put = (r: StalledRequest) => isPut(r) && r.path.includes("/g2/");
 /** The fault objects of one experiment in S3 (earlier tests' leftovers do not count). */

@@ -2,17 +2,15 @@
 // conditional GET): written on moto_server's S3, coalesced in bursts, and never in the way of a stop — even when
 // S3 hangs or refuses them (a real HTTP proxy in front of moto stalls the marker PUTs).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { S3ObjectStore } from "../../extension/src/s3.ts";
 import { ChangeMarkers } from "../src/change-markers.ts";
 import { Engine } from "../src/index.ts";
-import { credentials, Moto, readyEnv } from "./moto.ts";
+import { credentials, type Moto } from "./moto.ts";
 import { seedTemplate } from "./seed.ts";
-import { StallingS3 } from "./stalling-s3.ts";
+import { type StallingMoto, type StallingS3, stallingMoto } from "./stalling-s3.ts";
 
 const BUCKET = "faults";
 const MARKER = "FisConfigs/.faultline/markers/m1";
@@ -20,20 +18,13 @@ const BOUND = { timeout: 20_000 };
 let moto: Moto;
 let proxy: StallingS3;
 let dir: string;
+let stalling: StallingMoto | undefined;
 
 before(async () => {
-  moto = await Moto.start();
-  proxy = await StallingS3.start(moto.endpoint);
-  dir = mkdtempSync(join(tmpdir(), "faultline-markers-"));
-  await moto.bucket(BUCKET);
-  const layer = await moto.layer();
-  await moto.fn("m1", { tags: { FISExperimentReady: "Yes" }, layer, env: readyEnv(BUCKET) });
+  stalling = await stallingMoto("faultline-markers-", BUCKET, ["m1"]);
+  ({ moto, proxy, dir } = stalling);
 });
-after(async () => {
-  await proxy?.close();
-  await moto?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => stalling?.close());
 
 let n = 0;
 const s3Through = (endpoint: string) =>

@@ -1,6 +1,10 @@
 import { EventEmitter, once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Moto, readyEnv } from "./moto.ts";
 
 /**
  * What the proxy does with one request: pass it on, answer it never (`hang`: the request is swallowed),
@@ -106,3 +110,38 @@ export class StallingS3 {
 /** The S3 operation of a path-style request: `PUT /bucket/key` with a body is PutObject, and so on. */
 export const isPut = (r: StalledRequest) => r.method === "PUT" && r.path.split("/").length > 2;
 export const isDelete = (r: StalledRequest) => r.method === "DELETE";
+
+/** moto with a bucket and FIS-ready functions on the layer, StallingS3 in front of its S3, a scratch folder. */
+export interface StallingMoto {
+  moto: Moto;
+  proxy: StallingS3;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function stallingMoto(
+  dirPrefix: string,
+  bucket: string,
+  functions: string[],
+): Promise<StallingMoto> {
+  const moto = await Moto.start();
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  let proxy: StallingS3 | undefined;
+  const close = async () => {
+    await proxy?.close();
+    await moto.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    proxy = await StallingS3.start(moto.endpoint);
+    await moto.bucket(bucket);
+    const layer = await moto.layer();
+    for (const name of functions) {
+      await moto.fn(name, { tags: { FISExperimentReady: "Yes" }, layer, env: readyEnv(bucket) });
+    }
+    return { moto, proxy, dir, close };
+  } catch (error) {
+    await close(); // a failed setup leaves no moto process behind
+    throw error;
+  }
+}
