@@ -19,7 +19,7 @@ const BUILD = join(root, "build");
 const COMPILED = join(BUILD, "tsc");
 
 /** Publishable packages in dependency order; `testing` and the examples stay private. */
-const PUBLISHED = ["protocol", "report", "engine", "api", "extension", "lab", "cli", "cdk"];
+const PUBLISHED = ["protocol", "rules", "report", "engine", "api", "extension", "lab", "cli", "cdk"];
 
 /** Files a package reads at run time besides its compiled code (paths inside the package). */
 const ASSETS = {

@@ -148,7 +148,7 @@ describe("engine + API on moto_server (functions, tags, S3, alarms)", () => {
       const row = ENGINE_CALLS.find(
         (c) => c.command === command && c.action.startsWith(`${service[client]}:`),
       );
-      assert.ok(row, `${call} is not listed in ENGINE_CALLS (packages/engine/src/iam.ts)`);
+      assert.ok(row, `${call} is not listed in ENGINE_CALLS (packages/rules/src/iam.ts)`);
       assert.ok(allowed.has(row.action), `${row.action} (for ${call}) is missing from the engine policy`);
     }
     // The run exercised resolution by tag and ARN, the layer check, writes, deletes and alarms.

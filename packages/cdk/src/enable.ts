@@ -1,4 +1,4 @@
-import { functionPolicy, normalisePrefix } from "@faultline/engine/rules";
+import { functionPolicy, normalisePrefix } from "@faultline/rules";
 import { AspectPriority, Aspects, Aws, type IAspect, Stack } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import {

@@ -4,7 +4,7 @@
  * (AmazonFISServiceRolePolicy), not by this role, so they add nothing here.
  */
 
-import { normalisePrefix } from "@faultline/engine/rules";
+import { normalisePrefix } from "@faultline/rules";
 import { Stack } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";

@@ -1,14 +1,10 @@
 /**
- * Synth-time validation with the engine's own rules (`@faultline/engine/rules`, the code behind
+ * Synth-time validation with the engine's own rules (`@faultline/rules`, the code behind
  * CreateExperimentTemplate). Values CDK only knows at deploy time (tokens: role, bucket, alarm ARNs…) are
  * checked with a stand-in of the right shape; everything literal is checked as the engine would.
  */
 
-import {
-  ServiceQuotaExceededException,
-  ValidationException,
-  validateCreateTemplate,
-} from "@faultline/engine/rules";
+import { ServiceQuotaExceededException, ValidationException, validateCreateTemplate } from "@faultline/rules";
 import { Token } from "aws-cdk-lib";
 import { FaultlinePropsError } from "./errors.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { validateCreateTemplate } from "@faultline/engine/rules";
+import { validateCreateTemplate } from "@faultline/rules";
 import { Duration, type Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Alarm, Dashboard, Metric } from "aws-cdk-lib/aws-cloudwatch";

@@ -41,9 +41,11 @@ const run = promisify(execFile);
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const TARBALLS = join(REPO, "build", "tarballs");
 /** What the `faultline` command needs: installed together in one folder. */
-const PACKAGES = ["protocol", "report", "engine", "api", "extension", "lab", "cli"];
+const PACKAGES = ["protocol", "rules", "report", "engine", "api", "extension", "lab", "cli"];
 /** @faultline/cdk and what it depends on: installed apart, as a CDK app's only faultline package. */
-const CDK_PACKAGES = ["cdk", "engine", "protocol", "report"];
+const CDK_PACKAGES = ["cdk", "rules", "protocol"];
+/** Everything npm installs into a CDK app besides its own (linked) aws-cdk-lib and constructs: no engine. */
+const CDK_INSTALLS = ["@faultline/cdk", "@faultline/protocol", "@faultline/rules", "tinyduration", "zod"];
 const tarball = (p: string) => join(TARBALLS, `faultline-${p}-${FAULTLINE_VERSION}.tgz`);
 const DELAY_MS = 1500;
 /** Third-party dependencies that compile native code on install: minutes each on a 2-core machine. */
@@ -66,7 +68,7 @@ const bin = () => join(dir, "node_modules", ".bin", "faultline");
 // Generous bounds for a loaded machine; the measured cost is printed at the end.
 before(
   async () => {
-    await step("build + npm pack (8 packages)", () =>
+    await step("build + npm pack (9 packages)", () =>
       run(process.execPath, [join(REPO, "scripts", "build-packages.mjs"), "--pack"], { cwd: REPO }),
     );
     dir = mkdtempSync(join(tmpdir(), "faultline-pack-"));
@@ -270,6 +272,22 @@ describe("@faultline/cdk from its tarball, alone in an empty CDK app folder", ()
       assert.match(index, new RegExp(`\\b${name}\\b`), `index.d.ts exports ${name}`);
   });
 
+  test("a CDK app installs only the rules, not the engine: no SQLite (native build), no AWS SDK", () => {
+    const installed = JSON.parse(readFileSync(join(app, "node_modules", ".package-lock.json"), "utf8"))
+      .packages as Record<string, { link?: boolean }>;
+    const names = Object.entries(installed)
+      .filter(([path, entry]) => path.startsWith("node_modules/") && !entry.link)
+      .map(([path]) => path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
+    for (const heavy of ["better-sqlite3", "@faultline/engine", "@faultline/report"])
+      assert.ok(!names.includes(heavy), `${heavy} is not installed`);
+    assert.deepEqual(
+      names.filter((n) => n.startsWith("@aws-sdk/")),
+      [],
+      "no AWS SDK client",
+    );
+    assert.deepEqual([...new Set(names)].sort(), CDK_INSTALLS);
+  });
+
   test("a CDK app (function + Faultline.enable + LambdaFaultExperiment) synthesises with the packed code", {
     timeout: 120_000,
   }, async () => {
@@ -281,7 +299,7 @@ describe("@faultline/cdk from its tarball, alone in an empty CDK app folder", ()
     const { stdout } = await step("synth the CDK app", () =>
       run(process.execPath, ["app.mjs"], { cwd: app }),
     );
-    // A bad prop fails at synth time naming the field: the engine's rules run from the packed code, without SQLite.
+    // A bad prop fails at synth time naming the field: @faultline/rules run from the packed code, without the engine.
     assert.match(stdout, /invocationPercentage: must be from 1 to 100, got 150/);
     const out = join(app, "cdk.out");
     const json = (file: string) => JSON.parse(readFileSync(join(out, file), "utf8"));

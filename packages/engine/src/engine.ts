@@ -4,8 +4,14 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import type { S3Client } from "@aws-sdk/client-s3";
+import {
+  ACTIONS,
+  QUOTAS,
+  TARGET_RESOURCE_TYPES,
+  validateCreateTemplate,
+  validateUpdateTemplate,
+} from "@faultline/rules";
 import { boundedClient, DEFAULT_CALL_TIMEOUT_MS } from "./aws-calls.ts";
-import { ACTIONS, TARGET_RESOURCE_TYPES } from "./catalog.ts";
 import { ChangeMarkers } from "./change-markers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { EngineContext } from "./context.ts";
@@ -31,14 +37,12 @@ import {
   TERMINAL_EXPERIMENT,
 } from "./model.ts";
 import { paginate } from "./paging.ts";
-import { QUOTAS } from "./quotas.ts";
 import { Reports } from "./reports.ts";
 import { checkTagKeys, checkTags, parseStartInput } from "./requests.ts";
 import { manyListenersController, REASONS, type Runs } from "./run.ts";
 import { type SafetyLever, SafetyLevers } from "./safety-lever.ts";
 import { type FaultObjectRecord, Store } from "./store.ts";
 import { DEFAULT_READINESS, type ReadinessOptions } from "./targets.ts";
-import { validateCreateTemplate, validateUpdateTemplate } from "./template.ts";
 
 export interface EngineOptions {
   /** Directory for the SQLite database and experiment logs; ":memory:" for throwaway engines in tests. */

@@ -6,7 +6,7 @@
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { type FaultConfig, faultObjectKey, serializeFaultConfig } from "@faultline/protocol";
-import { faultOf } from "./catalog.ts";
+import { actionDurationMs, faultOf, LAMBDA_TARGET_KEY } from "@faultline/rules";
 import type { EngineContext } from "./context.ts";
 import type { ExperimentLogs } from "./experiment-logs.ts";
 import type { ExperimentStates } from "./experiment-states.ts";
@@ -25,7 +25,6 @@ import {
   type ResolvedFunction,
   resolveTarget,
 } from "./targets.ts";
-import { actionDurationMs, LAMBDA_TARGET_KEY } from "./template.ts";
 
 /** The AWS clients and settings the forward path uses. */
 export interface RunnerOptions {

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { CloudWatchMetricSource, generateExperimentReport } from "@faultline/report";
+import { parseDurationMs } from "@faultline/rules";
 import { bestEffort, type EngineContext } from "./context.ts";
-import { parseDurationMs } from "./duration.ts";
 import { ConflictException, ResourceNotFoundException } from "./errors.ts";
 import type { ExperimentStateChangeEvent } from "./events.ts";
 import {

@@ -1,6 +1,7 @@
 /** FIS request shapes other than templates (StartExperiment, tagging), with the model's limits. */
+
+import { shape, str, tagMap, token } from "@faultline/rules";
 import { z } from "zod";
-import { shape, str, tagMap, token } from "./shapes.ts";
 
 const startSchema = z.strictObject(
   {

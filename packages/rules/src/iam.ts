@@ -1,7 +1,7 @@
 /**
  * Least-privilege IAM policies: what a function's role needs to read fault objects (FIS's documented policy), and
  * what the engine's own role needs — every AWS call the engine and its reports make, one row each. A test records
- * the calls an engine actually sends and compares them with ENGINE_CALLS (test/iam.test.ts).
+ * the calls an engine actually sends and compares them with ENGINE_CALLS (packages/engine/test/iam.test.ts).
  */
 
 export interface EngineCall {
