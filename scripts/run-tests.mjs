@@ -2,7 +2,7 @@
 // the suites start real processes and timing-sensitive servers on a 2-core machine.
 // A file with a failing test is run once more, alone, and named as flaky if it then passes: the real-process
 // suites on a loaded 2-core machine have a few timing-sensitive tests, and a retry that fails again still fails.
-// Afterwards it fails the run if any test left a process behind.
+// Afterwards it fails the run if any test left a process behind, and lists the slowest files (CI's time budget).
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -28,17 +28,19 @@ for (const parent of ["packages", "examples"]) {
 const runId = randomUUID();
 const before = descendantsOfInit();
 const scratch = mkdtempSync(join(tmpdir(), "faultline-tests-"));
-let result = runFiles(files, join(scratch, "first.txt"));
+const startedMs = performance.now();
+let result = runFiles(files, join(scratch, "first.txt"), join(scratch, "durations.txt"));
 const failed = failedFiles(join(scratch, "first.txt"));
 if (result.status !== 0 && failed.length > 0) {
   console.log(
     `\nretrying once, alone, the ${failed.length} file(s) with a failing test: ${failed.join(" ")}`,
   );
-  result = runFiles(failed, join(scratch, "retry.txt"));
+  result = runFiles(failed, join(scratch, "retry.txt"), join(scratch, "retry-durations.txt"));
   const still = failedFiles(join(scratch, "retry.txt"));
   if (result.status === 0) console.log(`\nflaky (failed, then passed on the retry): ${failed.join(" ")}`);
   else console.log(`\nfailed again on the retry: ${still.join(" ") || failed.join(" ")}`);
 }
+printSlowest(join(scratch, "durations.txt"), performance.now() - startedMs);
 rmSync(scratch, { recursive: true, force: true });
 
 const leftovers = strayProcesses(before);
@@ -48,7 +50,7 @@ if (leftovers.length > 0) {
 }
 process.exit(result.status ?? 1);
 
-function runFiles(list, report) {
+function runFiles(list, report, durations) {
   return spawnSync(
     process.execPath,
     [
@@ -60,10 +62,32 @@ function runFiles(list, report) {
       "--test-reporter-destination=stdout",
       "--test-reporter=spec",
       `--test-reporter-destination=${report}`,
+      `--test-reporter=${join(root, "scripts", "test-durations-reporter.mjs")}`,
+      `--test-reporter-destination=${durations}`,
       ...list,
     ],
     { cwd: root, stdio: "inherit", env: { ...process.env, FAULTLINE_TEST: "1", FAULTLINE_TEST_RUN: runId } },
   );
+}
+
+/** The 15 slowest files of the first pass (wall time, process start included), for CI's time budget. */
+function printSlowest(durations, totalMs) {
+  if (!existsSync(durations)) return;
+  const rows = readFileSync(durations, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.split("\t"))
+    .map(([ms, file]) => ({ ms: Number(ms), file }))
+    .sort((a, b) => b.ms - a.ms);
+  const sumMs = rows.reduce((sum, r) => sum + r.ms, 0);
+  console.log(
+    `\n${rows.length} files in ${(totalMs / 1000).toFixed(0)} s (retry included); slowest of the first pass:`,
+  );
+  for (const { ms, file } of rows.slice(0, 15)) {
+    console.log(
+      `${(ms / 1000).toFixed(1).padStart(7)} s  ${((100 * ms) / sumMs).toFixed(0).padStart(2)} %  ${file}`,
+    );
+  }
 }
 
 /** The test files named under the spec reporter's "failing tests:" list. */
