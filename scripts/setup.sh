@@ -9,28 +9,32 @@ cd "$(dirname "$0")/.."
 started=$SECONDS
 step() { echo "setup [$((SECONDS - started))s] $*"; }
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+# A failed step leaves no build running behind it.
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$logs"' EXIT
 # make inside the native builds (curl, aws-lambda-cpp, node-gyp): every core.
 export MAKEFLAGS="${MAKEFLAGS:--j$(nproc)}"
 
-# Runs "$@" in the background, its output kept in $logs/<name>.log; `finish <name>` waits for it and prints it.
-declare -A pids
+# Runs "$@" in the background, its output kept in $logs/<name>.log; `finish` waits for the next one to end (its log
+# printed if it failed).
+declare -A names
 start() {
   local name=$1
   shift
   step "$name: started"
   ("$@") >"$logs/$name.log" 2>&1 &
-  pids[$name]=$!
+  names[$!]=$name
 }
 finish() {
-  local name=$1
-  if wait "${pids[$name]}"; then
-    step "$name: done"
-  else
+  local pid status=0
+  wait -n -p pid || status=$?
+  local name=${names[$pid]}
+  unset "names[$pid]"
+  if [ "$status" -ne 0 ]; then
     cat "$logs/$name.log"
-    step "$name: FAILED"
+    step "$name: FAILED (exit $status)"
     exit 1
   fi
+  step "$name: done"
 }
 
 need=()
@@ -56,7 +60,7 @@ fi
 step "npm ci: started"
 npm ci --no-audit --no-fund --prefer-offline --ignore-scripts
 step "npm ci: done"
-if [ -n "${pids[apt]:-}" ]; then finish apt; fi
+if [ "${#names[@]}" -gt 0 ]; then finish; fi
 # The quick ones first (esbuild checks its binary, classic-level finds its prebuilt one): the console build uses esbuild.
 npm rebuild classic-level esbuild >/dev/null
 step "classic-level, esbuild: done"
@@ -65,5 +69,5 @@ start aws-lambda-ric npm rebuild aws-lambda-ric
 start better-sqlite3 npm rebuild better-sqlite3
 # The web console's static files (served by the api package at /console/; about a second).
 start console npm run build -w @faultline/console --silent
-for name in console better-sqlite3 aws-lambda-ric; do finish "$name"; done
+while [ "${#names[@]}" -gt 0 ]; do finish; done
 step "all done"
