@@ -10,7 +10,7 @@ started=$SECONDS
 step() { echo "setup [$((SECONDS - started))s] $*"; }
 logs=$(mktemp -d)
 # A failed step leaves no build running behind it.
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$logs"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$logs"' EXIT
 # make inside the native builds (curl, aws-lambda-cpp, node-gyp): every core.
 export MAKEFLAGS="${MAKEFLAGS:--j$(nproc)}"
 
