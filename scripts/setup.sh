@@ -16,7 +16,7 @@ export MAKEFLAGS="${MAKEFLAGS:--j$(nproc)}"
 
 # Runs "$@" in the background, its output kept in $logs/<name>.log; `finish` waits for the next one to end (its log
 # printed if it failed).
-declare -A names
+declare -A names=()
 start() {
   local name=$1
   shift
