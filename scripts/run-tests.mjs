@@ -127,7 +127,7 @@ function printSlowest(durationFiles, totalMs) {
     .sort((a, b) => b.ms - a.ms);
   const sumMs = rows.reduce((sum, r) => sum + r.ms, 0);
   console.log(
-    `\n${rows.length} files in ${(totalMs / 1000).toFixed(0)} s (retry included); slowest of the first pass:`,
+    `\n${rows.length} files in ${(totalMs / 1000).toFixed(0)} s (retry included); the slowest:`,
   );
   for (const { ms, file } of rows.slice(0, 15)) {
     console.log(
