@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { buildLayer } from "../../../packages/extension/src/layer.ts";
+import { DEFAULT_LAYER_ZIP } from "../../../packages/extension/src/layer.ts";
+import { testLayer } from "../../../packages/extension/test/helpers/layer.ts";
 import { buildFunctions } from "../build.ts";
 
 const CLI = fileURLToPath(new URL("../../../packages/cli/src/main.ts", import.meta.url));
@@ -19,7 +20,7 @@ const file = (name: string) => fileURLToPath(new URL(`../resilience/${name}`, im
 const dir = mkdtempSync(join(tmpdir(), "faultline-orders-resilience-"));
 before(async () => {
   // The lab config runs the built functions with the built layer, as the demo does.
-  await Promise.all([buildLayer(), buildFunctions()]);
+  await Promise.all([testLayer(DEFAULT_LAYER_ZIP), buildFunctions()]);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -22,8 +22,8 @@ import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Engine } from "@faultline/engine";
 import { serializeFaultConfig } from "@faultline/protocol";
-import { buildLayer } from "../../extension/src/layer.ts";
 import { error, faultConfig } from "../../extension/test/helpers/faults.ts";
+import { testLayer } from "../../extension/test/helpers/layer.ts";
 import { type Lab, startLab } from "../../lab/src/index.ts";
 import { faultlineFunction, fisOnLab } from "./kit.ts";
 
@@ -85,7 +85,7 @@ describe("change marker on the lab: faults and stops reach a function invoked ev
   let onLab: Awaited<ReturnType<typeof fisOnLab>>;
 
   before(async () => {
-    const layer = (await buildLayer({ out: join(dir, "faultline-layer.zip") })).zipPath;
+    const layer = (await testLayer(join(dir, "faultline-layer.zip"))).zipPath;
     lab = await startLab({
       buckets: ["faults"],
       functions: [

@@ -13,7 +13,7 @@ import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { main } from "../../cli/src/main.ts";
 import { seedTemplate } from "../../engine/test/seed.ts";
-import { buildLayer } from "../../extension/src/layer.ts";
+import { testLayer } from "../../extension/test/helpers/layer.ts";
 import { awsAccess, type Lab, startLab } from "../../lab/src/index.ts";
 import { findChromium as findChromiumBinary } from "../../report/src/index.ts";
 import { chromium as chromiumTool } from "../../testing/src/index.ts";
@@ -36,7 +36,7 @@ describe("stop conditions and reports on the lab (alarms and dashboards from the
   let clients: ReturnType<typeof labClients>;
 
   before(async () => {
-    const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+    const layer = await testLayer(join(dir, "faultline-layer.zip"));
     lab = await startLab({
       buckets: ["faults", "reports"],
       functions: [

@@ -20,7 +20,7 @@ import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import type { Engine } from "@faultline/engine";
 import { FAULTLINE_VERSION } from "@faultline/protocol";
 import { seedTemplate } from "../../engine/test/seed.ts";
-import { buildLayer } from "../../extension/src/layer.ts";
+import { testLayer } from "../../extension/test/helpers/layer.ts";
 import { type Lab, startLab } from "../../lab/src/index.ts";
 import { awsCliV1, awsCliV2 } from "../../testing/src/index.ts";
 import type { RunningApi } from "../src/index.ts";
@@ -38,7 +38,7 @@ describe("engine + API on the lab (real functions with the faultline layer)", ()
   const engineSays: string[] = [];
 
   before(async () => {
-    const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+    const layer = await testLayer(join(dir, "faultline-layer.zip"));
     // Two layers that pass for faultline's by name but would inject nothing new: an older extension, and
     // a layer without the version file `faultline layer build` writes.
     const legacy = join(dir, "faultline-legacy");

@@ -13,7 +13,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { type Faultline, serveFaultline } from "@faultline/api";
 import { type Lab, S3_CREDENTIALS, startLab } from "@faultline/lab";
 import { SCENARIOS } from "@faultline/protocol/scenarios";
-import { buildLayer } from "../../extension/src/layer.ts";
+import { testLayer } from "../../extension/test/helpers/layer.ts";
 import { runCli, runCliArgs } from "./run-cli.ts";
 
 const CODE = fileURLToPath(new URL("../../api/test/fixtures/fn/", import.meta.url));
@@ -23,7 +23,7 @@ let f: Faultline;
 let lambda: LambdaClient;
 
 before(async () => {
-  const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+  const layer = await testLayer(join(dir, "faultline-layer.zip"));
   const fn = (name: string, tier: string) => ({
     name,
     runtime: "nodejs20.x" as const,

@@ -37,7 +37,11 @@ function fakeClient(ids: string[]) {
   return { client, posted };
 }
 
-function hook(client: ReturnType<typeof fakeClient>["client"], plans: Array<Plan | Error>) {
+function hook(
+  client: ReturnType<typeof fakeClient>["client"],
+  plans: Array<Plan | Error>,
+  beforeNext?: () => Promise<void> | undefined,
+) {
   const lines: string[] = [];
   const clock = manualClock();
   const log = new Logger({
@@ -58,6 +62,7 @@ function hook(client: ReturnType<typeof fakeClient>["client"], plans: Array<Plan
     clock,
     log,
     rules: new Map<string, AnswerRule>(),
+    ...(beforeNext ? { beforeNext } : {}),
   });
   return lines;
 }
@@ -79,6 +84,36 @@ describe("in-process hook of the native runtime client (fake client)", () => {
     const event = await client.next();
     assert.equal(event.headers["lambda-runtime-aws-request-id"], "b");
     assert.deepEqual(posted, ["error a FaultInjectionError"]);
+  });
+
+  it("preventExecution: the check started on arrival settles before the hook's own next (which lets the environment freeze)", async () => {
+    const { client, posted } = fakeClient(["a", "b"]);
+    const order: string[] = [];
+    const next = client.next;
+    client.next = () => {
+      order.push("next");
+      return next();
+    };
+    let settled!: () => void;
+    let calls = 0;
+    hook(client, [outcomePlan(true), {}], () => {
+      order.push("settle");
+      // Nothing in flight before the first event; a's check (started as it arrived) before the second.
+      if (calls++ === 0) return undefined;
+      return new Promise<void>((resolve) => {
+        settled = () => {
+          order.push("settled");
+          resolve();
+        };
+      });
+    });
+    const delivered = client.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(posted, ["error a FaultInjectionError"]);
+    assert.deepEqual(order, ["settle", "next", "settle"], "b is not asked for while a's check is in flight");
+    settled();
+    assert.equal((await delivered).headers["lambda-runtime-aws-request-id"], "b");
+    assert.deepEqual(order, ["settle", "next", "settle", "settled", "next"]);
   });
 
   it("without preventExecution: the handler's result is replaced, once", async () => {

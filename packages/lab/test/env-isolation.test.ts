@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
-import { buildLayer } from "../../extension/src/layer.ts";
+import { testLayer } from "../../extension/test/helpers/layer.ts";
 import { CollectingLogSink, labOwnedProcesses, makeInput } from "../../testing/src/index.ts";
 import type { ExecutionEnvironment, FunctionSpec, InvocationReport } from "../src/contract.ts";
 import { createEnvironmentFactory } from "../src/environment/index.ts";
@@ -306,7 +306,7 @@ describe("network", () => {
   it("two environments with the faultline layer at once: each runtime talks to its own proxy port", async () => {
     const dir = mkdtempSync(join(tmpdir(), "faultline-ports-"));
     try {
-      const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+      const layer = await testLayer(join(dir, "faultline-layer.zip"));
       const spec = {
         layers: [layer.zipPath],
         handler: "index.slowEnv",

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { serializeFaultConfig } from "@faultline/protocol";
-import { buildLayer } from "../../extension/src/layer.ts";
+import { testLayer } from "../../extension/test/helpers/layer.ts";
 import {
   apiIdOf,
   compileRoute,
@@ -49,7 +49,7 @@ describe("lab API fronts (API Gateway proxy events) and DynamoDB", () => {
 
   before(async () => {
     writeFileSync(join(dir, "index.js"), HANDLER);
-    const layer = await buildLayer({ out: join(dir, "faultline-layer.zip") });
+    const layer = await testLayer(join(dir, "faultline-layer.zip"));
     const fn = (name: string, handler: string, faulted = false) => ({
       name,
       runtime: "nodejs20.x" as const,

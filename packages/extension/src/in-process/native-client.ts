@@ -141,6 +141,11 @@ export function hookNativeClient(native: NativeRuntimeClient, o: HookOptions): v
         );
       }
       if (verdict === "deliver") return event;
+      // Answered here (preventExecution): this loop's next call lets the environment freeze just as the runtime's
+      // would, so the check started on arrival is awaited first — frozen mid-flight, its result (a stop) would
+      // come only after the following invocation was decided.
+      const answeredSettling = o.beforeNext?.();
+      if (answeredSettling !== undefined) await answeredSettling;
     }
   };
   native.done = function done(id: string, body: string) {

@@ -18,9 +18,10 @@ import {
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { serializeFaultConfig } from "@faultline/protocol";
 import { type Lab, type StartLabOptions, startLab } from "../../../lab/src/index.ts";
-import { type BuildLayerOptions, buildLayer } from "../../src/layer.ts";
+import type { BuildLayerOptions } from "../../src/layer.ts";
 import { faultConfig } from "./faults.ts";
 import { FIXTURE_DIR } from "./harness.ts";
+import { testLayer } from "./layer.ts";
 import { CREDENTIALS } from "./s3.ts";
 
 export interface FaultLabFunction {
@@ -193,7 +194,7 @@ export async function startFaultLab(o: FaultLabOptions): Promise<FaultLab> {
 }
 
 async function startLabWithLayer(dir: string, o: FaultLabOptions): Promise<Lab> {
-  const layer = await buildLayer({ out: join(dir, "faultline-layer.zip"), standalone: o.standalone });
+  const layer = await testLayer(join(dir, "faultline-layer.zip"), { standalone: o.standalone });
   return startLab(
     {
       buckets: ["faults"],
