@@ -126,9 +126,7 @@ function printSlowest(durationFiles, totalMs) {
     .map(([ms, file]) => ({ ms: Number(ms), file }))
     .sort((a, b) => b.ms - a.ms);
   const sumMs = rows.reduce((sum, r) => sum + r.ms, 0);
-  console.log(
-    `\n${rows.length} files in ${(totalMs / 1000).toFixed(0)} s (retry included); the slowest:`,
-  );
+  console.log(`\n${rows.length} files in ${(totalMs / 1000).toFixed(0)} s (retry included); the slowest:`);
   for (const { ms, file } of rows.slice(0, 15)) {
     console.log(
       `${(ms / 1000).toFixed(1).padStart(7)} s  ${((100 * ms) / sumMs).toFixed(0).padStart(2)} %  ${file}`,
