@@ -329,7 +329,8 @@ describe("the web console in Chromium against faultline up", { skip: chromiumToo
     await page.getByRole("button", { name: "Create template" }).click();
     await page.getByRole("heading", { name: "faultline-brownout" }).waitFor();
     await page.goto(`${e.console}#/templates`);
-    const row = page.locator("tbody tr", { hasText: "faultline-brownout" });
+    // The list's actions arrive after its rows (one GetExperimentTemplate each): wait for them, not the row.
+    const row = page.locator("tbody tr", { hasText: "faultline-brownout" }).filter({ hasText: "×2" });
     await row.waitFor();
     assert.match(
       await shown(row),
