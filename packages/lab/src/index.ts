@@ -1,13 +1,45 @@
-export * from "./apigateway/index.ts";
+export {
+  type ApiGatewayContext,
+  type ApiSpec,
+  apiIdOf,
+  compileRoute,
+  mapFunctionResult,
+  matchRoute,
+  type RouteSpec,
+  type RunningApi,
+  startApiGateway,
+} from "./apigateway/index.ts";
 export { awsAccess } from "./aws-access.ts";
-export * from "./config.ts";
+export {
+  DEFAULT_CONCURRENT_EXECUTIONS,
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_MEMORY_MB,
+  DEFAULT_TIMEOUT_SECONDS,
+  type LabConfig,
+  type LabConfigInput,
+  loadLabConfig,
+  parseLabConfig,
+  SUPPORTED_RUNTIMES,
+} from "./config.ts";
 export type * from "./contract.ts";
 export { DynamoDbSetupError, type RunningDynamoDb, startDynamoDb, type TableSpec } from "./dynamodb.ts";
 export {
   createEnvironmentFactory,
   type EnvironmentFactoryOptions,
 } from "./environment/index.ts";
-export * from "./errors.ts";
+export {
+  AccessDeniedError,
+  type ConfigIssue,
+  InvalidParameterValueError,
+  LabConfigError,
+  LambdaApiError,
+  RequestTooLargeError,
+  ResourceNotFoundError,
+  ServiceError,
+  type ThrottleReason,
+  TooManyRequestsError,
+  UnknownOperationError,
+} from "./errors.ts";
 export { type Lab, type LabConfigSource, type StartLabOptions, startLab } from "./lab.ts";
 export {
   createLambdaApiServer,
@@ -16,7 +48,14 @@ export {
   startLambdaApi,
 } from "./lambda-api/index.ts";
 export { type LogEvent, type LogListener, type LogQuery, LogStore, logGroupName } from "./logs.ts";
-export * from "./metrics/index.ts";
+export {
+  type CloudWatchServer,
+  type CloudWatchService,
+  createCloudWatchService,
+  LAMBDA_NAMESPACE,
+  MetricStore,
+  startCloudWatchServer,
+} from "./metrics/index.ts";
 export {
   FunctionPool,
   type InvocationRecord,

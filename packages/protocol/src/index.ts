@@ -21,7 +21,27 @@ export {
   isFaultActionId,
 } from "./actions/index.ts";
 export type { ParameterSpec } from "./actions/parameters.ts";
-export * from "./errors.ts";
-export * from "./fault-config.ts";
-export * from "./location.ts";
-export * from "./version.ts";
+export {
+  ConfigurationLocationError,
+  FaultConfigError,
+  ScenarioError,
+} from "./errors.ts";
+export {
+  type ActiveFault,
+  FAULT_CONFIG_VERSION,
+  type FaultConfig,
+  newFaultConfig,
+  parseFaultConfig,
+  serializeFaultConfig,
+  validateFaultConfig,
+} from "./fault-config.ts";
+export {
+  type ConfigurationLocation,
+  changeMarkerKey,
+  changeMarkerKeyOf,
+  faultObjectKey,
+  formatConfigurationLocation,
+  functionPrefix,
+  parseConfigurationLocation,
+} from "./location.ts";
+export { FAULTLINE_VERSION } from "./version.ts";
