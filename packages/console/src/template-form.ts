@@ -149,20 +149,6 @@ export function editable(t: Template): Record<string, unknown> {
   return rest;
 }
 
-/** Where a field path (`actions.fault.parameters.duration`) is in JSON text: its 1-based line, or undefined. */
-export function lineOf(json: string, field: string): number | undefined {
-  let at = 0;
-  let found = false;
-  for (const key of field.split(".")) {
-    if (/^\d+$/.test(key)) continue;
-    const i = json.indexOf(`"${key}"`, at);
-    if (i < 0) break;
-    at = i;
-    found = true;
-  }
-  return found ? json.slice(0, at).split("\n").length : undefined;
-}
-
 /** The form fields a ValidationException may name (an error elsewhere is shown above the form). */
 export function formPaths(f: Form): string[] {
   const a = `actions.${f.actionName}`;
