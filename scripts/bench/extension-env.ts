@@ -97,10 +97,11 @@ export async function startEnvironment(o: {
       registeredMs = (await Promise.race([registered, died])) - started;
       extensions.closeRegistration();
     }
-    const command =
-      o.mode === "none"
-        ? [process.execPath, RIC]
-        : [join(o.opt, "faultline/bootstrap"), process.execPath, RIC];
+    // FAULTLINE_BENCH_RUNTIME_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the runtime (in-process mode
+    // included: the exec wrapper passes the arguments on).
+    const runtimeArgs = process.env.FAULTLINE_BENCH_RUNTIME_NODE_ARGS?.split(" ") ?? [];
+    const node = [process.execPath, ...runtimeArgs, RIC];
+    const command = o.mode === "none" ? node : [join(o.opt, "faultline/bootstrap"), ...node];
     const runtime = spawn(command[0] as string, [...command.slice(1), "index.handler"], {
       cwd: FIXTURE,
       env,
