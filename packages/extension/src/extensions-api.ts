@@ -1,21 +1,13 @@
 import net from "node:net";
 import { ExtensionsApiError } from "./errors.ts";
+import { type Answer, headerOf, parseAnswer } from "./http1.ts";
 import { splitHostPort } from "./proxy.ts";
 
 const BASE = "/2020-01-01/extension";
-/** An answer's head larger than this is not the Extensions API's. */
-const MAX_HEAD_BYTES = 64 * 1024;
 
 export type ExtensionEvent =
   | { eventType: "INVOKE"; requestId: string; invokedFunctionArn: string; deadlineMs: number }
   | { eventType: "SHUTDOWN"; shutdownReason: string; deadlineMs: number };
-
-interface Answer {
-  status: number;
-  /** The answer's head (status line and headers), latin1. */
-  head: string;
-  body: string;
-}
 
 /**
  * The Extensions API as an external extension uses it: register once, then long-poll events, on one kept-alive
@@ -151,62 +143,4 @@ function request(method: string, path: string, host: string, header: string, bod
   return Buffer.from(
     `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${header}\r\n${length}\r\n${body ?? ""}`,
   );
-}
-
-/**
- * One HTTP/1.1 answer from the start of `data`: undefined while incomplete. The body is delimited by
- * Content-Length, chunked encoding, or (`ended`) the end of the connection.
- */
-export function parseAnswer(data: Buffer, ended: boolean): Answer | undefined {
-  const headEnd = data.indexOf("\r\n\r\n");
-  if (headEnd === -1) {
-    if (data.length > MAX_HEAD_BYTES) throw new Error("answer head too large");
-    return undefined;
-  }
-  const head = data.toString("latin1", 0, headEnd);
-  const status = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-  if (status === null) throw new Error(`not an HTTP answer: ${JSON.stringify(head.slice(0, 40))}`);
-  const start = headEnd + 4;
-  let body: string | undefined;
-  const length = headerOf(head, "content-length");
-  if (length !== undefined) {
-    if (!/^\d+$/.test(length)) throw new Error(`bad content-length ${JSON.stringify(length)}`);
-    const end = start + Number(length);
-    if (data.length >= end) body = data.toString("utf8", start, end);
-  } else if (/chunked/i.test(headerOf(head, "transfer-encoding") ?? "")) {
-    body = dechunk(data, start);
-  } else if (ended || status[1] === "204" || status[1] === "304") {
-    body = data.toString("utf8", start);
-  }
-  return body === undefined ? undefined : { status: Number(status[1]), head, body };
-}
-
-/** A chunked body from `start`, or undefined while its last chunk (and trailers) has not arrived. */
-function dechunk(data: Buffer, start: number): string | undefined {
-  const parts: Buffer[] = [];
-  let at = start;
-  for (;;) {
-    const lineEnd = data.indexOf("\r\n", at);
-    if (lineEnd === -1) return undefined;
-    const size = Number.parseInt(data.toString("latin1", at, lineEnd), 16);
-    if (!Number.isFinite(size) || size < 0) throw new Error("bad chunk size");
-    if (size === 0) {
-      // The last chunk, then trailers if any, then an empty line.
-      if (data.indexOf("\r\n\r\n", lineEnd) === -1) return undefined;
-      return Buffer.concat(parts).toString("utf8");
-    }
-    if (data.length < lineEnd + 2 + size + 2) return undefined;
-    parts.push(data.subarray(lineEnd + 2, lineEnd + 2 + size));
-    at = lineEnd + 2 + size + 2;
-  }
-}
-
-/** The value of header `name` (lower case) in an answer's head, first occurrence. */
-function headerOf(head: string, name: string): string | undefined {
-  const lower = head.toLowerCase();
-  const at = lower.indexOf(`\r\n${name}:`);
-  if (at === -1) return undefined;
-  const from = at + name.length + 3;
-  const end = head.indexOf("\r\n", from);
-  return head.slice(from, end === -1 ? undefined : end).trim();
 }

@@ -1,5 +1,5 @@
-import http from "node:http";
 import { ObjectTooLargeError, StoreError } from "./errors.ts";
+import { BodyTooLargeError, ConnectionPool, ExchangeError, headerOf } from "./http1.ts";
 import type { S3Settings } from "./settings.ts";
 
 export interface ObjectSummary {
@@ -43,8 +43,7 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
 
 interface Transport {
   sign: typeof import("aws4").sign;
-  request: typeof http.request;
-  agent: http.Agent;
+  pool: ConnectionPool;
 }
 
 interface Answer {
@@ -55,8 +54,9 @@ interface Answer {
 }
 
 /**
- * ListObjectsV2 and GetObject over node:http(s), signed with aws4 — not the AWS SDK, whose load time
- * would land on every cold start.
+ * ListObjectsV2 and GetObject over kept-alive plain or TLS sockets (http1.ts), signed with aws4 — not the AWS SDK,
+ * whose load time would land on every cold start, nor node:http's client, whose first request alone cost the
+ * in-process mode's cold start ~15 ms of CPU.
  */
 export class S3ObjectStore implements ObjectStore {
   readonly #bucket: string;
@@ -136,22 +136,31 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   close(): void {
-    void this.#transport?.then((t) => t.agent.destroy());
+    void this.#transport?.then((t) => t.pool.close());
   }
 
   /**
-   * node:https (TLS) and aws4 (crypto) are loaded on the first request, after the extension has
-   * registered: they would otherwise add milliseconds to every cold start before the runtime may begin.
+   * aws4 (crypto) and, for https, node:tls are loaded on the first request, after the extension has registered:
+   * they would otherwise add milliseconds to every cold start before the runtime may begin.
    */
   #load(): Promise<Transport> {
     this.#transport ??= (async () => {
-      const [{ default: aws4 }, module] = await Promise.all([
+      const { hostname, port, protocol } = this.#base;
+      const tls = protocol === "https:";
+      const [{ default: aws4 }, connect] = await Promise.all([
         import("aws4"),
-        this.#base.protocol === "https:" ? import("node:https") : Promise.resolve(http),
+        tls
+          ? import("node:tls").then(
+              (m) => () =>
+                m.connect({
+                  host: hostname,
+                  port: Number(port || 443),
+                  servername: isIp(hostname) ? undefined : hostname,
+                }),
+            )
+          : import("node:net").then((m) => () => m.connect(Number(port || 80), hostname)),
       ]);
-      // maxSockets matches the poller's fetch concurrency; idle sockets beyond two are closed (memory).
-      const agent = new module.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 2 });
-      return { sign: aws4.sign, request: module.request, agent };
+      return { sign: aws4.sign, pool: new ConnectionPool(connect) };
     })();
     return this.#transport;
   }
@@ -182,105 +191,36 @@ export class S3ObjectStore implements ObjectStore {
     );
     const limit = query === undefined ? this.#limits.maxObjectBytes : this.#limits.maxListingPageBytes;
     const what = query === undefined ? `object ${key}` : "listing page";
-    const options: http.RequestOptions = {
-      protocol: this.#base.protocol,
-      hostname: this.#base.hostname,
-      port: this.#base.port,
-      path,
-      method: "GET",
-      headers: signed.headers,
-      agent: transport.agent,
-    };
-    try {
-      try {
-        return await this.#exchange(transport, options, limit, what, signal);
-      } catch (error) {
-        // A kept-alive socket may have died while the environment was frozen: one retry, on a fresh socket.
-        if ((error as { retryable?: boolean }).retryable !== true) throw error;
-        return await this.#exchange(transport, options, limit, what, signal);
-      }
-    } catch (error) {
-      if (error instanceof StoreError) {
-        error.message = `error when calling ${operation} on S3: ${error.message}`;
-        throw error;
-      }
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new StoreError(
-        `error when calling ${operation} on S3: ${code ?? (error as Error).message} (${this.#base.host})`,
-      );
-    }
-  }
-
-  /**
-   * One request, bounded in time (the whole exchange, not just socket idleness: a store that trickles a byte
-   * a second is still given up on) and in size (refused on Content-Length unread; aborted past the limit).
-   */
-  #exchange(
-    transport: Transport,
-    options: http.RequestOptions,
-    limit: number,
-    what: string,
-    signal: AbortSignal | undefined,
-  ): Promise<Answer> {
+    const lines = Object.entries(signed.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`);
     this.#requests++;
-    const { timeoutMs } = this.#limits;
-    return new Promise<Answer>((resolve, reject) => {
-      const req = transport.request(options);
-      // A poll never keeps its process alive: in-process, the runtime waits for an empty event loop
-      // (callbackWaitsForEmptyEventLoop) before it answers, and must not wait for S3.
-      req.on("socket", (socket) => socket.unref());
-      let settled = false;
-      const finish = (error: Error | undefined, answer?: Answer) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        if (error === undefined) resolve(answer as Answer);
-        else {
-          req.destroy();
-          reject(error);
-        }
+    try {
+      const answer = await transport.pool.exchange(`GET ${path} HTTP/1.1\r\n${lines.join("")}\r\n`, {
+        timeoutMs: this.#limits.timeoutMs,
+        maxBodyBytes: limit,
+        signal,
+      });
+      return {
+        status: answer.status,
+        body: answer.body,
+        etag: headerOf(answer.head, "etag") ?? "",
+        contentType: headerOf(answer.head, "content-type") ?? "",
       };
-      const onAbort = () => finish(new StoreError(`abandoned (the poll overran) (${this.#base.host})`));
-      // Unref'd like the socket: a deadline must not keep a callback handler's event loop busy either.
-      const timer = setTimeout(
-        () => finish(new StoreError(`no answer within ${timeoutMs} ms (${this.#base.host})`)),
-        timeoutMs,
-      ).unref();
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      req.on("response", (res) => {
-        const declared = Number(res.headers["content-length"]);
-        if (declared > limit) return finish(tooLarge(what, declared, limit, "declared"));
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on("data", (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > limit) finish(tooLarge(what, received, limit, "received"));
-          else chunks.push(chunk);
-        });
-        res.on("error", (error) => finish(error));
-        res.on("end", () =>
-          finish(undefined, {
-            status: res.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString("utf8"),
-            etag: String(res.headers.etag ?? ""),
-            contentType: String(res.headers["content-type"] ?? ""),
-          }),
-        );
-      });
-      req.on("error", (error: NodeJS.ErrnoException) => {
-        if (req.reusedSocket && error.code === "ECONNRESET") Object.assign(error, { retryable: true });
-        finish(error);
-      });
-      req.end();
-    });
+    } catch (error) {
+      if (error instanceof BodyTooLargeError)
+        throw tooLarge(`error when calling ${operation} on S3: ${what}`, error.bytes, limit, error.how);
+      const reason = error instanceof ExchangeError ? error.message : (error as Error).message;
+      throw new StoreError(`error when calling ${operation} on S3: ${reason} (${this.#base.host})`);
+    }
   }
 }
 
 function tooLarge(what: string, bytes: number, limit: number, how: "declared" | "received") {
   const size = how === "declared" ? `is ${bytes} bytes` : `sent more than ${limit} bytes`;
   return new ObjectTooLargeError(`${what} ${size}, over the ${limit}-byte limit`, bytes, limit);
+}
+
+function isIp(hostname: string): boolean {
+  return /^[\d.]+$/.test(hostname) || hostname.startsWith("[");
 }
 
 function encodeRfc3986(segment: string): string {
