@@ -156,6 +156,30 @@ export async function benchRampup(log: (line: string) => void) {
     return { times, off: () => engine.events.off("fault-object", on) };
   };
 
+  /**
+   * Makes a change (`ramp-up`: an experiment starts, the engine writes the fault objects; `stop`: it deletes them),
+   * waits until every function showed it (or `capMs`), then records each function's figure.
+   */
+  const recordChange = async <T>(kind: "ramp-up" | "stop", capMs: number, change: () => T | Promise<T>) => {
+    const faulted = kind === "ramp-up";
+    const events = at(faulted ? "written" : "deleted");
+    const result = await change();
+    await until(
+      () =>
+        fns.every(
+          (f) => events.times.has(f.name) && first(f, events.times.get(f.name)!, faulted) !== undefined,
+        ),
+      capMs,
+    );
+    for (const f of fns) {
+      const changedMs = events.times.get(f.name);
+      const shown = changedMs === undefined ? undefined : first(f, changedMs, faulted);
+      add(f, kind, shown === undefined || changedMs === undefined ? undefined : shown - changedMs, changedMs);
+    }
+    events.off();
+    return result;
+  };
+
   const template = (duration: string) =>
     benchTemplate(
       engine,
@@ -175,37 +199,11 @@ export async function benchRampup(log: (line: string) => void) {
   try {
     for (let cycle = 1; cycle <= cycles; cycle++) {
       log(`rampup: cycle ${cycle}/${cycles}: experiment started, waiting for every function to be faulted`);
-      const written = at("written");
-      const x = await engine.startExperiment({ experimentTemplateId: long.id });
-      await until(
-        () =>
-          fns.every(
-            (f) => written.times.has(f.name) && first(f, written.times.get(f.name)!, true) !== undefined,
-          ),
-        CAP_MS.rampUp,
+      const x = await recordChange("ramp-up", CAP_MS.rampUp, () =>
+        engine.startExperiment({ experimentTemplateId: long.id }),
       );
-      for (const f of fns) {
-        const w = written.times.get(f.name);
-        const hit = w === undefined ? undefined : first(f, w, true);
-        add(f, "ramp-up", hit === undefined || w === undefined ? undefined : hit - w, w);
-      }
-      written.off();
       log(`rampup: cycle ${cycle}: stopping`);
-      const deleted = at("deleted");
-      engine.stopExperiment(x.id);
-      await until(
-        () =>
-          fns.every(
-            (f) => deleted.times.has(f.name) && first(f, deleted.times.get(f.name)!, false) !== undefined,
-          ),
-        CAP_MS.stop,
-      );
-      for (const f of fns) {
-        const d = deleted.times.get(f.name);
-        const clear = d === undefined ? undefined : first(f, d, false);
-        add(f, "stop", clear === undefined || d === undefined ? undefined : clear - d, d);
-      }
-      deleted.off();
+      await recordChange("stop", CAP_MS.stop, () => engine.stopExperiment(x.id));
       await engine.settled(x.id);
 
       log(`rampup: cycle ${cycle}: a ${SHORT_EXPERIMENT_S} s experiment, left to end`);

@@ -18,13 +18,10 @@ function queryParams(): URLSearchParams {
   return new URLSearchParams(q < 0 ? "" : location.hash.slice(q + 1));
 }
 
-export function ExperimentsPage() {
+/** Every experiment, details filled in once listed, kept current by the console's event stream. */
+function useExperiments() {
   const [experiments, setExperiments] = useState<Experiment[]>();
   const [error, setError] = useState<Error>();
-  const [state, setState] = useState(queryParams().get("state") ?? "");
-  const [template, setTemplate] = useState(queryParams().get("template") ?? "");
-  const [text, setText] = useState("");
-  const [previews, setPreviews] = useState(false);
   useEffect(() => {
     listAll<Experiment>("/experiments", "experiments")
       .then(async (list) => {
@@ -39,8 +36,30 @@ export function ExperimentsPage() {
     });
     return () => events.close();
   }, []);
+  return { experiments, error };
+}
+
+interface Filters {
+  state: string;
+  template: string;
+  text: string;
+  previews: boolean;
+}
+
+/** The filters, starting from the link's `?state=` and `?template=`. */
+function useFilters() {
+  const [filters, setFilters] = useState<Filters>(() => {
+    const q = queryParams();
+    return { state: q.get("state") ?? "", template: q.get("template") ?? "", text: "", previews: false };
+  });
+  const set = (change: Partial<Filters>) => setFilters((f) => ({ ...f, ...change }));
+  return { filters, set };
+}
+
+/** The experiments the filters let through, newest first. */
+function filtered(experiments: Experiment[], { state, template, text, previews }: Filters): Experiment[] {
   const needle = text.trim().toLowerCase();
-  const shown = (experiments ?? [])
+  return experiments
     .filter((x) => !state || x.state.status === state)
     .filter((x) => !template || x.experimentTemplateId === template)
     .filter((x) => previews || x.experimentOptions?.actionsMode !== "skip-all")
@@ -59,90 +78,117 @@ export function ExperimentsPage() {
           .includes(needle),
     )
     .sort((a, b) => b.creationTime - a.creationTime);
+}
+
+export function ExperimentsPage() {
+  const { experiments, error } = useExperiments();
+  const { filters, set } = useFilters();
+  const shown = filtered(experiments ?? [], filters);
   return (
     <section>
       <div class="title">
         <h1 tabIndex={-1}>Experiments</h1>
       </div>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          State{" "}
-          <select value={state} onChange={(e) => setState(e.currentTarget.value)}>
-            {STATES.map((s) => (
-              <option key={s} value={s}>
-                {s || "any"}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Template{" "}
-          <input
-            value={template}
-            placeholder="EXT…"
-            onInput={(e) => setTemplate(e.currentTarget.value.trim())}
-          />
-        </label>
-        <label>
-          Search <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} />
-        </label>
-        <label>
-          <input type="checkbox" checked={previews} onChange={(e) => setPreviews(e.currentTarget.checked)} />{" "}
-          show previews
-        </label>
-      </form>
+      <FilterForm filters={filters} set={set} />
       <Problem error={error} />
       {experiments === undefined ? (
         <p aria-busy="true">Loading…</p>
       ) : shown.length === 0 ? (
         <p>No experiment matches.</p>
       ) : (
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Experiment</th>
-                <th scope="col">State</th>
-                <th scope="col">Template</th>
-                <th scope="col">Actions</th>
-                <th scope="col">Started</th>
-                <th scope="col">Report</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((x) => (
-                <tr key={x.id}>
-                  <td>
-                    <a href={`#/experiments/${x.id}`}>{x.id}</a>
-                    {x.experimentOptions?.actionsMode === "skip-all" ? (
-                      <span class="muted"> (preview)</span>
-                    ) : null}
-                  </td>
-                  <td>
-                    <StateBadge status={x.state.status} />
-                  </td>
-                  <td>
-                    <a href={`#/templates/${x.experimentTemplateId}`}>{x.experimentTemplateId}</a>
-                  </td>
-                  <td class="mono">
-                    {Object.values(x.actions ?? {})
-                      .map((a) => a.actionId)
-                      .join(", ")}
-                  </td>
-                  <td>{time(x.startTime ?? x.creationTime)}</td>
-                  <td>
-                    {x.experimentReport?.state.status === "completed" ? (
-                      <a href={`#/experiments/${x.id}`}>report</a>
-                    ) : (
-                      <span class="muted">{x.experimentReport?.state.status ?? "—"}</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ExperimentTable experiments={shown} />
       )}
     </section>
+  );
+}
+
+function FilterForm({ filters, set }: { filters: Filters; set: (change: Partial<Filters>) => void }) {
+  return (
+    <form class="filters" onSubmit={(e) => e.preventDefault()}>
+      <label>
+        State{" "}
+        <select value={filters.state} onChange={(e) => set({ state: e.currentTarget.value })}>
+          {STATES.map((s) => (
+            <option key={s} value={s}>
+              {s || "any"}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Template{" "}
+        <input
+          value={filters.template}
+          placeholder="EXT…"
+          onInput={(e) => set({ template: e.currentTarget.value.trim() })}
+        />
+      </label>
+      <label>
+        Search{" "}
+        <input type="search" value={filters.text} onInput={(e) => set({ text: e.currentTarget.value })} />
+      </label>
+      <label>
+        <input
+          type="checkbox"
+          checked={filters.previews}
+          onChange={(e) => set({ previews: e.currentTarget.checked })}
+        />{" "}
+        show previews
+      </label>
+    </form>
+  );
+}
+
+function ExperimentTable({ experiments }: { experiments: Experiment[] }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Experiment</th>
+            <th scope="col">State</th>
+            <th scope="col">Template</th>
+            <th scope="col">Actions</th>
+            <th scope="col">Started</th>
+            <th scope="col">Report</th>
+          </tr>
+        </thead>
+        <tbody>
+          {experiments.map((x) => (
+            <ExperimentRow key={x.id} experiment={x} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ExperimentRow({ experiment: x }: { experiment: Experiment }) {
+  return (
+    <tr>
+      <td>
+        <a href={`#/experiments/${x.id}`}>{x.id}</a>
+        {x.experimentOptions?.actionsMode === "skip-all" ? <span class="muted"> (preview)</span> : null}
+      </td>
+      <td>
+        <StateBadge status={x.state.status} />
+      </td>
+      <td>
+        <a href={`#/templates/${x.experimentTemplateId}`}>{x.experimentTemplateId}</a>
+      </td>
+      <td class="mono">
+        {Object.values(x.actions ?? {})
+          .map((a) => a.actionId)
+          .join(", ")}
+      </td>
+      <td>{time(x.startTime ?? x.creationTime)}</td>
+      <td>
+        {x.experimentReport?.state.status === "completed" ? (
+          <a href={`#/experiments/${x.id}`}>report</a>
+        ) : (
+          <span class="muted">{x.experimentReport?.state.status ?? "—"}</span>
+        )}
+      </td>
+    </tr>
   );
 }

@@ -14,7 +14,8 @@ function environmentsInWords(f: LabSnapshot["functions"][number]): string {
   return parts.join("; ");
 }
 
-export function LabPage() {
+/** The lab's snapshot, refreshed every REFRESH_MS: null when the API is not running in a lab. */
+function useLabSnapshot() {
   const [lab, setLab] = useState<LabSnapshot | null>();
   const [error, setError] = useState<Error>();
   useEffect(() => {
@@ -38,6 +39,11 @@ export function LabPage() {
       clearInterval(timer);
     };
   }, []);
+  return { lab, error };
+}
+
+export function LabPage() {
+  const { lab, error } = useLabSnapshot();
   return (
     <section>
       <div class="title">
@@ -51,69 +57,81 @@ export function LabPage() {
       ) : (
         <>
           <h2>Functions</h2>
-          <div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Function</th>
-                  <th scope="col">Runtime</th>
-                  <th scope="col">Environments</th>
-                  <th scope="col">Cold starts</th>
-                  <th scope="col">Tags</th>
-                </tr>
-              </thead>
-              <tbody>
-                {lab.functions.map((f) => (
-                  <tr key={f.name}>
-                    <td>
-                      {f.name}
-                      <div class="muted mono">{f.arn}</div>
-                    </td>
-                    <td>{f.runtime}</td>
-                    <td>{environmentsInWords(f)}</td>
-                    <td>{f.created}</td>
-                    <td class="mono">
-                      {Object.entries(f.tags)
-                        .map(([k, v]) => `${k}=${v}`)
-                        .join(" ")}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <FunctionTable functions={lab.functions} />
           <h2>Recent invocations</h2>
           {lab.invocations.length === 0 ? (
             <p>None yet.</p>
           ) : (
-            <div class="scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Time</th>
-                    <th scope="col">Function</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col">Duration</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {lab.invocations.slice(0, SHOWN).map((i, n) => (
-                    <tr key={`${i.startMs}-${n}`}>
-                      <td>{new Date(i.startMs).toLocaleTimeString()}</td>
-                      <td>{i.functionName}</td>
-                      <td class={i.outcome === "success" ? "ok" : "error"}>
-                        {i.outcome}
-                        {i.coldStart ? " (cold start)" : ""}
-                      </td>
-                      <td>{i.outcome === "throttled" ? "—" : `${Math.round(i.durationMs)} ms`}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <InvocationTable invocations={lab.invocations} />
           )}
         </>
       )}
     </section>
+  );
+}
+
+function FunctionTable({ functions }: { functions: LabSnapshot["functions"] }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Function</th>
+            <th scope="col">Runtime</th>
+            <th scope="col">Environments</th>
+            <th scope="col">Cold starts</th>
+            <th scope="col">Tags</th>
+          </tr>
+        </thead>
+        <tbody>
+          {functions.map((f) => (
+            <tr key={f.name}>
+              <td>
+                {f.name}
+                <div class="muted mono">{f.arn}</div>
+              </td>
+              <td>{f.runtime}</td>
+              <td>{environmentsInWords(f)}</td>
+              <td>{f.created}</td>
+              <td class="mono">
+                {Object.entries(f.tags)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(" ")}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function InvocationTable({ invocations }: { invocations: LabSnapshot["invocations"] }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Function</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Duration</th>
+          </tr>
+        </thead>
+        <tbody>
+          {invocations.slice(0, SHOWN).map((i, n) => (
+            <tr key={`${i.startMs}-${n}`}>
+              <td>{new Date(i.startMs).toLocaleTimeString()}</td>
+              <td>{i.functionName}</td>
+              <td class={i.outcome === "success" ? "ok" : "error"}>
+                {i.outcome}
+                {i.coldStart ? " (cold start)" : ""}
+              </td>
+              <td>{i.outcome === "throttled" ? "—" : `${Math.round(i.durationMs)} ms`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

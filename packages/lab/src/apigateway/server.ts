@@ -3,7 +3,7 @@
  * Invoke, so metrics, logs and concurrency count it) → API Gateway's mapping of the result.
  */
 import { createHash, randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { InvocationReport } from "../contract.ts";
 import { RequestTooLargeError } from "../errors.ts";
@@ -54,23 +54,56 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+/** What one API's requests need: its identity, how it answers, where it sends them. */
+interface Api {
+  name: string;
+  id: string;
+  format: PayloadFormatVersion;
+  stage: string;
+  routes: CompiledRoute[];
+  ctx: ApiGatewayContext;
+  record: RecordMetrics;
+}
+
+type RecordMetrics = (startMs: number, status: number, latencyMs: number, integrationMs?: number) => void;
+
 export async function startApiGateway(
   spec: ApiSpec,
   ctx: ApiGatewayContext,
   options: { host?: string; allowedHosts?: readonly string[] } = {},
 ): Promise<RunningApi> {
   const host = options.host ?? "127.0.0.1";
-  const id = apiIdOf(spec.name);
-  const routes: CompiledRoute[] = spec.routes.map(compileRoute);
-  const format = spec.payloadFormatVersion;
-  const stage = format === "2.0" ? "$default" : "prod";
+  const api = apiOf(spec, ctx);
+  const server = apiServer(api, host, options.allowedHosts);
+  await listen(server, spec.port, host);
+  return runningApi(api, server, host);
+}
 
+function apiOf(spec: ApiSpec, ctx: ApiGatewayContext): Api {
+  const format = spec.payloadFormatVersion;
+  const facts = {
+    name: spec.name,
+    id: apiIdOf(spec.name),
+    format,
+    stage: format === "2.0" ? "$default" : "prod",
+    routes: spec.routes.map(compileRoute),
+    ctx,
+  };
+  return { ...facts, record: metricsRecorder(facts, ctx) };
+}
+
+/** Count, 4xx/5xx (or 4XXError/5XXError), Latency and IntegrationLatency for one request, stamped at its start. */
+function metricsRecorder(
+  api: Pick<Api, "name" | "id" | "format" | "stage">,
+  ctx: ApiGatewayContext,
+): RecordMetrics {
+  const { format } = api;
   // HTTP APIs are measured per ApiId (and Stage), REST APIs per ApiName (and Stage), as in CloudWatch.
   const dimensionSets: Record<string, string>[] =
     format === "2.0"
-      ? [{ ApiId: id }, { ApiId: id, Stage: stage }]
-      : [{ ApiName: spec.name }, { ApiName: spec.name, Stage: stage }];
-  const record = (startMs: number, status: number, latencyMs: number, integrationMs?: number) => {
+      ? [{ ApiId: api.id }, { ApiId: api.id, Stage: api.stage }]
+      : [{ ApiName: api.name }, { ApiName: api.name, Stage: api.stage }];
+  return (startMs, status, latencyMs, integrationMs) => {
     const metrics = ctx.metrics;
     if (!metrics) return;
     const put = (metricName: string, value: number, unit: "Count" | "Milliseconds") => {
@@ -91,92 +124,130 @@ export async function startApiGateway(
     put("Latency", latencyMs, "Milliseconds");
     if (integrationMs !== undefined) put("IntegrationLatency", integrationMs, "Milliseconds");
   };
+}
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const startMs = Date.now();
-    const started = performance.now();
-    let integrationMs: number | undefined;
-    // Recorded as the answer leaves, so a caller that got its response finds it counted.
-    const reply = (answer: HttpAnswer) => {
-      record(startMs, answer.status, performance.now() - started, integrationMs);
-      sendAnswer(res, answer, idHeader);
-    };
-    const requestId = randomUUID();
-    const idHeader: Record<string, string> =
-      format === "2.0" ? { "apigw-requestid": requestId } : { "x-amzn-requestid": requestId };
-    const { pathname, query } = splitTarget(req.url);
-    // Built from parts: `new URL("///", base)` throws on what a client can send.
-    const url = new URL(`http://localhost${pathname.startsWith("/") ? "" : "/"}${pathname}`);
-    url.search = query.toString();
-    let body: Buffer;
-    try {
-      body = await readBody(req, API_PAYLOAD_LIMIT);
-    } catch (error) {
-      const status = error instanceof RequestTooLargeError ? 413 : 400;
-      reply(messageAnswer(status, MESSAGES.tooLarge[format]));
-      return;
-    }
-    const match = matchRoute(routes, req.method ?? "GET", url.pathname);
-    const pool = match ? ctx.pools.get(match.route.function) : undefined;
-    if (!match || !pool) {
-      reply(messageAnswer(format === "2.0" ? 404 : 403, MESSAGES.notFound[format]));
-      return;
-    }
-    const facts: RequestFacts = {
-      req,
-      url,
-      body,
-      route: match.route,
-      pathParameters: match.pathParameters,
-      requestId,
-      apiId: id,
-      accountId: ctx.accountId,
-      stage,
-      now: new Date(),
-    };
-    const event = format === "2.0" ? toV2Event(facts) : toV1Event(facts);
-    let answer: HttpAnswer;
-    const integrationStarted = performance.now();
-    try {
-      const report = await pool.invoke({
-        requestId: randomUUID(),
-        payload: Buffer.from(JSON.stringify(event)),
-        invokedFunctionArn: pool.spec.arn,
-        traceId: header(req, "x-amzn-trace-id") ?? newTraceId(),
-        acceptStreaming: false,
-      });
-      answer = await answerOf(report, format);
-      integrationMs = performance.now() - integrationStarted;
-    } catch {
-      // Throttles and lab failures: the integration failed, API Gateway answers 500.
-      answer = messageAnswer(500, MESSAGES.internal[format]);
-    }
-    reply(answer);
-  };
-
+function apiServer(api: Api, host: string, allowedHosts: readonly string[] | undefined): Server {
   // Browsers are let through (a web app may call its API, as on AWS; CORS headers are the function's to send), but
   // the Host check applies: a DNS-rebinding page must not reach the functions behind it.
-  const server = createGuardedServer({
-    name: `api ${spec.name}`,
+  return createGuardedServer({
+    name: `api ${api.name}`,
     browsers: "allow",
-    allowedHosts: allowList(host, options.allowedHosts),
-    handle,
+    allowedHosts: allowList(host, allowedHosts),
+    handle: (req, res) => handleRequest(api, req, res),
     // What API Gateway answers for a host name it does not serve.
     refuse: (_req, res) => sendAnswer(res, messageAnswer(403, "Forbidden"), {}),
-    fail: (_req, res) => sendAnswer(res, messageAnswer(500, MESSAGES.internal[format]), {}),
+    fail: (_req, res) => sendAnswer(res, messageAnswer(500, MESSAGES.internal[api.format]), {}),
   });
-  await new Promise<void>((resolve, reject) => {
+}
+
+/** Every request, in order: read the body → match a route → build the proxy event → invoke → map the result. */
+async function handleRequest(api: Api, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const exchange = beginExchange(api, res);
+  const url = requestUrl(req.url);
+  const body = await readPayload(req, api.format);
+  if (!Buffer.isBuffer(body)) return exchange.reply(body);
+  const match = matchRoute(api.routes, req.method ?? "GET", url.pathname);
+  const pool = match ? api.ctx.pools.get(match.route.function) : undefined;
+  if (!match || !pool) {
+    return exchange.reply(messageAnswer(api.format === "2.0" ? 404 : 403, MESSAGES.notFound[api.format]));
+  }
+  const facts: RequestFacts = {
+    req,
+    url,
+    body,
+    route: match.route,
+    pathParameters: match.pathParameters,
+    requestId: exchange.requestId,
+    apiId: api.id,
+    accountId: api.ctx.accountId,
+    stage: api.stage,
+    now: new Date(),
+  };
+  const event = api.format === "2.0" ? toV2Event(facts) : toV1Event(facts);
+  const { answer, integrationMs } = await integrate(api, pool, event, req);
+  exchange.reply(answer, integrationMs);
+}
+
+interface Exchange {
+  requestId: string;
+  reply(answer: HttpAnswer, integrationMs?: number): void;
+}
+
+/** The request's id and its one way out, timed from here. */
+function beginExchange(api: Api, res: ServerResponse): Exchange {
+  const startMs = Date.now();
+  const started = performance.now();
+  const requestId = randomUUID();
+  const idHeader: Record<string, string> =
+    api.format === "2.0" ? { "apigw-requestid": requestId } : { "x-amzn-requestid": requestId };
+  return {
+    requestId,
+    reply(answer, integrationMs) {
+      // Recorded as the answer leaves, so a caller that got its response finds it counted.
+      api.record(startMs, answer.status, performance.now() - started, integrationMs);
+      sendAnswer(res, answer, idHeader);
+    },
+  };
+}
+
+function requestUrl(target: string | undefined): URL {
+  const { pathname, query } = splitTarget(target);
+  // Built from parts: `new URL("///", base)` throws on what a client can send.
+  const url = new URL(`http://localhost${pathname.startsWith("/") ? "" : "/"}${pathname}`);
+  url.search = query.toString();
+  return url;
+}
+
+/** The body, or API Gateway's answer when it is too large or cannot be read. */
+async function readPayload(req: IncomingMessage, format: PayloadFormatVersion): Promise<Buffer | HttpAnswer> {
+  try {
+    return await readBody(req, API_PAYLOAD_LIMIT);
+  } catch (error) {
+    const status = error instanceof RequestTooLargeError ? 413 : 400;
+    return messageAnswer(status, MESSAGES.tooLarge[format]);
+  }
+}
+
+/** Invokes the function through its pool, as Invoke does; IntegrationLatency only when the function answered. */
+async function integrate(
+  api: Api,
+  pool: FunctionPool,
+  event: unknown,
+  req: IncomingMessage,
+): Promise<{ answer: HttpAnswer; integrationMs?: number }> {
+  const integrationStarted = performance.now();
+  try {
+    const report = await pool.invoke({
+      requestId: randomUUID(),
+      payload: Buffer.from(JSON.stringify(event)),
+      invokedFunctionArn: pool.spec.arn,
+      traceId: header(req, "x-amzn-trace-id") ?? newTraceId(),
+      acceptStreaming: false,
+    });
+    const answer = await answerOf(report, api.format);
+    return { answer, integrationMs: performance.now() - integrationStarted };
+  } catch {
+    // Throttles and lab failures: the integration failed, API Gateway answers 500.
+    return { answer: messageAnswer(500, MESSAGES.internal[api.format]) };
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(spec.port, host, () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
       resolve();
     });
   });
+}
+
+function runningApi(api: Api, server: Server, host: string): RunningApi {
   const port = (server.address() as AddressInfo).port;
   let closed: Promise<void> | undefined;
   return {
-    name: spec.name,
-    id,
+    name: api.name,
+    id: api.id,
     url: `http://${host}:${port}`,
     port,
     close() {

@@ -52,6 +52,15 @@ interface Proc {
   gone: boolean;
 }
 
+type InitFailure = Extract<InvocationOutcome, { kind: "function-error" }>;
+
+/** One init phase: its request, its deadline, and how a failure ends it. */
+interface InitPhase {
+  requestId: string;
+  deadline: number;
+  fail(outcome: InitFailure, status: string): InitFailure;
+}
+
 type Race<T> = { kind: "value"; value: T } | { kind: "timeout" } | { kind: "exit"; how: string };
 
 export class LabEnvironment implements ExecutionEnvironment {
@@ -259,15 +268,40 @@ export class LabEnvironment implements ExecutionEnvironment {
   // ---- init ----
 
   /** Returns undefined when init completed, else the outcome the caller gets. */
-  private async init(
+  private async init(requestId: string): Promise<InitFailure | undefined> {
+    const prepared = await this.openEnvironmentSandbox(requestId);
+    if ("outcome" in prepared) return prepared.outcome;
+    const { opt, paths } = prepared;
+    await this.ensureApi();
+    if (this.stopping) {
+      // Shut down while this init was waiting: start nothing, and do not leave the new server listening.
+      await this.sandbox!.destroy();
+      await this.api?.close();
+      return unavailableError(requestId);
+    }
+    const env = this.functionEnvironment(paths);
+    this.line(`INIT_START Runtime Version: ${this.spec.runtime.replace(/\.x$/, "")}.lab`);
+    const phase = this.initPhase(requestId);
+    const extensionsFailure = await this.initExtensions(opt, paths, env, phase);
+    if (extensionsFailure) return extensionsFailure;
+    const runtimeFailure = await this.initRuntime(paths, env, phase);
+    if (runtimeFailure) return runtimeFailure;
+    this.initialized = true;
+    return undefined;
+  }
+
+  /** Merges the layers into /opt, makes this environment's /tmp and opens the sandbox over them. */
+  private async openEnvironmentSandbox(
     requestId: string,
-  ): Promise<Extract<InvocationOutcome, { kind: "function-error" }> | undefined> {
+  ): Promise<{ opt: string; paths: SandboxMounts } | { outcome: InitFailure }> {
     const spec = this.spec;
     let opt: string;
     try {
       opt = await mergeLayers(spec.layers);
     } catch (err) {
-      return fnError("Runtime.InvalidLayer", `RequestId: ${requestId} Error: ${(err as Error).message}`);
+      return {
+        outcome: fnError("Runtime.InvalidLayer", `RequestId: ${requestId} Error: ${(err as Error).message}`),
+      };
     }
     const tmp = join(await labWorkRoot(), `tmp-${this.id}`);
     await mkdir(tmp, { recursive: true });
@@ -285,39 +319,51 @@ export class LabEnvironment implements ExecutionEnvironment {
     try {
       this.sandbox = await openSandbox(this.settings.sandbox, this.mounts, { osOnly: !node });
     } catch (err) {
-      return fnError("Runtime.Unknown", `RequestId: ${requestId} Error: ${(err as Error).message}`);
+      return {
+        outcome: fnError("Runtime.Unknown", `RequestId: ${requestId} Error: ${(err as Error).message}`),
+      };
     }
-    const paths = this.sandbox.paths;
-    await this.ensureApi();
-    if (this.stopping) {
-      // Shut down while this init was waiting: start nothing, and do not leave the new server listening.
-      await this.sandbox.destroy();
-      await this.api?.close();
-      return unavailableError(requestId);
-    }
-    const api = this.api!;
-    const ext = this.ext!;
-    const env = {
+    return { opt, paths: this.sandbox.paths };
+  }
+
+  /** The function's environment variables, as the runtime and (filtered) the extensions get them. */
+  private functionEnvironment(paths: SandboxMounts): Record<string, string> {
+    return {
       ...lambdaEnvironment({
-        spec,
+        spec: this.spec,
         services: this.services,
-        runtimeApi: api.address,
+        runtimeApi: this.api!.address,
         logStreamName: this.streamName,
         paths,
       }),
       FAULTLINE_LAB_OWNER: String(process.pid),
       ...(process.env.FAULTLINE_TEST_RUN ? { FAULTLINE_TEST_RUN: process.env.FAULTLINE_TEST_RUN } : {}),
     };
-    this.line(`INIT_START Runtime Version: ${spec.runtime.replace(/\.x$/, "")}.lab`);
-    const initDeadline = Date.now() + this.settings.initTimeoutMs;
-    const fail = (outcome: Extract<InvocationOutcome, { kind: "function-error" }>, status: string) => {
-      this.line(
-        `INIT_REPORT Init Duration: ${(this.settings.initTimeoutMs - (initDeadline - Date.now())).toFixed(2)} ms\tPhase: init\tStatus: ${status}`,
-      );
-      return outcome;
-    };
+  }
 
-    // 1. Extensions start and must all register before the runtime starts.
+  /** The init deadline starts now; a failure ends the phase with Lambda's INIT_REPORT line. */
+  private initPhase(requestId: string): InitPhase {
+    const deadline = Date.now() + this.settings.initTimeoutMs;
+    return {
+      requestId,
+      deadline,
+      fail: (outcome, status) => {
+        this.line(
+          `INIT_REPORT Init Duration: ${(this.settings.initTimeoutMs - (deadline - Date.now())).toFixed(2)} ms\tPhase: init\tStatus: ${status}`,
+        );
+        return outcome;
+      },
+    };
+  }
+
+  /** Step 1: extensions start and must all register before the runtime starts. */
+  private async initExtensions(
+    opt: string,
+    paths: SandboxMounts,
+    env: Record<string, string>,
+    phase: InitPhase,
+  ): Promise<InitFailure | undefined> {
+    const ext = this.ext!;
     const names = await listExtensions(opt);
     const registered = new Promise<void>((resolve) => {
       const check = () => {
@@ -338,26 +384,42 @@ export class LabEnvironment implements ExecutionEnvironment {
         paths.task,
       );
     }
-    const reg = await this.initRace(registered, initDeadline, requestId);
-    if (reg.kind === "timeout")
-      return fail(initTimeoutError(requestId, this.settings.initTimeoutMs), "timeout");
-    if (reg.kind === "failed") return fail(reg.outcome, "error");
+    const failure = await this.initStep(registered, phase);
+    if (failure) return failure;
     ext.closeRegistration();
+    return undefined;
+  }
 
-    // 2. The runtime; init completes when it first parks in /next and every extension has finished its init.
+  /** Step 2: the runtime; init completes when it first parks in /next and every extension has finished its init. */
+  private async initRuntime(
+    paths: SandboxMounts,
+    env: Record<string, string>,
+    phase: InitPhase,
+  ): Promise<InitFailure | undefined> {
     const argv = this.runtimeCommand(env, paths);
-    if (typeof argv === "string")
-      return fail(fnError("Runtime.InvalidEntrypoint", `RequestId: ${requestId} Error: ${argv}`), "error");
+    if (typeof argv === "string") {
+      return phase.fail(
+        fnError("Runtime.InvalidEntrypoint", `RequestId: ${phase.requestId} Error: ${argv}`),
+        "error",
+      );
+    }
     this.start("runtime", "runtime", argv, env, paths.task);
+    const api = this.api!;
+    const ext = this.ext!;
     const ready = (async () => {
       await api.whenReady();
       await ext.whenAllReady();
     })();
-    const r = await this.initRace(ready, initDeadline, requestId);
-    if (r.kind === "timeout")
-      return fail(initTimeoutError(requestId, this.settings.initTimeoutMs), "timeout");
-    if (r.kind === "failed") return fail(r.outcome, "error");
-    this.initialized = true;
+    return this.initStep(ready, phase);
+  }
+
+  /** Waits for one init step: undefined when it finished, else the failure the caller gets. */
+  private async initStep(p: Promise<void>, phase: InitPhase): Promise<InitFailure | undefined> {
+    const r = await this.initRace(p, phase.deadline, phase.requestId);
+    if (r.kind === "timeout") {
+      return phase.fail(initTimeoutError(phase.requestId, this.settings.initTimeoutMs), "timeout");
+    }
+    if (r.kind === "failed") return phase.fail(r.outcome, "error");
     return undefined;
   }
 
@@ -366,11 +428,7 @@ export class LabEnvironment implements ExecutionEnvironment {
     p: Promise<void>,
     deadline: number,
     requestId: string,
-  ): Promise<
-    | { kind: "ok" }
-    | { kind: "timeout" }
-    | { kind: "failed"; outcome: Extract<InvocationOutcome, { kind: "function-error" }> }
-  > {
+  ): Promise<{ kind: "ok" } | { kind: "timeout" } | { kind: "failed"; outcome: InitFailure }> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => done({ kind: "timeout" }), Math.max(0, deadline - Date.now()));
       const onInitError = (report: InitErrorReport) =>
