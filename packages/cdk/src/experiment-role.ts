@@ -6,6 +6,7 @@
 
 import { normalisePrefix } from "@faultline/rules";
 import { Stack } from "aws-cdk-lib";
+import type { Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
@@ -77,11 +78,25 @@ function faultGrants(
   };
 }
 
+/**
+ * A dashboard's ARN. Not CDK's Dashboard.dashboardArn: that is built from the dashboardName prop and ends in
+ * "dashboard/" when the dashboard is left unnamed; its name is then the one CloudFormation gives it (its Ref).
+ */
+export function dashboardArn(d: Dashboard | string): string {
+  if (typeof d === "string") return d;
+  return Stack.of(d).formatArn({
+    service: "cloudwatch",
+    region: "",
+    resource: "dashboard",
+    resourceName: d.dashboardName,
+  });
+}
+
 /** Experiment reports: the report objects, the widget images, the dashboards they show. */
 function reportGrants(report: ExperimentReportProps): RoleGrants {
   const prefix = report.prefix ? `${report.prefix.replace(/\/+$/, "")}/*` : "*";
   const reports = report.bucket.arnForObjects(prefix);
-  const dashboards = (report.dashboards ?? []).map((d) => (typeof d === "string" ? d : d.dashboardArn));
+  const dashboards = (report.dashboards ?? []).map(dashboardArn);
   return {
     statements: [
       new PolicyStatement({
