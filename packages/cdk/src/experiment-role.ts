@@ -5,8 +5,8 @@
  */
 
 import { normalisePrefix } from "@faultline/rules";
-import { Stack } from "aws-cdk-lib";
-import type { Dashboard } from "aws-cdk-lib/aws-cloudwatch";
+import { Stack, Token } from "aws-cdk-lib";
+import type { CfnDashboard, Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
@@ -79,11 +79,14 @@ function faultGrants(
 }
 
 /**
- * A dashboard's ARN. Not CDK's Dashboard.dashboardArn: that is built from the dashboardName prop and ends in
- * "dashboard/" when the dashboard is left unnamed; its name is then the one CloudFormation gives it (its Ref).
+ * A dashboard's ARN. CDK's Dashboard.dashboardArn is built from the dashboardName prop, so it ends in
+ * "dashboard/" when the dashboard is left unnamed: its name is then the one CloudFormation gives it (its Ref).
+ * A literal name keeps CDK's ARN (literal, so the round trip to faultline's API can resolve it).
  */
 export function dashboardArn(d: Dashboard | string): string {
   if (typeof d === "string") return d;
+  const given = (d.node.defaultChild as CfnDashboard | undefined)?.dashboardName;
+  if (given !== undefined && !Token.isUnresolved(given)) return d.dashboardArn;
   return Stack.of(d).formatArn({
     service: "cloudwatch",
     region: "",
