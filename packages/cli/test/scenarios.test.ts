@@ -184,6 +184,10 @@ describe("faultline scenarios", () => {
         /tier: is not a parameter of this scenario \(it takes statusCode, /,
       ],
       [["dependency-outage", "-p", "statusCode"], /--param "statusCode": expected key=value/],
+      [
+        ["brownout", "-p", "errorPercentages=2", "-p", "errorPercentages=10"],
+        /--param errorPercentages: given twice \(a list is one value: errorPercentages=1,5,25\)/,
+      ],
       [["az-outage"], /scenario: "az-outage" is not a scenario \(there are partial-slowdown, /],
     ];
     for (const [args, message] of cases) {
