@@ -5,7 +5,8 @@
  */
 
 import { normalisePrefix } from "@faultline/rules";
-import { Stack } from "aws-cdk-lib";
+import { Stack, Token } from "aws-cdk-lib";
+import type { CfnDashboard, Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
@@ -77,11 +78,28 @@ function faultGrants(
   };
 }
 
+/**
+ * A dashboard's ARN. CDK's Dashboard.dashboardArn is built from the dashboardName prop, so it ends in
+ * "dashboard/" when the dashboard is left unnamed: its name is then the one CloudFormation gives it (its Ref).
+ * A literal name keeps CDK's ARN (literal, so the round trip to faultline's API can resolve it).
+ */
+export function dashboardArn(d: Dashboard | string): string {
+  if (typeof d === "string") return d;
+  const given = (d.node.defaultChild as CfnDashboard | undefined)?.dashboardName;
+  if (given !== undefined && !Token.isUnresolved(given)) return d.dashboardArn;
+  return Stack.of(d).formatArn({
+    service: "cloudwatch",
+    region: "",
+    resource: "dashboard",
+    resourceName: d.dashboardName,
+  });
+}
+
 /** Experiment reports: the report objects, the widget images, the dashboards they show. */
 function reportGrants(report: ExperimentReportProps): RoleGrants {
   const prefix = report.prefix ? `${report.prefix.replace(/\/+$/, "")}/*` : "*";
   const reports = report.bucket.arnForObjects(prefix);
-  const dashboards = (report.dashboards ?? []).map((d) => (typeof d === "string" ? d : d.dashboardArn));
+  const dashboards = (report.dashboards ?? []).map(dashboardArn);
   return {
     statements: [
       new PolicyStatement({

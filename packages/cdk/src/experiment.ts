@@ -8,7 +8,7 @@ import { Construct } from "constructs";
 import { type DurationLike, type ExperimentAction, isoDuration, type LambdaTarget } from "./actions.ts";
 import { cdkPropsFromFisTemplate } from "./cloudformation.ts";
 import { FaultlinePropsError } from "./errors.ts";
-import { roleStatements } from "./experiment-role.ts";
+import { dashboardArn, roleStatements } from "./experiment-role.ts";
 import { acknowledgeWildcards, type Wildcard } from "./nag.ts";
 import { validateTemplate } from "./validation.ts";
 
@@ -142,9 +142,7 @@ function templateBody(props: LambdaFaultExperimentProps, roleArn: string): Recor
 }
 
 function reportConfiguration(report: ExperimentReportProps): Record<string, unknown> {
-  const dashboards = (report.dashboards ?? []).map((d) => ({
-    dashboardIdentifier: typeof d === "string" ? d : d.dashboardArn,
-  }));
+  const dashboards = (report.dashboards ?? []).map((d) => ({ dashboardIdentifier: dashboardArn(d) }));
   return {
     outputs: {
       s3Configuration: {

@@ -194,6 +194,44 @@ describe("LambdaFaultExperiment", () => {
     });
     assert.deepEqual(statementsOf(Template.fromStack(stack), "PauseRole"), []);
   });
+
+  // CDK's Dashboard.dashboardArn is built from the dashboardName prop, so it ends in "dashboard/" when the
+  // dashboard is left unnamed; the name CloudFormation gives it is the resource's Ref.
+  it("a dashboard without a dashboardName is named by its Ref in the report and the GetDashboard grant", () => {
+    const { stack, bucket } = testStack();
+    const dashboard = new Dashboard(stack, "Unnamed");
+    new LambdaFaultExperiment(stack, "Delay", {
+      description: "delay",
+      configBucket: bucket,
+      actions: {
+        delay: ExperimentAction.addDelay({
+          target: LambdaTarget.fromTags({ chaos: "enabled" }),
+          duration: "PT1M",
+          startupDelayMilliseconds: 100,
+        }),
+      },
+      report: { bucket: new Bucket(stack, "Reports"), dashboards: [dashboard] },
+    });
+    const template = Template.fromStack(stack);
+    const arn = {
+      "Fn::Join": [
+        "",
+        [
+          "arn:",
+          { Ref: "AWS::Partition" },
+          ":cloudwatch::123456789012:dashboard/",
+          { Ref: stack.getLogicalId(dashboard.node.defaultChild as never) },
+        ],
+      ],
+    };
+    template.hasResourceProperties("AWS::FIS::ExperimentTemplate", {
+      ExperimentReportConfiguration: {
+        DataSources: { CloudWatchDashboards: [{ DashboardIdentifier: arn }] },
+      },
+    });
+    const read = statementsOf(template, "DelayRole").find((s) => s.Sid === "ReadReportDashboards");
+    assert.deepEqual(read?.Resource, arn);
+  });
 });
 
 describe("LambdaFaultExperiment: props are validated with the engine's rules at synth time", () => {

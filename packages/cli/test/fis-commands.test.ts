@@ -153,6 +153,10 @@ describe("faultline safety-lever (FIS GetSafetyLever / UpdateSafetyLeverState)",
     const blocked = (await v1("start-experiment", "--experiment-template-id", id)).experiment;
     assert.equal(blocked.state.status, "cancelled");
     assert.match(blocked.state.reason, /safety lever is engaged \(game day over\)/);
+    // A script's `experiments start` must not take the cancelled experiment for a started one.
+    const refused = await cli("experiments", "start", id);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /EXP\w+ cancelled: Experiment cancelled: the safety lever is engaged/);
     assert.deepEqual(await moto.keys("faults"), []);
     await assert.rejects(
       v1("update-safety-lever-state", "--id", "default", "--state", "status=engaged,reason=another"),

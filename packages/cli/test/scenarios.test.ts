@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { type Faultline, serveFaultline } from "@faultline/api";
+import type { FaultObjectEvent } from "@faultline/engine";
 import { type Lab, S3_CREDENTIALS, startLab } from "@faultline/lab";
 import { SCENARIOS } from "@faultline/protocol/scenarios";
 import { testLayer } from "../../extension/test/helpers/layer.ts";
@@ -63,6 +64,40 @@ after(async () => {
 
 const cli = (...args: string[]) => runCli(f.url, ...args);
 
+/**
+ * The template runs: started, its first action writes a fault object for a tagged function (the engine's own
+ * event, so no polling), then it is stopped and its faults removed. Through the engine: the CLI's start is
+ * covered by the end-to-end test below, and each extra CLI process costs seconds on a loaded machine.
+ */
+async function startsInjecting(templateId: string, scenario: string): Promise<void> {
+  const writes: FaultObjectEvent[] = [];
+  const record = (e: FaultObjectEvent) => {
+    if (e.change === "written") writes.push(e);
+  };
+  f.engine.events.on("fault-object", record);
+  try {
+    const { id } = await f.engine.startExperiment({ experimentTemplateId: templateId });
+    const ended = f.engine.settled(id);
+    const written = new Promise<FaultObjectEvent>((resolve) => {
+      const check = () => {
+        const first = writes.find((e) => e.experimentId === id);
+        if (!first) return;
+        f.engine.events.off("fault-object", check);
+        resolve(first);
+      };
+      f.engine.events.on("fault-object", check);
+      check();
+    });
+    const first = await Promise.race([written, ended]);
+    assert.ok("key" in first, `${scenario}: ended ${JSON.stringify((first as { state?: unknown }).state)}`);
+    assert.match(first.key, /^FisConfigs\//, scenario);
+    f.engine.stopExperiment(id);
+    assert.equal((await ended).state.status, "stopped", scenario);
+  } finally {
+    f.engine.events.off("fault-object", record);
+  }
+}
+
 describe("faultline scenarios", () => {
   test("list names every scenario; show describes it and prints its template", async () => {
     const list = await runCliArgs("scenarios", "list");
@@ -89,13 +124,16 @@ describe("faultline scenarios", () => {
     assert.equal(JSON.parse(only.stdout).targets.Functions.selectionMode, "PERCENT(30)");
   });
 
-  test("every scenario's template, defaults and edited, passes the engine's validation", async () => {
+  test("every scenario's template, defaults and edited, passes the engine's validation and starts injecting", {
+    timeout: 90_000,
+  }, async () => {
     for (const s of SCENARIOS) {
       const created = await cli("scenarios", "create", s.name, "--json");
       assert.equal(created.code, 0, `${s.name}: ${created.stderr}`);
       const template = JSON.parse(created.stdout);
       assert.deepEqual(Object.keys(template.actions), Object.keys(s.build().actions), s.name);
       assert.equal(template.tags.scenario, s.name);
+      await startsInjecting(template.id, s.name);
     }
     const brownout = await cli(
       "scenarios",
@@ -146,6 +184,10 @@ describe("faultline scenarios", () => {
         /tier: is not a parameter of this scenario \(it takes statusCode, /,
       ],
       [["dependency-outage", "-p", "statusCode"], /--param "statusCode": expected key=value/],
+      [
+        ["brownout", "-p", "errorPercentages=2", "-p", "errorPercentages=10"],
+        /--param errorPercentages: given twice \(a list is one value: errorPercentages=1,5,25\)/,
+      ],
       [["az-outage"], /scenario: "az-outage" is not a scenario \(there are partial-slowdown, /],
     ];
     for (const [args, message] of cases) {

@@ -51,4 +51,19 @@ describe("scenarios", () => {
       { source: "aws:cloudwatch:alarm", value: "arn:aws:cloudwatch:us-east-1:111122223333:alarm:a" },
     ]);
   });
+
+  // FIS's resourceTags filter on the tags a function has (API model: key 1-128 characters, no pattern); aws: is
+  // reserved only for tags users create, and CloudFormation's own aws:cloudformation:stack-name is the usual way
+  // to aim at one stack's functions.
+  test("tagKey selects by an AWS-generated tag such as aws:cloudformation:stack-name; a bad key still names tagKey", () => {
+    const t = scenarioNamed("partial-slowdown").build({
+      tagKey: "aws:cloudformation:stack-name",
+      tagValue: "orders-prod",
+    });
+    assert.deepEqual(t.targets.Functions?.resourceTags, { "aws:cloudformation:stack-name": "orders-prod" });
+    assert.throws(
+      () => scenarioNamed("brownout").build({ tagKey: "team|tier" }),
+      (e: ScenarioError) => e.parameter === "tagKey" && /1-128 letters/.test(e.message),
+    );
+  });
 });

@@ -137,6 +137,13 @@ async function start(templateId: string, o: StartOptions, io: CliIO): Promise<vo
   const x = out.experiment!;
   if (!o.watch && !o.preview) {
     io.stdout(o.json ? toJson(x) : `${x.id}  ${x.state?.status}\n`);
+    // Started while the safety lever is engaged, the experiment comes back already cancelled: say so, exit 3.
+    // (client-fis 3.523.0's ExperimentStatus predates "cancelled".)
+    const status: string | undefined = x.state?.status;
+    if (status === "cancelled" || status === "failed") {
+      io.stderr(`${x.id} ${status}: ${x.state?.reason}\n`);
+      process.exitCode = 3;
+    }
     return;
   }
   const final = await watch(client, x.id!, io, Number(o.interval), Boolean(o.json));

@@ -32,12 +32,20 @@ function buildFlags(command: Command): Command {
 }
 
 /** `--param a=1 --param b=2` → { a: "1", b: "2" }; the scenario's rules are checked when it builds. */
-function parseParams(pairs: string[]): Record<string, string> {
+function parseParams(pairs: string[], scenario: Scenario): Record<string, string> {
   const params: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new UsageError(`--param "${pair}": expected key=value`);
-    params[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+    const key = pair.slice(0, eq).trim();
+    // A repeated key would silently keep only the last value (e.g. brownout's stages given one by one).
+    if (Object.hasOwn(params, key)) {
+      const spec = scenario.parameters[key];
+      const list =
+        spec?.type === "percentages" ? ` (a list is one value: ${key}=${spec.default.join(",")})` : "";
+      throw new UsageError(`--param ${key}: given twice${list}`);
+    }
+    params[key] = pair.slice(eq + 1);
   }
   return params;
 }
@@ -47,7 +55,8 @@ export function scenarioTemplate(name: string, flags: BuildFlags) {
   try {
     const options: BuildOptions = { stopAlarms: flags.stopAlarm };
     if (flags.roleArn) options.roleArn = flags.roleArn;
-    return scenarioNamed(name).build(parseParams(flags.param), options);
+    const scenario = scenarioNamed(name);
+    return scenario.build(parseParams(flags.param, scenario), options);
   } catch (error) {
     if (error instanceof ScenarioError) throw new UsageError(`scenario ${name}: ${error.message}`);
     throw error;

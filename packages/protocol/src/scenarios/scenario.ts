@@ -169,12 +169,15 @@ function wholeNumber(raw: string, min: number, max: number, name: string, what =
 
 // Parameters several scenarios share.
 
-/** A tag key/value as FIS's resourceTags take them (API model: key 1–128, value 0–256 characters). */
+/**
+ * A tag key/value as FIS's resourceTags take them (API model: key 1–128, value 0–256 characters). aws: keys are
+ * allowed: they cannot be set by users, but selecting by one (aws:cloudformation:stack-name) is how a stack is aimed at.
+ */
 export const tagKey = (fallback: string): TextSpec => ({
   type: "text",
   description: "The tag key that selects the target functions.",
-  pattern: /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
-  rule: "a tag key (1-128 letters, digits, spaces or _.:/=+-@, not starting with aws:)",
+  pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
+  rule: "a tag key (1-128 letters, digits, spaces or _.:/=+-@)",
   default: fallback,
 });
 export const tagValue = (fallback: string): TextSpec => ({
