@@ -14,6 +14,7 @@
  *  - S3 requests per poll.
  * --quick (or FAULTLINE_BENCH_QUICK=1): fewer rounds and 5,000 invocations for the memory figure (~1 min);
  * FAULTLINE_BENCH_MEMORY_ROUNDS=n repeats the memory figure (default once: 2 × 50,000 invocations is most of the run).
+ * RSS moves with machine load; extension-heap.ts gives the heap's growth per invocation, which it does not.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
