@@ -244,15 +244,50 @@ export function loadLabConfig(path: string): LabConfig {
 
 /** Validates a config object. `file` names it in errors; relative paths resolve against `baseDir`. */
 export function parseLabConfig(raw: unknown, source: { file: string; baseDir: string }): LabConfig {
+  const cfg = checkSchema(raw, source.file);
+  // Every check below adds to `issues`, so one error lists every problem, in file order.
+  const issues: ConfigIssue[] = [];
+  const { functions, functionNames } = buildFunctions(cfg, source.baseDir, issues);
+  const apis = buildApis(cfg.apis, functionNames, issues);
+  const alarms = buildAlarms(cfg.alarms, issues);
+  const dashboards = buildDashboards(cfg.dashboards, source.baseDir, issues);
+  if (issues.length > 0) throw new LabConfigError(source.file, issues);
+  return {
+    alarms,
+    dashboards,
+    apis,
+    ...(cfg.dynamodb ? { dynamodb: buildDynamoDb(cfg.dynamodb) } : {}),
+    region: cfg.region,
+    accountId: cfg.accountId,
+    ports: cfg.ports,
+    ...(cfg.allowedHosts.length > 0 ? { allowedHosts: cfg.allowedHosts } : {}),
+    buckets: cfg.buckets,
+    idleTimeoutSeconds: cfg.idleTimeoutSeconds,
+    concurrentExecutions: cfg.concurrentExecutions,
+    functions,
+  };
+}
+
+/** A config file after the schema: defaults applied, nothing cross-checked yet. */
+type ParsedLab = z.output<typeof labSchema>;
+
+function checkSchema(raw: unknown, file: string): ParsedLab {
   const parsed = labSchema.safeParse(raw);
   if (!parsed.success) {
     throw new LabConfigError(
-      source.file,
+      file,
       parsed.error.issues.map((issue) => ({ field: formatPath(issue.path), message: issue.message })),
     );
   }
-  const cfg = parsed.data;
-  const issues: ConfigIssue[] = [];
+  return parsed.data;
+}
+
+/** Functions as the lab runs them; `functionNames` maps each name to its index for later cross-checks. */
+function buildFunctions(
+  cfg: ParsedLab,
+  baseDir: string,
+  issues: ConfigIssue[],
+): { functions: FunctionSpec[]; functionNames: Map<string, number> } {
   const seen = new Map<string, number>();
   const functions = cfg.functions.map((fn, i): FunctionSpec => {
     const at = `functions[${i}]`;
@@ -264,17 +299,10 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
       });
     }
     seen.set(fn.name, i);
-    const codeDir = resolve(source.baseDir, fn.code);
+    const codeDir = resolve(baseDir, fn.code);
     if (kindOf(codeDir) !== "dir")
       issues.push({ field: `${at}.code`, message: `not a directory: ${codeDir}` });
-    const layers = fn.layers.map((layer, j) => {
-      const path = resolve(source.baseDir, layer);
-      const kind = kindOf(path);
-      if (kind !== "dir" && !(kind === "file" && path.endsWith(".zip"))) {
-        issues.push({ field: `${at}.layers[${j}]`, message: `not a directory or .zip file: ${path}` });
-      }
-      return path;
-    });
+    const layers = fn.layers.map((layer, j) => resolveLayer(layer, baseDir, `${at}.layers[${j}]`, issues));
     const spec: FunctionSpec = {
       name: fn.name,
       arn: `arn:aws:lambda:${cfg.region}:${cfg.accountId}:function:${fn.name}`,
@@ -293,14 +321,31 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
     if (fn.aliases.length > 0) spec.aliases = [...new Set(fn.aliases)];
     return spec;
   });
+  return { functions, functionNames: seen };
+}
+
+function resolveLayer(layer: string, baseDir: string, field: string, issues: ConfigIssue[]): string {
+  const path = resolve(baseDir, layer);
+  const kind = kindOf(path);
+  if (kind !== "dir" && !(kind === "file" && path.endsWith(".zip"))) {
+    issues.push({ field, message: `not a directory or .zip file: ${path}` });
+  }
+  return path;
+}
+
+function buildApis(
+  apis: ParsedLab["apis"],
+  functionNames: ReadonlyMap<string, number>,
+  issues: ConfigIssue[],
+): ApiSpec[] {
   const apiNames = new Set<string>();
-  const apis = cfg.apis.map((api, i): ApiSpec => {
+  return apis.map((api, i): ApiSpec => {
     if (apiNames.has(api.name))
       issues.push({ field: `apis[${i}].name`, message: `duplicate API name "${api.name}"` });
     apiNames.add(api.name);
     api.routes.forEach((route, j) => {
       const at = `apis[${i}].routes[${j}]`;
-      if (!seen.has(route.function)) {
+      if (!functionNames.has(route.function)) {
         issues.push({
           field: `${at}.function`,
           message: `no function named "${route.function}" in functions`,
@@ -319,22 +364,13 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
       routes: api.routes,
     };
   });
-  const alarms = cfg.alarms.map((a, i): AlarmDefinition => {
-    const definition: AlarmDefinition = {
-      AlarmName: a.name,
-      ...(a.description ? { AlarmDescription: a.description } : {}),
-      Namespace: a.namespace,
-      MetricName: a.metricName,
-      Dimensions: Object.entries(a.dimensions).map(([Name, Value]) => ({ Name, Value })),
-      ...(a.statistic.startsWith("p") ? { ExtendedStatistic: a.statistic } : { Statistic: a.statistic }),
-      Period: a.period,
-      EvaluationPeriods: a.evaluationPeriods,
-      ...(a.datapointsToAlarm ? { DatapointsToAlarm: a.datapointsToAlarm } : {}),
-      Threshold: a.threshold,
-      ComparisonOperator: a.comparisonOperator,
-      ...(a.treatMissingData ? { TreatMissingData: a.treatMissingData } : {}),
-    };
-    if (cfg.alarms.findIndex((b) => b.name === a.name) !== i) {
+}
+
+/** Alarms in PutMetricAlarm form, checked as PutMetricAlarm would check them. */
+function buildAlarms(alarms: ParsedLab["alarms"], issues: ConfigIssue[]): AlarmDefinition[] {
+  return alarms.map((a, i): AlarmDefinition => {
+    const definition = toAlarmDefinition(a);
+    if (alarms.findIndex((b) => b.name === a.name) !== i) {
       issues.push({ field: `alarms[${i}].name`, message: `duplicate alarm name "${a.name}"` });
     }
     try {
@@ -344,7 +380,32 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
     }
     return definition;
   });
-  const dashboards = cfg.dashboards.map((d, i) => {
+}
+
+function toAlarmDefinition(a: ParsedLab["alarms"][number]): AlarmDefinition {
+  return {
+    AlarmName: a.name,
+    ...(a.description ? { AlarmDescription: a.description } : {}),
+    Namespace: a.namespace,
+    MetricName: a.metricName,
+    Dimensions: Object.entries(a.dimensions).map(([Name, Value]) => ({ Name, Value })),
+    ...(a.statistic.startsWith("p") ? { ExtendedStatistic: a.statistic } : { Statistic: a.statistic }),
+    Period: a.period,
+    EvaluationPeriods: a.evaluationPeriods,
+    ...(a.datapointsToAlarm ? { DatapointsToAlarm: a.datapointsToAlarm } : {}),
+    Threshold: a.threshold,
+    ComparisonOperator: a.comparisonOperator,
+    ...(a.treatMissingData ? { TreatMissingData: a.treatMissingData } : {}),
+  };
+}
+
+/** Dashboards with their JSON text, from `body` or read from `file`. */
+function buildDashboards(
+  dashboards: ParsedLab["dashboards"],
+  baseDir: string,
+  issues: ConfigIssue[],
+): { name: string; body: string }[] {
+  return dashboards.map((d, i) => {
     const at = `dashboards[${i}]`;
     if ((d.body === undefined) === (d.file === undefined)) {
       issues.push({ field: at, message: "needs exactly one of body and file" });
@@ -352,7 +413,7 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
     }
     let body: unknown = d.body;
     if (d.file !== undefined) {
-      const path = resolve(source.baseDir, d.file);
+      const path = resolve(baseDir, d.file);
       try {
         body = JSON.parse(readFileSync(path, "utf8"));
       } catch (error) {
@@ -367,31 +428,16 @@ export function parseLabConfig(raw: unknown, source: { file: string; baseDir: st
     }
     return { name: d.name, body: JSON.stringify(body ?? {}) };
   });
-  if (issues.length > 0) throw new LabConfigError(source.file, issues);
+}
+
+function buildDynamoDb(dynamodb: NonNullable<ParsedLab["dynamodb"]>): NonNullable<LabConfig["dynamodb"]> {
   return {
-    alarms,
-    dashboards,
-    apis,
-    ...(cfg.dynamodb
-      ? {
-          dynamodb: {
-            port: cfg.dynamodb.port,
-            tables: cfg.dynamodb.tables.map((t) => ({
-              name: t.name,
-              partitionKey: t.partitionKey,
-              ...(t.sortKey ? { sortKey: t.sortKey } : {}),
-            })),
-          },
-        }
-      : {}),
-    region: cfg.region,
-    accountId: cfg.accountId,
-    ports: cfg.ports,
-    ...(cfg.allowedHosts.length > 0 ? { allowedHosts: cfg.allowedHosts } : {}),
-    buckets: cfg.buckets,
-    idleTimeoutSeconds: cfg.idleTimeoutSeconds,
-    concurrentExecutions: cfg.concurrentExecutions,
-    functions,
+    port: dynamodb.port,
+    tables: dynamodb.tables.map((t) => ({
+      name: t.name,
+      partitionKey: t.partitionKey,
+      ...(t.sortKey ? { sortKey: t.sortKey } : {}),
+    })),
   };
 }
 
