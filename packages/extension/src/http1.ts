@@ -153,8 +153,8 @@ export class ConnectionPool {
   /** Sends `request` (a whole HTTP/1.1 request) and reads one answer; a kept-alive socket that died is retried once. */
   async exchange(request: string, limits: ExchangeLimits): Promise<Answer> {
     const reused = this.#idle.pop();
-    if (reused !== undefined) this.#unwatch(reused);
     if (reused === undefined) return this.#exchangeOn(this.#open(), false, request, limits);
+    this.#unwatch(reused);
     try {
       return await this.#exchangeOn(reused, true, request, limits);
     } catch (error) {

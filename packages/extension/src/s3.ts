@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { ObjectTooLargeError, StoreError } from "./errors.ts";
 import { BodyTooLargeError, ConnectionPool, ExchangeError, headerOf } from "./http1.ts";
 import type { S3Settings } from "./settings.ts";
@@ -155,7 +156,7 @@ export class S3ObjectStore implements ObjectStore {
                 m.connect({
                   host: hostname,
                   port: Number(port || 443),
-                  servername: isIp(hostname) ? undefined : hostname,
+                  servername: isIP(hostname.replace(/^\[|\]$/g, "")) ? undefined : hostname,
                 }),
             )
           : import("node:net").then((m) => () => m.connect(Number(port || 80), hostname)),
@@ -217,10 +218,6 @@ export class S3ObjectStore implements ObjectStore {
 function tooLarge(what: string, bytes: number, limit: number, how: "declared" | "received") {
   const size = how === "declared" ? `is ${bytes} bytes` : `sent more than ${limit} bytes`;
   return new ObjectTooLargeError(`${what} ${size}, over the ${limit}-byte limit`, bytes, limit);
-}
-
-function isIp(hostname: string): boolean {
-  return /^[\d.]+$/.test(hostname) || hostname.startsWith("[");
 }
 
 function encodeRfc3986(segment: string): string {
